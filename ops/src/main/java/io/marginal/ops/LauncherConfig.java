@@ -1,0 +1,86 @@
+package io.marginal.ops;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the local launcher can be told, from command-line flags over environment variables
+ * over defaults that run the embedded demo.
+ *
+ * @param dataDir          where the broker log and service state live ({@code MARGINAL_DATA_DIR}, default ./var)
+ * @param bootstrapServers an existing cluster to use instead of starting a broker ({@code MARGINAL_BOOTSTRAP_SERVERS})
+ * @param brokerPort       client port of the embedded broker ({@code MARGINAL_BROKER_PORT}, default 9092)
+ * @param brokerAsProcess  run the embedded broker as a child JVM rather than in-process
+ * @param servicesOnly     start the services and wait, without playing the demo scenario
+ * @param fresh            wipe the data directory first
+ */
+public record LauncherConfig(Path dataDir, String bootstrapServers, int brokerPort, boolean brokerAsProcess,
+                             boolean servicesOnly, boolean fresh) {
+
+  public static final String USAGE = """
+      usage: LocalLauncher [--services-only] [--broker-process] [--fresh] [--data-dir DIR]
+                           [--bootstrap-servers HOST:PORT] [--broker-port PORT]
+        --services-only       start broker and services, print where they listen, wait for Ctrl-C
+        --broker-process      run the embedded Kafka broker as a separate JVM instead of in-process
+        --fresh               delete the data directory before starting
+        --data-dir DIR        broker log and service state (default ./var, env MARGINAL_DATA_DIR)
+        --bootstrap-servers   use this Kafka cluster, start no broker (env MARGINAL_BOOTSTRAP_SERVERS)
+        --broker-port PORT    embedded broker client port (default 9092, env MARGINAL_BROKER_PORT)
+      """;
+
+  public boolean embeddedBroker() {
+    return bootstrapServers == null || bootstrapServers.isBlank();
+  }
+
+  public static LauncherConfig parse(String[] args, Map<String, String> env) {
+    Path dataDir = Path.of(env.getOrDefault("MARGINAL_DATA_DIR", "var"));
+    String bootstrap = env.getOrDefault("MARGINAL_BOOTSTRAP_SERVERS", "");
+    int port = Integer.parseInt(env.getOrDefault("MARGINAL_BROKER_PORT", "9092"));
+    boolean process = false;
+    boolean servicesOnly = false;
+    boolean fresh = false;
+    List<String> rest = new ArrayList<>(List.of(args));
+    while (!rest.isEmpty()) {
+      String flag = rest.remove(0);
+      switch (flag) {
+        case "--services-only" -> servicesOnly = true;
+        case "--broker-process" -> process = true;
+        case "--fresh" -> fresh = true;
+        case "--data-dir" -> dataDir = Path.of(value(flag, rest));
+        case "--bootstrap-servers" -> bootstrap = value(flag, rest);
+        case "--broker-port" -> port = parsePort(value(flag, rest));
+        case "--help", "-h" -> throw new IllegalArgumentException(USAGE);
+        default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
+      }
+    }
+    return new LauncherConfig(dataDir, bootstrap, port, process, servicesOnly, fresh);
+  }
+
+  private static String value(String flag, List<String> rest) {
+    if (rest.isEmpty() || rest.get(0).startsWith("--")) {
+      throw new IllegalArgumentException(flag + " needs a value\n" + USAGE);
+    }
+    return rest.remove(0);
+  }
+
+  private static int parsePort(String text) {
+    try {
+      int port = Integer.parseInt(text);
+      if (port < 0 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return port;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--broker-port must be a port number (0-65535), got " + text);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "dataDir=" + dataDir.toAbsolutePath() + ", kafka=" + (embeddedBroker()
+        ? "embedded broker on port " + brokerPort + (brokerAsProcess ? " (child process)" : " (in-process)")
+        : bootstrapServers) + ", servicesOnly=" + servicesOnly + ", fresh=" + fresh;
+  }
+}

@@ -1,0 +1,42 @@
+package io.marginal.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.marginal.schemas.topics.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.junit.jupiter.api.Test;
+
+class LocalLauncherIT {
+
+  @Test
+  void startsABrokerCreatesEveryTopicAndStopsCleanly() throws Exception {
+    Path dir = Files.createTempDirectory("launcher");
+    LocalLauncher launcher = new LocalLauncher(LauncherConfig.parse(
+        new String[] {"--data-dir", dir.toString(), "--broker-port", "0", "--services-only"}, Map.of()));
+    String bootstrap = launcher.start();
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      Set<String> names = admin.listTopics().names().get();
+      for (var spec : Topics.defaults().all()) {
+        assertTrue(names.contains(spec.name()), "missing topic " + spec.name() + " in " + names);
+      }
+    } finally {
+      launcher.stop();
+    }
+    assertTrue(Files.exists(dir.resolve("kafka/data/meta.properties")), "broker data stays for the next start");
+  }
+
+  @Test
+  void explainsBadFlags() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> LauncherConfig.parse(new String[] {"--broker-port", "http"}, Map.of()));
+    assertEquals("--broker-port must be a port number (0-65535), got http", e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> LauncherConfig.parse(new String[] {"--nope"}, Map.of()));
+  }
+}
