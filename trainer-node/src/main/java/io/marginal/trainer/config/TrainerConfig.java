@@ -1,0 +1,71 @@
+package io.marginal.trainer.config;
+
+import io.marginal.schemas.topics.TopicSettings;
+import io.marginal.schemas.topics.Topics;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The trainer node's configuration: Kafka, the adapter store, the base model. Read from the
+ * environment ({@code MARGINAL_*}) with defaults that run the embedded demo.
+ *
+ * @param bootstrapServers Kafka ({@code MARGINAL_BOOTSTRAP_SERVERS}, default localhost:9092)
+ * @param clientSecurity   extra client settings such as {@code security.protocol}, from {@code MARGINAL_KAFKA_*} keys
+ * @param topics           topic names and settings ({@code MARGINAL_TOPIC_*})
+ * @param groupId          the trainer consumer group: one member per GPU ({@code MARGINAL_TRAINER_GROUP})
+ * @param nodeId           this member ({@code MARGINAL_NODE_ID}, default host name)
+ * @param adapterStore     root of the directory adapter store ({@code MARGINAL_ADAPTER_STORE}, default var/adapters)
+ * @param workDir          scratch space for adapters in training ({@code MARGINAL_TRAINER_WORK_DIR})
+ * @param baseModel        the base model name requests must name ({@code MARGINAL_BASE_MODEL}, default marginal-demo)
+ * @param maxJobDuration   longest a job may take before the group considers the member dead ({@code MARGINAL_TRAINER_MAX_JOB})
+ */
+public record TrainerConfig(String bootstrapServers, Map<String, Object> clientSecurity, Topics topics, String groupId,
+                            String nodeId, Path adapterStore, Path workDir, String baseModel, Duration maxJobDuration) {
+
+  public static TrainerConfig fromEnvironment(Map<String, String> env) {
+    Map<String, Object> security = new LinkedHashMap<>();
+    env.forEach((k, v) -> {
+      if (k.startsWith("MARGINAL_KAFKA_")) {
+        security.put(k.substring("MARGINAL_KAFKA_".length()).toLowerCase().replace('_', '.'), v);
+      }
+    });
+    return new TrainerConfig(
+        env.getOrDefault("MARGINAL_BOOTSTRAP_SERVERS", "localhost:9092"),
+        Map.copyOf(security),
+        new Topics(TopicSettings.from(env)),
+        env.getOrDefault("MARGINAL_TRAINER_GROUP", "marginal-trainer"),
+        env.getOrDefault("MARGINAL_NODE_ID", hostName()),
+        Path.of(env.getOrDefault("MARGINAL_ADAPTER_STORE", "var/adapters")),
+        Path.of(env.getOrDefault("MARGINAL_TRAINER_WORK_DIR", "var/trainer-work")),
+        env.getOrDefault("MARGINAL_BASE_MODEL", "marginal-demo"),
+        Duration.parse(env.getOrDefault("MARGINAL_TRAINER_MAX_JOB", "PT30M")));
+  }
+
+  public TrainerConfig withBootstrapServers(String servers) {
+    return new TrainerConfig(servers, clientSecurity, topics, groupId, nodeId, adapterStore, workDir, baseModel, maxJobDuration);
+  }
+
+  private static String hostName() {
+    try {
+      return "trainer-" + InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      return "trainer-1";
+    }
+  }
+
+  /** For the start-up log line: passwords and secrets masked. */
+  @Override
+  public String toString() {
+    String security = clientSecurity.entrySet().stream()
+        .map(e -> e.getKey() + "=" + (e.getKey().contains("password") || e.getKey().contains("jaas") || e.getKey().contains("secret")
+            ? "****" : e.getValue()))
+        .collect(Collectors.joining(", ", "{", "}"));
+    return "TrainerConfig[bootstrapServers=" + bootstrapServers + ", security=" + security + ", topicPrefix="
+        + topics.settings().prefix() + ", groupId=" + groupId + ", nodeId=" + nodeId + ", adapterStore="
+        + adapterStore.toAbsolutePath() + ", baseModel=" + baseModel + ", maxJobDuration=" + maxJobDuration + "]";
+  }
+}
