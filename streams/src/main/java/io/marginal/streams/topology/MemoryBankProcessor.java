@@ -1,0 +1,359 @@
+package io.marginal.streams.topology;
+
+import io.marginal.schemas.AdapterPublished;
+import io.marginal.schemas.BankEntry;
+import io.marginal.schemas.DeadLetter;
+import io.marginal.schemas.DeletionReceipt;
+import io.marginal.schemas.DeletionRequest;
+import io.marginal.schemas.DeletionScope;
+import io.marginal.schemas.ErasedItem;
+import io.marginal.schemas.Feedback;
+import io.marginal.schemas.Interaction;
+import io.marginal.schemas.MemoryBank;
+import io.marginal.schemas.ReceiptStatus;
+import io.marginal.schemas.UnlearningRequest;
+import io.marginal.schemas.serde.MarginalSerdes;
+import io.marginal.schemas.topics.Topics;
+import io.marginal.streams.app.StreamsAppConfig.BankSettings;
+import io.marginal.streams.bank.DiscrepancyEntries;
+import io.marginal.streams.bank.DiscrepancyEntries.InvalidFeedbackException;
+import io.marginal.streams.bank.MemoryBankUpdater;
+import io.marginal.streams.deletion.AdapterLineage;
+import io.marginal.streams.deletion.DeletionMatcher;
+import io.marginal.streams.deletion.DeletionReceipts;
+import io.marginal.streams.deletion.UnlearningRequests;
+import io.marginal.streams.topology.Emitted.BankChanged;
+import io.marginal.streams.topology.Emitted.DeadLettered;
+import io.marginal.streams.topology.Emitted.ReceiptIssued;
+import io.marginal.streams.topology.Emitted.UnlearningRequested;
+import io.marginal.streams.topology.InputEvent.DeletionRequested;
+import io.marginal.streams.topology.InputEvent.FeedbackGiven;
+import io.marginal.streams.topology.InputEvent.Interacted;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.TimestampedKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns a user's stores: joins interactions with feedback into bank entries, buffers feedback that
+ * comes first, expires what is too old (stream time), and carries out deletions. Input keys are user
+ * ids on all three inputs, so one task sees everything about a user and the join needs no repartition.
+ *
+ * <p>Logs carry ids only, never prompts or responses.
+ */
+final class MemoryBankProcessor implements Processor<String, InputEvent, String, Emitted> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MemoryBankProcessor.class);
+  private static final StringSerializer KEYS = new StringSerializer();
+
+  private final Topics topics;
+  private final BankSettings settings;
+  private ProcessorContext<String, Emitted> context;
+  private KeyValueStore<String, MemoryBank> banks;
+  private KeyValueStore<String, Interaction> interactions;
+  private TimestampedKeyValueStore<String, Feedback> pending;
+  private ReadOnlyKeyValueStore<String, ?> adapters;
+
+  MemoryBankProcessor(Topics topics, BankSettings settings) {
+    this.topics = topics;
+    this.settings = settings;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Emitted> context) {
+    this.context = context;
+    this.banks = context.getStateStore(MemoryBankTopology.BANKS_STORE);
+    this.interactions = context.getStateStore(MemoryBankTopology.INTERACTIONS_STORE);
+    this.pending = context.getStateStore(MemoryBankTopology.PENDING_FEEDBACK_STORE);
+    this.adapters = context.getStateStore(MemoryBankTopology.ADAPTERS_STORE);
+    context.schedule(settings.sweepInterval(), PunctuationType.STREAM_TIME, this::sweep);
+  }
+
+  @Override
+  public void process(Record<String, InputEvent> record) {
+    String user = record.key();
+    InputEvent event = record.value();
+    if (event instanceof Interacted i) {
+      onInteraction(user, i.interaction(), record);
+    } else if (event instanceof FeedbackGiven f) {
+      onFeedback(user, f.feedback(), record);
+    } else if (event instanceof DeletionRequested d) {
+      onDeletion(user, d.request(), record);
+    }
+  }
+
+  // ---- join ----
+
+  private void onInteraction(String user, Interaction interaction, Record<String, InputEvent> record) {
+    if (interaction == null || !StoreKeys.usable(user) || !user.equals(interaction.getUserId())
+        || !StoreKeys.usable(interaction.getInteractionId())) {
+      deadLetter(record, Topics.INTERACTIONS, interaction == null ? null : MarginalSerdes.INTERACTION.serialize("", interaction),
+          "interaction without a usable key/userId/interactionId (key=" + user + "); producers must key by user id and set ids");
+      return;
+    }
+    interactions.put(StoreKeys.interaction(user, interaction.getInteractionId()), interaction);
+    List<KeyValue<String, ValueAndTimestamp<Feedback>>> waiting = new ArrayList<>();
+    try (KeyValueIterator<String, ValueAndTimestamp<Feedback>> it =
+             pending.prefixScan(StoreKeys.interactionPrefix(user, interaction.getInteractionId()), KEYS)) {
+      it.forEachRemaining(waiting::add);
+    }
+    for (KeyValue<String, ValueAndTimestamp<Feedback>> w : waiting) {
+      pending.delete(w.key);
+      applyFeedback(user, interaction, w.value.value(), record.timestamp());
+    }
+  }
+
+  private void onFeedback(String user, Feedback feedback, Record<String, InputEvent> record) {
+    if (feedback == null || !StoreKeys.usable(user) || !user.equals(feedback.getUserId())
+        || !StoreKeys.usable(feedback.getInteractionId()) || !StoreKeys.usable(feedback.getFeedbackId())) {
+      deadLetter(record, Topics.FEEDBACK, feedback == null ? null : MarginalSerdes.FEEDBACK.serialize("", feedback),
+          "feedback without a usable key/userId/interactionId/feedbackId (key=" + user + "); producers must key by user id and set ids");
+      return;
+    }
+    long streamTime = context.currentStreamTimeMs();
+    if (record.timestamp() < streamTime - settings.interactionRetention().toMillis()) {
+      deadLetter(record, Topics.FEEDBACK, MarginalSerdes.FEEDBACK.serialize("", feedback),
+          "late feedback " + feedback.getFeedbackId() + " for interaction " + feedback.getInteractionId()
+              + ": its timestamp is more than the interaction retention " + settings.interactionRetention()
+              + " behind stream time, so the interaction has expired; feedback must be sent within that window");
+      return;
+    }
+    Interaction interaction = interactions.get(StoreKeys.interaction(user, feedback.getInteractionId()));
+    if (interaction != null) {
+      applyFeedback(user, interaction, feedback, record.timestamp());
+    } else {
+      pending.put(StoreKeys.pending(user, feedback.getInteractionId(), feedback.getFeedbackId()),
+          ValueAndTimestamp.make(feedback, streamTime));
+      LOG.debug("feedback {} of user {} waits for interaction {}", feedback.getFeedbackId(), user, feedback.getInteractionId());
+    }
+  }
+
+  private void applyFeedback(String user, Interaction interaction, Feedback feedback, long timestamp) {
+    Optional<BankEntry> entry;
+    try {
+      entry = DiscrepancyEntries.fromFeedback(interaction, feedback);
+    } catch (InvalidFeedbackException e) {
+      forwardDeadLetter(user, Topics.FEEDBACK, MarginalSerdes.FEEDBACK.serialize("", feedback), e.getMessage(),
+          e.getClass().getName(), timestamp);
+      return;
+    }
+    if (entry.isEmpty()) {
+      return;
+    }
+    Instant now = Instant.ofEpochMilli(timestamp);
+    MemoryBank bank = Optional.ofNullable(banks.get(user)).orElseGet(() -> MemoryBankUpdater.empty(user, now));
+    MemoryBank updated = MemoryBankUpdater.apply(bank, entry.get(), settings.maxEntriesPerUser(), now);
+    banks.put(user, updated);
+    context.forward(new Record<>(user, new BankChanged(updated), timestamp));
+  }
+
+  // ---- expiry ----
+
+  private void sweep(long streamTime) {
+    long interactionCutoff = streamTime - settings.interactionRetention().toMillis();
+    List<String> expired = new ArrayList<>();
+    try (KeyValueIterator<String, Interaction> it = interactions.all()) {
+      it.forEachRemaining(kv -> {
+        if (kv.value.getTimestamp().toEpochMilli() < interactionCutoff) {
+          expired.add(kv.key);
+        }
+      });
+    }
+    expired.forEach(interactions::delete);
+
+    long feedbackCutoff = streamTime - settings.feedbackWindow().toMillis();
+    List<KeyValue<String, ValueAndTimestamp<Feedback>>> unmatched = new ArrayList<>();
+    try (KeyValueIterator<String, ValueAndTimestamp<Feedback>> it = pending.all()) {
+      it.forEachRemaining(kv -> {
+        if (kv.value.timestamp() < feedbackCutoff) {
+          unmatched.add(kv);
+        }
+      });
+    }
+    for (KeyValue<String, ValueAndTimestamp<Feedback>> kv : unmatched) {
+      pending.delete(kv.key);
+      Feedback f = kv.value.value();
+      forwardDeadLetter(f.getUserId(), Topics.FEEDBACK, MarginalSerdes.FEEDBACK.serialize("", f),
+          "unmatched feedback " + f.getFeedbackId() + ": no interaction " + f.getInteractionId() + " for user " + f.getUserId()
+              + " arrived within the feedback window " + settings.feedbackWindow()
+              + " (unknown, expired after " + settings.interactionRetention() + ", or deleted); resend it with a served interaction id",
+          null, streamTime);
+    }
+  }
+
+  // ---- deletions ----
+
+  private void onDeletion(String user, DeletionRequest request, Record<String, InputEvent> record) {
+    Instant hiddenAt = Instant.ofEpochMilli(context.currentSystemTimeMs());
+    if (request == null || !StoreKeys.usable(user)) {
+      deadLetter(record, Topics.DELETIONS, request == null ? null : MarginalSerdes.DELETION_REQUEST.serialize("", request),
+          "deletion request without a usable key (key=" + user + "); producers must key deletions by user id");
+      return;
+    }
+    DeletionMatcher matcher = new DeletionMatcher(request);
+    String problem = !user.equals(request.getUserId())
+        ? "deletion " + request.getDeletionId() + " is keyed by " + user + " but names user " + request.getUserId()
+        + "; nothing was deleted, resend it keyed by the user id" : matcher.problem();
+    if (problem != null) {
+      emitReceipt(user, DeletionReceipts.receipt(request, ReceiptStatus.REJECTED, List.of(), hiddenAt, 0, null, problem),
+          record.timestamp());
+      return;
+    }
+
+    MemoryBank bank = banks.get(user);
+    List<BankEntry> removedEntries = bank == null ? List.of()
+        : bank.getEntries().stream().filter(matcher.entries()).toList();
+    List<Interaction> removedInteractions = removeMatching(interactions, user, matcher.interactions());
+    List<Feedback> removedPending = removePendingMatching(user, matcher.pendingFeedback());
+
+    List<ErasedItem> erased = new ArrayList<>();
+    erased.add(new ErasedItem(MemoryBankTopology.BANKS_STORE, user, removedEntries.size()));
+    erased.add(new ErasedItem(MemoryBankTopology.INTERACTIONS_STORE, user, removedInteractions.size()));
+    erased.add(new ErasedItem(MemoryBankTopology.PENDING_FEEDBACK_STORE, user, removedPending.size()));
+
+    MemoryBank surviving = null;
+    if (request.getScope() == DeletionScope.ALL_USER_DATA) {
+      // Always tombstone: it also clears a replica or changelog that holds a bank this instance lost.
+      banks.delete(user);
+      context.forward(new Record<>(user, new BankChanged(null), record.timestamp()));
+      erased.add(new ErasedItem(topics.name(Topics.MEMORY_BANKS), user, 1));
+    } else if (!removedEntries.isEmpty()) {
+      surviving = MemoryBankUpdater.remove(bank, matcher.entries(), Instant.ofEpochMilli(record.timestamp()));
+      if (surviving.getEntries().isEmpty()) {
+        banks.delete(user);
+        context.forward(new Record<>(user, new BankChanged(null), record.timestamp()));
+        surviving = null;
+      } else {
+        banks.put(user, surviving);
+        context.forward(new Record<>(user, new BankChanged(surviving), record.timestamp()));
+      }
+      erased.add(new ErasedItem(topics.name(Topics.MEMORY_BANKS), user, 1));
+    } else {
+      surviving = bank;
+    }
+
+    Set<String> eventIds = new LinkedHashSet<>();
+    removedEntries.forEach(e -> {
+      eventIds.add(e.getInteractionId());
+      eventIds.addAll(e.getFeedbackIds());
+    });
+    removedInteractions.forEach(i -> eventIds.add(i.getInteractionId()));
+    removedPending.forEach(f -> eventIds.add(f.getFeedbackId()));
+    Set<String> touchedAdapters = AdapterLineage.trainedOn(publishedAdapters(), eventIds);
+    String adapterNote = touchedAdapters.isEmpty() ? "" : "; adapters trained on this data: " + String.join(",", touchedAdapters);
+
+    long bound = topics.userDataErasureBoundMs();
+    DeletionReceipt receipt;
+    boolean unlearn = (request.getScope() == DeletionScope.CONCEPT || request.getScope() == DeletionScope.PREFERENCE);
+    if (unlearn) {
+      List<BankEntry> kept = surviving == null ? List.of() : surviving.getEntries();
+      UnlearningRequest ur = UnlearningRequests.build(request, matcher, removedEntries, removedInteractions, kept,
+          touchedAdapters, eventIds, settings.baseModel(), settings.maxRetainExamples(), hiddenAt);
+      if (ur.getForgetExamples().isEmpty() && touchedAdapters.isEmpty()) {
+        receipt = DeletionReceipts.receipt(request, ReceiptStatus.COMPLETED, erased, hiddenAt, bound, null,
+            "nothing held for this user matched; no unlearning needed");
+      } else {
+        context.forward(new Record<>(UnlearningRequests.scopeOf(user), new UnlearningRequested(ur), record.timestamp()));
+        receipt = DeletionReceipts.receipt(request, ReceiptStatus.PENDING_UNLEARNING, erased, hiddenAt, bound,
+            ur.getRequestId(), "matching entries erased from the bank; " + ur.getForgetExamples().size()
+                + " forget examples sent for unlearning" + adapterNote);
+      }
+    } else {
+      boolean nothing = bank == null && removedInteractions.isEmpty() && removedPending.isEmpty();
+      receipt = DeletionReceipts.receipt(request, ReceiptStatus.COMPLETED, erased, hiddenAt, bound, null,
+          (nothing ? "nothing held for this user" : "erased") + adapterNote);
+    }
+    emitReceipt(user, receipt, record.timestamp());
+    LOG.info("deletion {} ({}) of user {}: {} entries, {} interactions, {} pending feedback erased; receipt {}",
+        request.getDeletionId(), request.getScope(), user, removedEntries.size(), removedInteractions.size(),
+        removedPending.size(), receipt.getStatus());
+  }
+
+  private List<Interaction> removeMatching(KeyValueStore<String, Interaction> store, String user, Predicate<Interaction> doomed) {
+    List<KeyValue<String, Interaction>> hits = new ArrayList<>();
+    try (KeyValueIterator<String, Interaction> it = store.prefixScan(StoreKeys.userPrefix(user), KEYS)) {
+      it.forEachRemaining(kv -> {
+        if (doomed.test(kv.value)) {
+          hits.add(kv);
+        }
+      });
+    }
+    hits.forEach(kv -> store.delete(kv.key));
+    return hits.stream().map(kv -> kv.value).toList();
+  }
+
+  private List<Feedback> removePendingMatching(String user, Predicate<Feedback> doomed) {
+    List<KeyValue<String, ValueAndTimestamp<Feedback>>> hits = new ArrayList<>();
+    try (KeyValueIterator<String, ValueAndTimestamp<Feedback>> it = pending.prefixScan(StoreKeys.userPrefix(user), KEYS)) {
+      it.forEachRemaining(kv -> {
+        if (doomed.test(kv.value.value())) {
+          hits.add(kv);
+        }
+      });
+    }
+    hits.forEach(kv -> pending.delete(kv.key));
+    return hits.stream().map(kv -> kv.value.value()).toList();
+  }
+
+  private List<AdapterPublished> publishedAdapters() {
+    List<AdapterPublished> out = new ArrayList<>();
+    try (KeyValueIterator<String, ?> it = adapters.all()) {
+      it.forEachRemaining(kv -> {
+        Object v = kv.value;
+        if (v instanceof ValueAndTimestamp<?> vt) {
+          v = vt.value();
+        }
+        if (v instanceof AdapterPublished a) {
+          out.add(a);
+        }
+      });
+    }
+    return out;
+  }
+
+  private void emitReceipt(String user, DeletionReceipt receipt, long timestamp) {
+    context.forward(new Record<>(user, new ReceiptIssued(receipt), timestamp));
+  }
+
+  // ---- dead letters (inside the EOS transaction: they go through a sink, not a side producer) ----
+
+  private void deadLetter(Record<String, InputEvent> record, String sourceBase, byte[] value, String reason) {
+    forwardDeadLetter(record.key(), sourceBase, value, reason, null, record.timestamp());
+  }
+
+  private void forwardDeadLetter(String key, String sourceBase, byte[] value, String reason, String errorClass, long timestamp) {
+    Optional<RecordMetadata> meta = context.recordMetadata();
+    DeadLetter letter = DeadLetter.newBuilder()
+        .setSourceTopic(meta.map(RecordMetadata::topic).orElse(topics.name(sourceBase)))
+        .setPartition(meta.map(RecordMetadata::partition).orElse(context.taskId().partition()))
+        .setOffset(meta.map(RecordMetadata::offset).orElse(-1L))
+        .setApplication(context.applicationId())
+        .setReason(reason)
+        .setErrorClass(errorClass)
+        .setKey(key == null ? null : ByteBuffer.wrap(key.getBytes(StandardCharsets.UTF_8)))
+        .setValue(value == null ? null : ByteBuffer.wrap(value))
+        .setTimestamp(Instant.ofEpochMilli(timestamp))
+        .build();
+    context.forward(new Record<>(key, new DeadLettered(letter), timestamp));
+    LOG.warn("dead-lettered a {} record of user {}: {}", sourceBase, key, reason);
+  }
+}

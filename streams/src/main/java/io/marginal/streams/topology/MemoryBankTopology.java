@@ -1,0 +1,109 @@
+package io.marginal.streams.topology;
+
+import io.marginal.schemas.AdapterPublished;
+import io.marginal.schemas.serde.MarginalSerdes;
+import io.marginal.schemas.topics.Topics;
+import io.marginal.streams.app.StreamsAppConfig;
+import io.marginal.streams.topology.Emitted.BankChanged;
+import io.marginal.streams.topology.Emitted.DeadLettered;
+import io.marginal.streams.topology.Emitted.ReceiptIssued;
+import io.marginal.streams.topology.Emitted.UnlearningRequested;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The memory-bank topology, declared in one place.
+ *
+ * <pre>
+ *   interactions ─┐
+ *   feedback ─────┼─ merge ─▶ memory-bank-processor ─┬─▶ memory-banks         (bank or tombstone)
+ *   deletions ────┘   │  stores: memory-bank-store,   ├─▶ deletion-receipts
+ *                     │  user-interactions,           ├─▶ unlearning-requests  (key user:&lt;id&gt;)
+ *                     │  pending-feedback (RocksDB)   └─▶ dead-letters         (unmatched/late/invalid)
+ *   adapters ──▶ GlobalKTable adapter-lineage (read by the processor for deletion lineage)
+ * </pre>
+ *
+ * All three inputs are keyed by user id and co-partitioned, so the join needs no repartition and a
+ * user's whole state lives in one task. Every output goes through a sink, inside the EOS transaction.
+ */
+public final class MemoryBankTopology {
+
+  /** userId → MemoryBank. Queryable. */
+  public static final String BANKS_STORE = "memory-bank-store";
+  /** userId\0interactionId → Interaction, kept for the interaction retention. */
+  public static final String INTERACTIONS_STORE = "user-interactions";
+  /** userId\0interactionId\0feedbackId → Feedback waiting for its interaction (timestamp = buffered at). */
+  public static final String PENDING_FEEDBACK_STORE = "pending-feedback";
+  /** adapterId → AdapterPublished (global). */
+  public static final String ADAPTERS_STORE = "adapter-lineage";
+
+  private static final Serde<String> KEYS = Serdes.String();
+
+  private MemoryBankTopology() {
+  }
+
+  public static void build(StreamsBuilder builder, Topics topics, StreamsAppConfig config) {
+    Map<String, String> changelog = userDataChangelogConfig(topics);
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANKS_STORE), KEYS, MarginalSerdes.MEMORY_BANK)
+        .withLoggingEnabled(changelog).withCachingDisabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INTERACTIONS_STORE), KEYS, MarginalSerdes.INTERACTION)
+        .withLoggingEnabled(changelog).withCachingDisabled());
+    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(PENDING_FEEDBACK_STORE),
+            KEYS, MarginalSerdes.FEEDBACK)
+        .withLoggingEnabled(changelog).withCachingDisabled());
+    builder.globalTable(topics.name(Topics.ADAPTERS), Consumed.with(KEYS, MarginalSerdes.ADAPTER_PUBLISHED),
+        Materialized.<String, AdapterPublished, KeyValueStore<Bytes, byte[]>>as(ADAPTERS_STORE)
+            .withKeySerde(KEYS).withValueSerde(MarginalSerdes.ADAPTER_PUBLISHED));
+
+    KStream<String, InputEvent> interactions = builder
+        .stream(topics.name(Topics.INTERACTIONS), Consumed.with(KEYS, MarginalSerdes.INTERACTION))
+        .mapValues(InputEvent.Interacted::new, Named.as("as-interaction-event"));
+    KStream<String, InputEvent> feedback = builder
+        .stream(topics.name(Topics.FEEDBACK), Consumed.with(KEYS, MarginalSerdes.FEEDBACK))
+        .mapValues(InputEvent.FeedbackGiven::new, Named.as("as-feedback-event"));
+    KStream<String, InputEvent> deletions = builder
+        .stream(topics.name(Topics.DELETIONS), Consumed.with(KEYS, MarginalSerdes.DELETION_REQUEST))
+        .mapValues(InputEvent.DeletionRequested::new, Named.as("as-deletion-event"));
+
+    KStream<String, Emitted> emitted = interactions.merge(feedback).merge(deletions)
+        .process(() -> new MemoryBankProcessor(topics, config.bank()), Named.as("memory-bank-processor"),
+            BANKS_STORE, INTERACTIONS_STORE, PENDING_FEEDBACK_STORE);
+
+    emitted.split(Named.as("emit-"))
+        .branch((user, e) -> e instanceof BankChanged, Branched.withConsumer(s -> s
+            .mapValues(e -> ((BankChanged) e).bank(), Named.as("bank-value"))
+            .to(topics.name(Topics.MEMORY_BANKS), Produced.with(KEYS, MarginalSerdes.MEMORY_BANK)), "banks"))
+        .branch((user, e) -> e instanceof ReceiptIssued, Branched.withConsumer(s -> s
+            .mapValues(e -> ((ReceiptIssued) e).receipt(), Named.as("receipt-value"))
+            .to(topics.name(Topics.DELETION_RECEIPTS), Produced.with(KEYS, MarginalSerdes.DELETION_RECEIPT)), "receipts"))
+        .branch((user, e) -> e instanceof UnlearningRequested, Branched.withConsumer(s -> s
+            .mapValues(e -> ((UnlearningRequested) e).request(), Named.as("unlearning-value"))
+            .to(topics.name(Topics.UNLEARNING_REQUESTS), Produced.with(KEYS, MarginalSerdes.UNLEARNING_REQUEST)), "unlearning"))
+        .branch((user, e) -> e instanceof DeadLettered, Branched.withConsumer(s -> s
+            .mapValues(e -> ((DeadLettered) e).letter(), Named.as("dead-letter-value"))
+            .to(topics.name(Topics.DEAD_LETTERS), Produced.with(KEYS, MarginalSerdes.DEAD_LETTER)), "dead-letters"));
+  }
+
+  /**
+   * Changelogs of stores holding user data get the memory-banks topic's segment age and compaction
+   * lag (DESIGN §5), so a deleted value leaves the changelog within the same bound the receipt states.
+   */
+  static Map<String, String> userDataChangelogConfig(Topics topics) {
+    Map<String, String> configs = new HashMap<>(topics.spec(Topics.MEMORY_BANKS).configs());
+    configs.remove(TopicConfig.CLEANUP_POLICY_CONFIG); // Kafka Streams sets compaction for KV changelogs itself
+    return configs;
+  }
+}
