@@ -139,6 +139,8 @@ public record StreamsAppConfig(String bootstrapServers, String applicationId, Pa
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) topicSettings.replicationFactor());
     p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class);
     p.put(DeadLetterDeserializationHandler.DEAD_LETTER_TOPIC_CONFIG, topics().name(Topics.DEAD_LETTERS));
+    p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, ErasingRocksDbConfig.class);
+    p.put(ErasingRocksDbConfig.PERIODIC_COMPACTION_CONFIG, String.valueOf(topicSettings.segmentAge().toSeconds()));
     if (!applicationServer.isBlank()) {
       p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
     }

@@ -1,0 +1,249 @@
+package io.marginal.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.marginal.model.config.ModelConfig;
+import io.marginal.model.generate.GenerationRequest;
+import io.marginal.model.generate.GenerationResult;
+import io.marginal.model.generate.Generator;
+import io.marginal.model.generate.TokenListener;
+import io.marginal.model.lora.ActiveAdapters;
+import io.marginal.model.scoring.Continuation;
+import io.marginal.model.scoring.SequenceScorer;
+import io.marginal.model.tokenizer.ChatMessage;
+import io.marginal.model.tokenizer.ChatTemplate;
+import io.marginal.model.tokenizer.TextTokenizer;
+import io.marginal.model.transformer.ForwardOptions;
+import io.marginal.model.transformer.HookPoint;
+import io.marginal.model.transformer.ModuleHook;
+import io.marginal.model.transformer.NoGradScope;
+import io.marginal.model.transformer.Transformer;
+import io.marginal.model.weights.ModelWeights;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What services use: a loaded checkpoint (weights, tokenizer, chat template) with generation,
+ * scoring, embeddings and activation access.
+ *
+ * <p>Thread-safety: weights are read-only and every call works in its own sub-manager, so all
+ * methods may be called concurrently from several threads, with any adapters, provided no
+ * adapter being served is trained at the same time. Adapters must be created or read with
+ * {@link #manager()} as their parent (same device).
+ */
+public final class LanguageModel implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LanguageModel.class);
+
+  private final String name;
+  private final NDManager manager;
+  private final ModelWeights weights;
+  private final Transformer transformer;
+  private final TextTokenizer tokenizer;
+  private final ChatTemplate chatTemplate;
+  private final List<Integer> stopTokenIds;
+  private final Generator generator;
+  private final SequenceScorer scorer;
+
+  private LanguageModel(String name, NDManager manager, ModelWeights weights, TextTokenizer tokenizer, ChatTemplate template) {
+    this.name = name;
+    this.manager = manager;
+    this.weights = weights;
+    this.transformer = new Transformer(weights);
+    this.tokenizer = tokenizer;
+    this.chatTemplate = template;
+    this.stopTokenIds = template.stopTokenIds(tokenizer, weights.config());
+    this.generator = new Generator(transformer, tokenizer, stopTokenIds);
+    this.scorer = new SequenceScorer(transformer);
+  }
+
+  /** Loads a Hugging Face checkpoint directory onto the CPU. */
+  public static LanguageModel load(Path checkpointDir) {
+    return load(checkpointDir, Device.cpu());
+  }
+
+  /**
+   * Loads {@code config.json}, the safetensors shards and {@code tokenizer.json} from
+   * {@code checkpointDir} onto {@code device}.
+   *
+   * @throws CheckpointException naming the missing file, unsupported architecture or misshapen tensor
+   */
+  public static LanguageModel load(Path checkpointDir, Device device) {
+    long start = System.nanoTime();
+    ModelConfig config = ModelConfig.read(checkpointDir);
+    TextTokenizer tokenizer = TextTokenizer.load(checkpointDir);
+    if (tokenizer.vocabSize() > config.vocabSize()) {
+      tokenizer.close();
+      throw new CheckpointException("checkpoint " + checkpointDir + ": tokenizer.json has " + tokenizer.vocabSize()
+          + " tokens but config.json vocab_size is " + config.vocabSize());
+    }
+    NDManager manager = NDManager.newBaseManager(device);
+    try {
+      ModelWeights weights = ModelWeights.load(checkpointDir, config, manager);
+      LanguageModel model = new LanguageModel(checkpointDir.getFileName().toString(), manager, weights, tokenizer,
+          ChatTemplate.detect(tokenizer));
+      LOG.info("loaded {} from {} on {} in {} ms ({}; chat template {})", model.name, checkpointDir, device,
+          (System.nanoTime() - start) / 1_000_000, config.describe(), model.chatTemplate);
+      return model;
+    } catch (RuntimeException e) {
+      manager.close();
+      tokenizer.close();
+      throw e;
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public ModelConfig config() {
+    return weights.config();
+  }
+
+  public TextTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  public ChatTemplate chatTemplate() {
+    return chatTemplate;
+  }
+
+  public Transformer transformer() {
+    return transformer;
+  }
+
+  /** The model's root manager; parent for adapters and per-request/step sub-managers. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  /** Token ids that end generation by default (end of turn, eos). */
+  public List<Integer> stopTokenIds() {
+    return stopTokenIds;
+  }
+
+  /** The chat prompt for {@code messages}, ending where the assistant's answer begins. */
+  public int[] encodeChat(List<ChatMessage> messages) {
+    return tokenizer.encode(chatTemplate.render(messages, true));
+  }
+
+  /** Answers a conversation. */
+  public GenerationResult chat(List<ChatMessage> messages, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
+    return generate(encodeChat(messages), request, adapters, listener);
+  }
+
+  /** Continues raw text (no chat template). */
+  public GenerationResult complete(String prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
+    return generate(tokenizer.encode(prompt), request, adapters, listener);
+  }
+
+  public GenerationResult generate(int[] prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
+    return generator.generate(prompt, request, adapters == null ? ActiveAdapters.NONE : adapters, listener);
+  }
+
+  /** Mean-pooled final hidden state of {@code text} under the base model, L2-normalised. */
+  public float[] embed(String text) {
+    return embed(text, ActiveAdapters.NONE);
+  }
+
+  public float[] embed(String text, ActiveAdapters adapters) {
+    int[] ids = tokenizer.encode(text);
+    if (ids.length == 0) {
+      return new float[config().hiddenSize()];
+    }
+    try (NoGradScope noGrad = NoGradScope.open(); NDManager request = manager.newSubManager()) {
+      NDArray hidden = transformer.forward(request.create(ids).reshape(1, ids.length), 0, null, ForwardOptions.inference(adapters));
+      NDArray mean = hidden.mean(new int[] {1}).reshape(-1);
+      NDArray norm = mean.norm().add(1e-12f);
+      return mean.div(norm).toFloatArray();
+    }
+  }
+
+  /** Token ids of a prompt and a continuation, tokenised separately (the scoring boundary). */
+  public Continuation continuation(String prompt, String continuation) {
+    return new Continuation(tokenizer.encode(prompt), tokenizer.encode(continuation));
+  }
+
+  /** Chat prompt for {@code messages} and {@code answer} as the assistant's continuation (end-of-turn token appended). */
+  public Continuation chatContinuation(List<ChatMessage> messages, String answer) {
+    int[] a = tokenizer.encode(answer);
+    if (!stopTokenIds.isEmpty()) {
+      a = java.util.Arrays.copyOf(a, a.length + 1);
+      a[a.length - 1] = stopTokenIds.get(0);
+    }
+    return new Continuation(encodeChat(messages), a);
+  }
+
+  /** {@code log P(continuation | prompt)} summed over the continuation's tokens. */
+  public double logProb(String prompt, String continuation, ActiveAdapters adapters) {
+    return logProbs(List.of(continuation(prompt, continuation)), adapters)[0];
+  }
+
+  /** Summed log-probabilities of several continuations, in one batched forward pass. */
+  public double[] logProbs(List<Continuation> items, ActiveAdapters adapters) {
+    try (NoGradScope noGrad = NoGradScope.open(); NDManager request = manager.newSubManager()) {
+      float[] f = scorer.logProbs(request, items, ForwardOptions.inference(adapters)).toFloatArray();
+      double[] out = new double[f.length];
+      for (int i = 0; i < f.length; i++) {
+        out[i] = f[i];
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Differentiable {@code [N]} summed log-probabilities in {@code manager}; use inside a
+   * GradientCollector ({@code options.training()} enables adapter dropout; the hook may probe).
+   */
+  public NDArray sequenceLogProbs(NDManager manager, List<Continuation> items, ForwardOptions options) {
+    return scorer.logProbs(manager, items, options);
+  }
+
+  /** Hidden states of {@code text} after every layer and after the final norm. */
+  public HiddenStates hiddenStates(String text, ActiveAdapters adapters) {
+    int[] ids = tokenizer.encode(text);
+    List<float[][]> layers = new ArrayList<>();
+    int h = config().hiddenSize();
+    ModuleHook hook = (layer, point, output) -> {
+      if (point == HookPoint.LAYER_OUTPUT) {
+        layers.add(rows(output.toFloatArray(), ids.length, h));
+      }
+      return output;
+    };
+    try (NoGradScope noGrad = NoGradScope.open(); NDManager request = manager.newSubManager()) {
+      NDArray hidden = transformer.forward(request.create(ids).reshape(1, ids.length), 0, null,
+          new ForwardOptions(adapters, false, hook));
+      return new HiddenStates(ids, layers.toArray(new float[0][][]), rows(hidden.toFloatArray(), ids.length, h));
+    }
+  }
+
+  /** Runs {@code text} through the model showing every activation to {@code hook} (e.g. an ActivationRecorder). */
+  public void record(String text, ActiveAdapters adapters, ModuleHook hook) {
+    int[] ids = tokenizer.encode(text);
+    try (NoGradScope noGrad = NoGradScope.open(); NDManager request = manager.newSubManager()) {
+      transformer.forward(request.create(ids).reshape(1, ids.length), 0, null, new ForwardOptions(adapters, false, hook));
+    }
+  }
+
+  private static float[][] rows(float[] flat, int n, int width) {
+    float[][] out = new float[n][width];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(flat, i * width, out[i], 0, width);
+    }
+    return out;
+  }
+
+  /** Wraps already-built parts (tests, the demo builder). The model takes ownership of all. */
+  public static LanguageModel of(String name, NDManager manager, ModelWeights weights, TextTokenizer tokenizer) {
+    return new LanguageModel(name, manager, weights, tokenizer, ChatTemplate.detect(tokenizer));
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+    tokenizer.close();
+  }
+}

@@ -1,0 +1,85 @@
+package io.marginal.model.bench;
+
+import io.marginal.model.LanguageModel;
+import io.marginal.model.demo.DemoCorpus;
+import io.marginal.model.demo.DemoModel;
+import io.marginal.model.generate.GenerationRequest;
+import io.marginal.model.generate.GenerationResult;
+import io.marginal.model.lora.ActiveAdapters;
+import io.marginal.model.lora.LoraAdapter;
+import io.marginal.model.lora.LoraConfig;
+import io.marginal.model.lora.LoraTarget;
+import io.marginal.model.tokenizer.ChatMessage;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Decoding throughput of the demo model (or any checkpoint given as the first argument) on this
+ * machine: tokens/s without an adapter (the baseline), with one rank-8 LoRA on all seven
+ * projections, and with two stacked (shared + user), and the ratios to the baseline.
+ *
+ * <p>Run: {@code mvn -q -pl model exec:java -Dexec.mainClass=io.marginal.model.bench.GenerationBenchmark}
+ * (args: {@code [checkpointDir] [tokensPerPrompt] [rounds]}).
+ */
+public final class GenerationBenchmark {
+  private GenerationBenchmark() {}
+
+  public static void main(String[] args) {
+    DemoModel.defaultEngineSettings();
+    Path dir = args.length > 0 && !args[0].equals("demo") ? Path.of(args[0]) : DemoModel.ensureBuilt();
+    int tokens = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    try (LanguageModel model = LanguageModel.load(dir);
+        LoraAdapter shared = randomAdapter(model, "shared", 1);
+        LoraAdapter user = randomAdapter(model, "user", 2)) {
+      List<int[]> prompts = DemoCorpus.probes().stream()
+          .map(p -> model.encodeChat(List.of(ChatMessage.user(p[0])))).toList();
+      // Ignore stop tokens so every request decodes exactly `tokens` tokens.
+      GenerationRequest request = GenerationRequest.greedy(tokens).withStopTokenIds(List.of());
+      System.out.printf("model %s: %s%n", dir, model.config().describe());
+      System.out.printf("threads: %s, %d prompts x %d tokens x %d rounds per setting%n",
+          System.getProperty("ai.djl.pytorch.num_threads", "default"), prompts.size(), tokens, rounds);
+      run(model, prompts, request, ActiveAdapters.NONE, 1); // warm-up (JIT, allocator)
+      double base = run(model, prompts, request, ActiveAdapters.NONE, rounds);
+      run(model, prompts, request, ActiveAdapters.of(shared), 1);
+      double one = run(model, prompts, request, ActiveAdapters.of(shared), rounds);
+      double two = run(model, prompts, request, ActiveAdapters.of(shared, user), rounds);
+      System.out.printf("no adapter (baseline)       : %8.1f tokens/s%n", base);
+      System.out.printf("1 adapter  (r=8, all 7 proj): %8.1f tokens/s  ratio %.2f%n", one, one / base);
+      System.out.printf("2 adapters (shared + user)  : %8.1f tokens/s  ratio %.2f%n", two, two / base);
+    }
+  }
+
+  static double run(LanguageModel model, List<int[]> prompts, GenerationRequest request, ActiveAdapters adapters, int rounds) {
+    long generated = 0;
+    long start = System.nanoTime();
+    for (int r = 0; r < rounds; r++) {
+      for (int[] prompt : prompts) {
+        GenerationResult result = model.generate(prompt, request, adapters, null);
+        generated += result.tokens().length;
+      }
+    }
+    return generated * 1e9 / (System.nanoTime() - start);
+  }
+
+  /** A rank-8 adapter on every projection with random (non-zero) B and a half mask on layer 0's MLP. */
+  static LoraAdapter randomAdapter(LanguageModel model, String id, long seed) {
+    LoraAdapter adapter = LoraAdapter.create(id, 1, model.config(), LoraConfig.allProjections(8, 16, 0), model.manager(), seed);
+    Random random = new Random(seed);
+    for (LoraTarget t : adapter.targets()) {
+      var b = adapter.loraB(t);
+      float[] values = new float[(int) b.getShape().size()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = (float) (random.nextGaussian() * 0.01);
+      }
+      b.set(values);
+    }
+    boolean[] mask = new boolean[model.config().intermediateSize()];
+    for (int i = 0; i < mask.length; i += 2) {
+      mask[i] = true;
+    }
+    adapter.setMask(new LoraTarget(0, io.marginal.model.weights.Projection.UP), mask);
+    return adapter;
+  }
+}

@@ -1,0 +1,126 @@
+package io.marginal.model.tokenizer;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marginal.model.CheckpointException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * A Hugging Face {@code tokenizer.json} through DJL's tokenizers binding, always loaded from a
+ * local file (never the hub). Encoding adds no special tokens: chat templates write them as text.
+ * Token-to-id lookups come from the JSON itself because the binding has no such call.
+ * Thread-safe (the native tokenizer is immutable).
+ */
+public final class TextTokenizer implements AutoCloseable {
+  private final HuggingFaceTokenizer tokenizer;
+  private final Map<String, Integer> specialTokens;
+  private final Map<String, Integer> vocab;
+  private final Set<Integer> specialIds;
+  private final int vocabSize;
+
+  private TextTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> specialTokens, Map<String, Integer> vocab, int vocabSize) {
+    this.tokenizer = tokenizer;
+    this.specialTokens = Collections.unmodifiableMap(specialTokens);
+    this.vocab = vocab;
+    this.specialIds = Set.copyOf(new HashSet<>(specialTokens.values()));
+    this.vocabSize = vocabSize;
+  }
+
+  /** Loads {@code dir/tokenizer.json} (or {@code dir} itself when it is the file). */
+  public static TextTokenizer load(Path dirOrFile) {
+    Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve("tokenizer.json") : dirOrFile;
+    if (!Files.isRegularFile(file)) {
+      throw new CheckpointException("checkpoint " + dirOrFile + ": tokenizer.json not found"
+          + " (only the Hugging Face fast-tokenizer format is supported; tokenizer.model alone is not)");
+    }
+    try {
+      JsonNode root = new ObjectMapper().readTree(file.toFile());
+      Map<String, Integer> special = new HashMap<>();
+      Map<String, Integer> vocab = new HashMap<>();
+      int maxId = -1;
+      for (JsonNode t : root.path("added_tokens")) {
+        int id = t.path("id").asInt();
+        if (t.path("special").asBoolean(true)) {
+          special.put(t.path("content").asText(), id);
+        }
+        vocab.put(t.path("content").asText(), id);
+        maxId = Math.max(maxId, id);
+      }
+      JsonNode modelVocab = root.path("model").path("vocab");
+      if (modelVocab.isObject()) {
+        for (var it = modelVocab.fields(); it.hasNext(); ) {
+          var e = it.next();
+          vocab.putIfAbsent(e.getKey(), e.getValue().asInt());
+          maxId = Math.max(maxId, e.getValue().asInt());
+        }
+      } else if (modelVocab.isArray()) {
+        maxId = Math.max(maxId, modelVocab.size() - 1);
+      }
+      HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(file, Map.of(
+          "addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+      return new TextTokenizer(hf, special, vocab, maxId + 1);
+    } catch (IOException | RuntimeException e) {
+      throw new CheckpointException("checkpoint " + dirOrFile + ": cannot load tokenizer.json: " + e.getMessage(), e);
+    }
+  }
+
+  /** Token ids of {@code text}, without any special tokens added. */
+  public int[] encode(String text) {
+    long[] ids = tokenizer.encode(text, false, false).getIds();
+    int[] out = new int[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      out[i] = (int) ids[i];
+    }
+    return out;
+  }
+
+  /** Text of {@code ids}, special tokens skipped. */
+  public String decode(int[] ids) {
+    return decode(ids, true);
+  }
+
+  public String decode(int[] ids, boolean skipSpecialTokens) {
+    long[] l = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      l[i] = ids[i];
+    }
+    return tokenizer.decode(l, skipSpecialTokens);
+  }
+
+  /** The id of a token string (special or regular), if the vocabulary has it. */
+  public OptionalInt tokenId(String token) {
+    Integer id = specialTokens.get(token);
+    if (id == null) {
+      id = vocab.get(token);
+    }
+    return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+  }
+
+  public boolean isSpecial(int id) {
+    return specialIds.contains(id);
+  }
+
+  /** Special (added) tokens by content. */
+  public Map<String, Integer> specialTokens() {
+    return specialTokens;
+  }
+
+  /** One more than the largest id the tokenizer can produce. */
+  public int vocabSize() {
+    return vocabSize;
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}

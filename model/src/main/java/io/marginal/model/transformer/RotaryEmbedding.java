@@ -1,0 +1,87 @@
+package io.marginal.model.transformer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.marginal.model.config.ModelConfig;
+
+/**
+ * Rotary position embedding in the Hugging Face Llama layout ("rotate half"): dimension {@code j}
+ * and {@code j + d/2} of a head form one rotating pair with frequency
+ * {@code theta^(-2j/d)}, optionally rescaled the llama3 way.
+ */
+public final class RotaryEmbedding {
+  /** Tables are built up to this many positions at most (memory), or the model's limit if smaller. */
+  public static final int MAX_TABLE_POSITIONS = 16384;
+
+  private final int headDim;
+  private final int positions;
+  private final NDArray cos;
+  private final NDArray sin;
+
+  public RotaryEmbedding(ModelConfig config, NDManager manager) {
+    this.headDim = config.headDim();
+    this.positions = Math.min(config.maxPositionEmbeddings(), MAX_TABLE_POSITIONS);
+    double[] inv = inverseFrequencies(config);
+    int half = headDim / 2;
+    float[] c = new float[positions * headDim];
+    float[] s = new float[positions * headDim];
+    for (int pos = 0; pos < positions; pos++) {
+      for (int j = 0; j < headDim; j++) {
+        double angle = pos * inv[j % half];
+        c[pos * headDim + j] = (float) Math.cos(angle);
+        s[pos * headDim + j] = (float) Math.sin(angle);
+      }
+    }
+    this.cos = manager.create(c, new Shape(positions, headDim));
+    this.sin = manager.create(s, new Shape(positions, headDim));
+  }
+
+  /** {@code theta^(-2j/d)} for {@code j < d/2}, with llama3 scaling applied when configured. */
+  public static double[] inverseFrequencies(ModelConfig config) {
+    int half = config.headDim() / 2;
+    double[] inv = new double[half];
+    for (int j = 0; j < half; j++) {
+      inv[j] = 1.0 / Math.pow(config.ropeTheta(), (2.0 * j) / config.headDim());
+    }
+    ModelConfig.RopeScaling rs = config.ropeScaling();
+    if (rs != null) {
+      double lowWavelen = rs.originalMaxPositionEmbeddings() / rs.lowFreqFactor();
+      double highWavelen = rs.originalMaxPositionEmbeddings() / rs.highFreqFactor();
+      for (int j = 0; j < half; j++) {
+        double wavelen = 2 * Math.PI / inv[j];
+        if (wavelen > lowWavelen) {
+          inv[j] = inv[j] / rs.factor();
+        } else if (wavelen >= highWavelen) {
+          double smooth = (rs.originalMaxPositionEmbeddings() / wavelen - rs.lowFreqFactor())
+              / (rs.highFreqFactor() - rs.lowFreqFactor());
+          inv[j] = (1 - smooth) * inv[j] / rs.factor() + smooth * inv[j];
+        }
+      }
+    }
+    return inv;
+  }
+
+  /** Number of positions the tables cover (the usable context length). */
+  public int positions() {
+    return positions;
+  }
+
+  /** Rotates {@code x} of shape {@code [B, heads, T, headDim]} whose first token sits at {@code startPos}. */
+  public NDArray apply(NDArray x, int startPos) {
+    int t = (int) x.getShape().get(2);
+    if (startPos + t > positions) {
+      throw new IllegalArgumentException("position " + (startPos + t) + " exceeds the context length " + positions);
+    }
+    NDManager m = x.getManager();
+    NDIndex rows = new NDIndex("{}:{}", startPos, startPos + t);
+    NDArray c = cos.get(m, rows);
+    NDArray s = sin.get(m, rows);
+    int half = headDim / 2;
+    NDArray x1 = x.get(new NDIndex("..., :{}", half));
+    NDArray x2 = x.get(new NDIndex("..., {}:", half));
+    NDArray rotated = x2.neg().concat(x1, -1);
+    return x.mul(c).add(rotated.mul(s));
+  }
+}

@@ -1,0 +1,168 @@
+package io.marginal.model.transformer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import io.marginal.model.config.ModelConfig;
+import io.marginal.model.weights.LayerWeights;
+import io.marginal.model.weights.ModelWeights;
+import io.marginal.model.weights.Projection;
+
+/**
+ * The Llama-family decoder as NDArray operations:
+ *
+ * <pre>
+ *   x = embed(tokens)
+ *   for each layer:
+ *     h = rmsnorm(x);  q,k,v = h·Wq, h·Wk, h·Wv (+bias);  q,k = rope(q,k)
+ *     x = x + attention(q, [cache|k], [cache|v]) · Wo          (grouped-query, causal)
+ *     h = rmsnorm(x);  x = x + (silu(h·Wgate) * h·Wup) · Wdown
+ *   return rmsnorm(x)
+ * </pre>
+ *
+ * Every projection output gets the active adapters' delta added, and every named activation is
+ * shown to the {@link ModuleHook}. All results live in the manager of the input {@code tokens}
+ * array (weights are always the second operand), so a request's sub-manager owns everything the
+ * request creates. Weights are only read: concurrent forwards from several threads are safe.
+ */
+public final class Transformer {
+  private final ModelConfig config;
+  private final ModelWeights weights;
+  private final RotaryEmbedding rope;
+  private final float attentionScale;
+
+  public Transformer(ModelWeights weights) {
+    this.config = weights.config();
+    this.weights = weights;
+    this.rope = new RotaryEmbedding(config, weights.manager());
+    this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public ModelWeights weights() {
+    return weights;
+  }
+
+  /** The manager owning the weights; make per-request sub-managers from it. */
+  public NDManager manager() {
+    return weights.manager();
+  }
+
+  /** Longest sequence (prompt + generated) a forward pass accepts. */
+  public int contextLength() {
+    return rope.positions();
+  }
+
+  /**
+   * Runs the decoder over {@code tokens} ({@code [B, T]}, int), whose first token is at position
+   * {@code startPos}. With a {@code cache}, attends to the cached positions too and appends this
+   * step's keys and values to it ({@code startPos} must equal {@code cache.length()}).
+   *
+   * @return the final-norm hidden states {@code [B, T, hidden]}
+   */
+  public NDArray forward(NDArray tokens, int startPos, KvCache cache, ForwardOptions options) {
+    if (cache != null && cache.length() != startPos) {
+      throw new IllegalArgumentException("startPos " + startPos + " but the cache holds " + cache.length() + " positions");
+    }
+    NDArray x = Embedding.embedding(tokens, weights.embedTokens(), SparseFormat.DENSE).head();
+    for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
+      LayerWeights w = weights.layer(layer);
+      x = x.add(attention(layer, w, rmsNorm(x, w.attentionNorm()), startPos, cache, options));
+      x = x.add(feedForward(layer, w, rmsNorm(x, w.ffnNorm()), options));
+      x = options.hook().onOutput(layer, HookPoint.LAYER_OUTPUT, x);
+    }
+    return rmsNorm(x, weights.norm());
+  }
+
+  /** Projects hidden states {@code [..., hidden]} to vocabulary logits {@code [..., vocab]}. */
+  public NDArray logits(NDArray hidden) {
+    return Linear.linear(hidden, weights.lmHead()).head();
+  }
+
+  NDArray rmsNorm(NDArray x, NDArray weight) {
+    NDArray rms = x.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).sqrt();
+    return x.div(rms).mul(weight);
+  }
+
+  private NDArray attention(int layer, LayerWeights w, NDArray h, int startPos, KvCache cache, ForwardOptions o) {
+    Shape shape = h.getShape();
+    long batch = shape.get(0);
+    long t = shape.get(1);
+    int heads = config.numAttentionHeads();
+    int kvHeads = config.numKeyValueHeads();
+    int group = heads / kvHeads;
+    int d = config.headDim();
+
+    NDArray q = splitHeads(project(layer, Projection.Q, h, w, o), heads);
+    NDArray k = splitHeads(project(layer, Projection.K, h, w, o), kvHeads);
+    NDArray v = splitHeads(project(layer, Projection.V, h, w, o), kvHeads);
+    q = rope.apply(q, startPos);
+    k = rope.apply(k, startPos);
+    if (cache != null) {
+      NDArray[] kv = cache.append(layer, k, v);
+      k = kv[0];
+      v = kv[1];
+    }
+    long s = k.getShape().get(2);
+
+    // Grouped-query attention without copying keys: query heads of one group share a kv head,
+    // [B, kv, group, T, d] x [B, kv, 1, d, S] broadcasts over the group axis.
+    NDArray qg = q.reshape(batch, kvHeads, group, t, d);
+    NDArray scores = qg.matMul(k.expandDims(2).transpose(0, 1, 2, 4, 3)).mul(attentionScale);
+    if (t > 1) {
+      scores = scores.add(causalMask(h.getManager(), t, s, startPos));
+    }
+    NDArray probabilities = scores.softmax(-1);
+    NDArray context = probabilities.matMul(v.expandDims(2))
+        .reshape(batch, heads, t, d).transpose(0, 2, 1, 3).reshape(batch, t, (long) heads * d);
+    return project(layer, Projection.O, context, w, o);
+  }
+
+  private NDArray feedForward(int layer, LayerWeights w, NDArray h, ForwardOptions o) {
+    NDArray gate = project(layer, Projection.GATE, h, w, o);
+    NDArray up = project(layer, Projection.UP, h, w, o);
+    NDArray neurons = Activation.swish(gate, 1f).mul(up);
+    neurons = o.hook().onOutput(layer, HookPoint.MLP_ACTIVATION, neurons);
+    return project(layer, Projection.DOWN, neurons, w, o);
+  }
+
+  private NDArray project(int layer, Projection p, NDArray input, LayerWeights w, ForwardOptions o) {
+    NDArray bias = w.bias(p);
+    NDArray out = bias == null ? Linear.linear(input, w.weight(p)).head() : Linear.linear(input, w.weight(p), bias).head();
+    NDArray delta = o.adapters().delta(layer, p, input, o.training());
+    if (delta != null) {
+      out = out.add(delta);
+    }
+    return o.hook().onOutput(layer, HookPoint.of(p), out);
+  }
+
+  /** [B, T, heads*d] to [B, heads, T, d]. */
+  private NDArray splitHeads(NDArray x, int heads) {
+    Shape s = x.getShape();
+    return x.reshape(s.get(0), s.get(1), heads, config.headDim()).transpose(0, 2, 1, 3);
+  }
+
+  /** Additive mask [T, S]: query i (absolute position startPos+i) may see keys 0..startPos+i. */
+  private static NDArray causalMask(NDManager manager, long t, long s, int startPos) {
+    float[] mask = new float[(int) (t * s)];
+    for (int i = 0; i < t; i++) {
+      for (int j = startPos + i + 1; j < s; j++) {
+        mask[(int) (i * s + j)] = -1e9f;
+      }
+    }
+    return manager.create(mask, new Shape(t, s));
+  }
+
+  /** The hidden state of the last position: {@code [B, T, H]} to {@code [B, 1, H]}. */
+  public static NDArray lastPosition(NDArray hidden) {
+    return hidden.get(new NDIndex(":, -1:, :"));
+  }
+}

@@ -1,0 +1,176 @@
+package io.marginal.model.weights;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.marginal.model.config.ModelConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * All tensors of a model, FLOAT32, owned by one manager. Read-only during inference; only the
+ * demo-model builder ever trains them (and LoRA training never touches them).
+ */
+public final class ModelWeights implements AutoCloseable {
+  private final ModelConfig config;
+  private final NDManager manager;
+  private final NDArray embedTokens;
+  private final List<LayerWeights> layers;
+  private final NDArray norm;
+  private final NDArray lmHead;
+
+  private ModelWeights(ModelConfig config, NDManager manager, NDArray embedTokens, List<LayerWeights> layers,
+      NDArray norm, NDArray lmHead) {
+    this.config = config;
+    this.manager = manager;
+    this.embedTokens = embedTokens;
+    this.layers = List.copyOf(layers);
+    this.norm = norm;
+    this.lmHead = lmHead;
+  }
+
+  /** Loads and shape-checks every tensor the configuration implies. */
+  public static ModelWeights load(Path checkpointDir, ModelConfig c, NDManager parent) {
+    CheckpointTensors tensors = CheckpointTensors.open(checkpointDir);
+    NDManager m = parent.newSubManager();
+    try {
+      NDArray embed = tensors.read(m, "model.embed_tokens.weight", new long[] {c.vocabSize(), c.hiddenSize()},
+          "vocab_size=" + c.vocabSize() + ", hidden_size=" + c.hiddenSize());
+      List<LayerWeights> layers = new ArrayList<>();
+      for (int l = 0; l < c.numHiddenLayers(); l++) {
+        String prefix = "model.layers." + l + ".";
+        NDArray[] proj = new NDArray[Projection.values().length];
+        for (Projection p : Projection.values()) {
+          proj[p.ordinal()] = tensors.read(m, p.weightName(l), new long[] {p.outFeatures(c), p.inFeatures(c)},
+              p.moduleName() + " is [out=" + p.outFeatures(c) + ", in=" + p.inFeatures(c) + "] for " + c.describe());
+        }
+        NDArray[] bias = new NDArray[3];
+        if (c.attentionBias()) {
+          for (Projection p : List.of(Projection.Q, Projection.K, Projection.V)) {
+            bias[p.ordinal()] = tensors.read(m, prefix + p.path() + ".bias", new long[] {p.outFeatures(c)},
+                "attention bias of " + p.moduleName());
+          }
+        }
+        long[] hidden = {c.hiddenSize()};
+        layers.add(new LayerWeights(
+            tensors.read(m, prefix + "input_layernorm.weight", hidden, "hidden_size"),
+            proj[0], proj[1], proj[2], proj[3], bias[0], bias[1], bias[2],
+            tensors.read(m, prefix + "post_attention_layernorm.weight", hidden, "hidden_size"),
+            proj[4], proj[5], proj[6]));
+      }
+      NDArray norm = tensors.read(m, "model.norm.weight", new long[] {c.hiddenSize()}, "hidden_size");
+      NDArray head = c.tieWordEmbeddings() && !tensors.contains("lm_head.weight") ? embed
+          : tensors.read(m, "lm_head.weight", new long[] {c.vocabSize(), c.hiddenSize()},
+              "vocab_size x hidden_size; set tie_word_embeddings=true if the checkpoint has no lm_head");
+      return new ModelWeights(c, m, embed, layers, norm, head);
+    } catch (RuntimeException e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Random weights (normal, std 0.02; norms 1), from a Java {@link Random} so they are the same on
+   * every machine. Used by tests and as the demo model's initialisation.
+   */
+  public static ModelWeights random(ModelConfig c, NDManager parent, long seed) {
+    NDManager m = parent.newSubManager();
+    Random random = new Random(seed);
+    NDArray embed = normal(m, random, 0.02f, c.vocabSize(), c.hiddenSize());
+    List<LayerWeights> layers = new ArrayList<>();
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      NDArray[] proj = new NDArray[Projection.values().length];
+      for (Projection p : Projection.values()) {
+        proj[p.ordinal()] = normal(m, random, 0.02f, p.outFeatures(c), p.inFeatures(c));
+      }
+      NDArray bq = null;
+      NDArray bk = null;
+      NDArray bv = null;
+      if (c.attentionBias()) {
+        bq = normal(m, random, 0.02f, c.queryDim());
+        bk = normal(m, random, 0.02f, c.keyValueDim());
+        bv = normal(m, random, 0.02f, c.keyValueDim());
+      }
+      layers.add(new LayerWeights(m.ones(new Shape(c.hiddenSize())), proj[0], proj[1], proj[2], proj[3],
+          bq, bk, bv, m.ones(new Shape(c.hiddenSize())), proj[4], proj[5], proj[6]));
+    }
+    NDArray head = c.tieWordEmbeddings() ? embed : normal(m, random, 0.02f, c.vocabSize(), c.hiddenSize());
+    return new ModelWeights(c, m, embed, layers, m.ones(new Shape(c.hiddenSize())), head);
+  }
+
+  private static NDArray normal(NDManager m, Random random, float std, long... shape) {
+    float[] values = new float[Math.toIntExact(new Shape(shape).size())];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) (random.nextGaussian() * std);
+    }
+    return m.create(values, new Shape(shape));
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The manager that owns the weights; requests use sub-managers of it. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  public NDArray embedTokens() {
+    return embedTokens;
+  }
+
+  public LayerWeights layer(int index) {
+    return layers.get(index);
+  }
+
+  public List<LayerWeights> layers() {
+    return layers;
+  }
+
+  public NDArray norm() {
+    return norm;
+  }
+
+  /** The output projection; the same array as {@link #embedTokens()} when embeddings are tied. */
+  public NDArray lmHead() {
+    return lmHead;
+  }
+
+  /** Every tensor by its Hugging Face name (tied embeddings appear once). */
+  public SortedMap<String, NDArray> byName() {
+    SortedMap<String, NDArray> out = new TreeMap<>();
+    out.put("model.embed_tokens.weight", embedTokens);
+    for (int l = 0; l < layers.size(); l++) {
+      LayerWeights w = layers.get(l);
+      String prefix = "model.layers." + l + ".";
+      out.put(prefix + "input_layernorm.weight", w.attentionNorm());
+      out.put(prefix + "post_attention_layernorm.weight", w.ffnNorm());
+      for (Projection p : Projection.values()) {
+        out.put(p.weightName(l), w.weight(p));
+        if (w.bias(p) != null) {
+          out.put(prefix + p.path() + ".bias", w.bias(p));
+        }
+      }
+    }
+    out.put("model.norm.weight", norm);
+    if (lmHead != embedTokens) {
+      out.put("lm_head.weight", lmHead);
+    }
+    return out;
+  }
+
+  /** Saves all tensors to one {@code model.safetensors} file. */
+  public void save(Path file) {
+    SafetensorsWriter.write(file, byName(), Map.of("format", "pt"));
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

@@ -1,0 +1,76 @@
+package io.marginal.model.transformer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.marginal.model.config.ModelConfig;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class RotaryEmbeddingTest {
+  private static ModelConfig config(double theta, ModelConfig.RopeScaling scaling) {
+    return new ModelConfig("LlamaForCausalLM", "llama", 64, 128, 1, 4, 2, 16, 10, 1e-5, theta, scaling, 512, false, false,
+        -1, List.of());
+  }
+
+  @Test
+  void rotationMatchesFormula() {
+    double theta = 500000.0;
+    ModelConfig c = config(theta, null);
+    int d = c.headDim();
+    int heads = 2;
+    int t = 5;
+    int start = 37;
+    Random random = new Random(3);
+    float[] x = new float[heads * t * d];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    try (NDManager m = NDManager.newBaseManager()) {
+      RotaryEmbedding rope = new RotaryEmbedding(c, m);
+      float[] y = rope.apply(m.create(x, new Shape(1, heads, t, d)), start).toFloatArray();
+      for (int h = 0; h < heads; h++) {
+        for (int i = 0; i < t; i++) {
+          int pos = start + i;
+          int base = (h * t + i) * d;
+          for (int j = 0; j < d / 2; j++) {
+            double angle = pos / Math.pow(theta, 2.0 * j / d);
+            double a = x[base + j];
+            double b = x[base + j + d / 2];
+            assertEquals(a * Math.cos(angle) - b * Math.sin(angle), y[base + j], 1e-4);
+            assertEquals(b * Math.cos(angle) + a * Math.sin(angle), y[base + j + d / 2], 1e-4);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void rotationPreservesNormAndRelativePosition() {
+    ModelConfig c = config(10000.0, null);
+    try (NDManager m = NDManager.newBaseManager()) {
+      RotaryEmbedding rope = new RotaryEmbedding(c, m);
+      NDArray q = m.randomNormal(new Shape(1, 1, 1, 16));
+      NDArray k = m.randomNormal(new Shape(1, 1, 1, 16));
+      // <rope(q, p), rope(k, s)> depends only on p - s.
+      float d1 = rope.apply(q, 10).mul(rope.apply(k, 4)).sum().getFloat();
+      float d2 = rope.apply(q, 106).mul(rope.apply(k, 100)).sum().getFloat();
+      assertEquals(d1, d2, 1e-4);
+      assertEquals(q.norm().getFloat(), rope.apply(q, 77).norm().getFloat(), 1e-4);
+    }
+  }
+
+  @Test
+  void llama3ScalingKeepsHighFrequenciesAndDividesLowOnes() {
+    ModelConfig plain = config(500000.0, null);
+    ModelConfig scaled = config(500000.0, new ModelConfig.RopeScaling(8.0, 1.0, 4.0, 64));
+    double[] a = RotaryEmbedding.inverseFrequencies(plain);
+    double[] b = RotaryEmbedding.inverseFrequencies(scaled);
+    assertEquals(a[0], b[0], 1e-15); // wavelength 2π < 64/4: unchanged
+    int last = a.length - 1;         // longest wavelength > 64: divided by the factor
+    assertEquals(a[last] / 8.0, b[last], 1e-15);
+  }
+}
