@@ -4,6 +4,8 @@ import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.schemas.topics.TopicSettings;
 import io.marginal.schemas.topics.TopicSpec;
 import io.marginal.schemas.topics.Topics;
+import io.marginal.streams.app.MarginalStreamsApp;
+import io.marginal.streams.app.StreamsAppConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +72,33 @@ public final class LocalLauncher {
       System.out.printf("  topic %-36s partitions=%d %s%n", spec.name(), spec.partitions(),
           spec.compacted() ? "compacted" : "retention=" + spec.configs().get("retention.ms") + "ms");
     }
+    Map<String, String> env = serviceEnvironment(kafka.bootstrapServers());
+    startStreams(env);
     return kafka.bootstrapServers();
+  }
+
+  /**
+   * The settings every service gets: the operator's environment, with the launcher's Kafka and
+   * data directory filled in where the operator did not set them.
+   */
+  Map<String, String> serviceEnvironment(String bootstrapServers) {
+    Map<String, String> env = new java.util.HashMap<>(System.getenv());
+    env.put("MARGINAL_BOOTSTRAP_SERVERS", bootstrapServers);
+    Path data = config.dataDir().toAbsolutePath();
+    env.putIfAbsent("MARGINAL_STREAMS_STATE_DIR", data.resolve("streams").toString());
+    env.putIfAbsent("MARGINAL_ADAPTER_STORE", data.resolve("adapters").toString());
+    env.putIfAbsent("MARGINAL_TRAINER_WORK_DIR", data.resolve("trainer-work").toString());
+    return env;
+  }
+
+  private void startStreams(Map<String, String> env) {
+    long t0 = System.nanoTime();
+    StreamsAppConfig streamsConfig = StreamsAppConfig.from(env);
+    MarginalStreamsApp streams = MarginalStreamsApp.start(streamsConfig);
+    started.push(streams);
+    streams.awaitRunning(java.time.Duration.ofSeconds(120));
+    System.out.printf("Streams app %s running (state in %s, ready in %d ms)%n", streamsConfig.applicationId(),
+        env.get("MARGINAL_STREAMS_STATE_DIR"), (System.nanoTime() - t0) / 1_000_000);
   }
 
   void stop() {
