@@ -1,0 +1,256 @@
+package io.marginal.inference;
+
+import io.marginal.inference.adapters.AdapterRegistry;
+import io.marginal.inference.adapters.AdapterVerifier;
+import io.marginal.inference.adapters.AdapterWatcher;
+import io.marginal.inference.adapters.UserAdapterCache;
+import io.marginal.inference.api.InferenceVerticle;
+import io.marginal.inference.api.NodeServices;
+import io.marginal.inference.api.RequestGate;
+import io.marginal.inference.auth.ApiKeyAuthenticator;
+import io.marginal.inference.config.InferenceConfig;
+import io.marginal.inference.generation.ChatService;
+import io.marginal.inference.generation.ModelWorkerPool;
+import io.marginal.inference.kafka.EventPublisher;
+import io.marginal.inference.kafka.TopicTail;
+import io.marginal.inference.metrics.NodeMetrics;
+import io.marginal.inference.personalization.CmSelector;
+import io.marginal.inference.personalization.MemoryBankReplica;
+import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
+import io.marginal.model.LanguageModel;
+import io.marginal.model.demo.DemoModel;
+import io.marginal.schemas.deadletter.DeadLetterPublisher;
+import io.marginal.schemas.topics.TopicProvisioner;
+import io.marginal.schemas.topics.Topics;
+import io.marginal.streams.cm.KnnDiscrepancyEstimator;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The inference node: loads the model, starts the memory-bank replica and the adapter watcher,
+ * the model worker pool and the HTTP API, and shuts them down in the reverse order after draining
+ * the requests in flight.
+ *
+ * <pre>
+ *   java io.marginal.inference.InferenceNode                   # against MARGINAL_BOOTSTRAP_SERVERS
+ *   java io.marginal.inference.InferenceNode --embedded-kafka  # one-machine demo with its own broker
+ * </pre>
+ */
+public final class InferenceNode implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(InferenceNode.class);
+
+  private final InferenceConfig config;
+  private final LanguageModel model;
+  private final boolean ownsModel;
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final RequestGate gate = new RequestGate();
+  private NodeServices services;
+  private TopicTail bankTail;
+  private TopicTail adapterTail;
+  private ModelWorkerPool workers;
+  private Vertx vertx;
+  private InferenceVerticle verticle;
+  private boolean closed;
+
+  private InferenceNode(InferenceConfig config, LanguageModel model, boolean ownsModel) {
+    this.config = config;
+    this.model = model;
+    this.ownsModel = ownsModel;
+  }
+
+  /** Starts a node that loads (and will close) the configured model. */
+  public static InferenceNode start(InferenceConfig config) {
+    Path dir = config.modelDir() != null ? config.modelDir() : DemoModel.ensureBuilt();
+    LanguageModel model = LanguageModel.load(dir);
+    try {
+      return start(config, model, true);
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
+  /** Starts a node over an already loaded model; closes it on shutdown only if {@code ownsModel}. */
+  public static InferenceNode start(InferenceConfig config, LanguageModel model, boolean ownsModel) {
+    InferenceNode node = new InferenceNode(config, model, ownsModel);
+    try {
+      node.startAll();
+      return node;
+    } catch (RuntimeException e) {
+      node.close();
+      throw e;
+    }
+  }
+
+  private void startAll() {
+    LOG.info("starting inference node: {}", config);
+    if (config.demoKeys()) {
+      LOG.warn("using the built-in DEMO API keys (demo-key-alice, demo-key-bob, demo-admin-key): set MARGINAL_API_KEYS and"
+          + " MARGINAL_ADMIN_KEY before exposing this node");
+    }
+    Map<String, Object> kafka = config.kafkaClientConfig();
+    Topics topics = config.topics();
+    NodeMetrics metrics = new NodeMetrics();
+    EventPublisher publisher = EventPublisher.create(kafka, topics, config.nodeId());
+    resources.add(publisher);
+    DeadLetterPublisher deadLetters = DeadLetterPublisher.create(kafka, topics.name(Topics.DEAD_LETTERS), "inference-" + config.nodeId());
+    resources.add(deadLetters);
+
+    MemoryBankReplica banks = new MemoryBankReplica();
+    bankTail = new TopicTail(topics.name(Topics.MEMORY_BANKS), kafka, config.nodeId() + "-memory-banks", deadLetters, banks::apply).start();
+    resources.add(bankTail);
+
+    AdapterVerifier verifier = new AdapterVerifier(config.adapterStore(), config.modelId());
+    AdapterRegistry registry = new AdapterRegistry(new UserAdapterCache(config.userAdapterSlots()), verifier, model);
+    resources.add(registry);
+    AdapterWatcher watcher = new AdapterWatcher(registry, verifier, model, publisher, metrics, config.nodeId());
+    adapterTail = new TopicTail(topics.name(Topics.ADAPTERS), kafka, config.nodeId() + "-adapters", deadLetters, watcher).start();
+    resources.add(adapterTail);
+
+    workers = new ModelWorkerPool(config.workerThreads(), config.queueCapacity());
+    ChatService chat = new ChatService(model, registry, banks, new CmSelector(KnnDiscrepancyEstimator.defaults()), publisher, metrics,
+        new ChatService.Settings(config.nodeId(), config.modelId(), config.maxPromptTokens(), config.cmSamples(), config.cmBankCandidates()));
+
+    metrics.gauge("marginal_worker_queue_depth", workers::queueDepth);
+    metrics.gauge("marginal_worker_queue_capacity", workers::capacity);
+    metrics.gauge("marginal_workers_busy", workers::running);
+    metrics.gauge("marginal_workers", workers::threads);
+    metrics.gauge("marginal_requests_in_flight", gate::inFlight);
+    metrics.gauge("marginal_memory_bank_users", banks::users);
+    metrics.gauge("marginal_user_adapter_cache_loaded", () -> registry.userCache().size());
+    metrics.gauge("marginal_user_adapter_cache_slots", () -> registry.userCache().slots());
+    metrics.gauge("marginal_user_adapter_cache_hits", () -> registry.userCache().hits());
+    metrics.gauge("marginal_user_adapter_cache_misses", () -> registry.userCache().misses());
+    metrics.gauge("marginal_user_adapter_cache_evictions", () -> registry.userCache().evictions());
+
+    services = new NodeServices(config, chat, workers, registry, watcher, banks, publisher, metrics,
+        new ApiKeyAuthenticator(config.apiKeys(), config.adminKey()), this::notReady, adapterTail::rewind);
+    vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(4));
+    verticle = new InferenceVerticle(services, gate);
+    try {
+      vertx.deployVerticle(verticle).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new IllegalStateException("inference API did not start: " + cause.getMessage(), cause);
+    }
+    LOG.info("inference node {} serving '{}' on port {} ({} workers, queue {})", config.nodeId(), config.modelId(),
+        port(), config.workerThreads(), config.queueCapacity());
+  }
+
+  private List<String> notReady() {
+    List<String> reasons = new ArrayList<>();
+    if (!bankTail.isCaughtUp()) {
+      reasons.add("memory-bank replica still loading " + config.topics().name(Topics.MEMORY_BANKS));
+    }
+    if (!adapterTail.isCaughtUp()) {
+      reasons.add("adapter watcher still reading " + config.topics().name(Topics.ADAPTERS));
+    }
+    return reasons;
+  }
+
+  /** Waits until the bank replica and the adapters are caught up with what existed at start. */
+  public boolean awaitReady(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    return bankTail.awaitCaughtUp(timeout)
+        && adapterTail.awaitCaughtUp(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+  }
+
+  public int port() {
+    return verticle.actualPort();
+  }
+
+  public String baseUrl() {
+    return "http://localhost:" + port();
+  }
+
+  public NodeServices services() {
+    return services;
+  }
+
+  public InferenceConfig config() {
+    return config;
+  }
+
+  /**
+   * Graceful shutdown: refuse new requests, let those in flight (streams included) finish within
+   * the drain timeout, then stop HTTP, the workers, the Kafka clients and the model.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    gate.close();
+    try {
+      int inFlight = gate.inFlight();
+      if (inFlight > 0) {
+        LOG.info("draining {} requests in flight (up to {})", inFlight, config.drainTimeout());
+      }
+      if (!gate.awaitIdle(config.drainTimeout())) {
+        LOG.warn("{} requests still running after {}; closing anyway", gate.inFlight(), config.drainTimeout());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (vertx != null) {
+      CountDownLatch done = new CountDownLatch(1);
+      vertx.close().onComplete(r -> done.countDown());
+      try {
+        done.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (workers != null) {
+      workers.shutdown(Duration.ofSeconds(10));
+      workers.close();
+    }
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (Exception e) {
+        LOG.warn("closing {}: {}", resources.get(i).getClass().getSimpleName(), e.toString());
+      }
+    }
+    if (ownsModel) {
+      model.close();
+    }
+    LOG.info("inference node {} stopped", config.nodeId());
+  }
+
+  public static void main(String[] args) throws Exception {
+    DemoModel.defaultEngineSettings();
+    boolean embedded = List.of(args).contains("--embedded-kafka");
+    InferenceConfig config = InferenceConfig.fromEnvironment();
+    EmbeddedKafkaBroker broker = null;
+    if (embedded) {
+      broker = EmbeddedKafkaBroker.startTemporary();
+      config = config.with(Map.of("MARGINAL_BOOTSTRAP_SERVERS", broker.bootstrapServers()));
+      TopicProvisioner.ensureTopics(broker.bootstrapServers(), config.clientSecurity(), config.topics());
+    }
+    InferenceNode node = start(config);
+    EmbeddedKafkaBroker brokerToStop = broker;
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      node.close();
+      if (brokerToStop != null) {
+        brokerToStop.close();
+      }
+      stopped.countDown();
+    }, "inference-shutdown"));
+    LOG.info("ready when GET {}/ready says so; try: curl {}/v1/models -H 'Authorization: Bearer demo-key-alice'",
+        node.baseUrl(), node.baseUrl());
+    stopped.await();
+  }
+}

@@ -1,0 +1,154 @@
+package io.marginal.inference.api;
+
+import io.marginal.inference.auth.Principal;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Promise;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP face of the node: an OpenAI-compatible API plus the user-data, admin and operations
+ * endpoints. Builds the router, mounts small named handlers, and listens. Nothing here blocks:
+ * model work goes to the worker pool, Kafka sends complete asynchronously.
+ */
+public final class InferenceVerticle extends AbstractVerticle {
+
+  private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
+
+  private final NodeServices services;
+  private final RequestGate gate;
+  private HttpServer server;
+
+  public InferenceVerticle(NodeServices services, RequestGate gate) {
+    this.services = services;
+    this.gate = gate;
+  }
+
+  @Override
+  public void start(Promise<Void> started) {
+    Router router = Router.router(vertx);
+    OpsHandlers ops = new OpsHandlers(services, gate);
+    ModelsHandler models = new ModelsHandler(services);
+    UserDataHandlers userData = new UserDataHandlers(services);
+    AdminHandlers admin = new AdminHandlers(services);
+
+    router.route().handler(this::countRequest);
+    router.get("/health").handler(ops::health);
+    router.get("/ready").handler(ops::ready);
+    router.get("/metrics").handler(ops::metrics);
+
+    router.route("/v1/*").handler(this::admit);
+    router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(services.config().maxBodyBytes()));
+    router.route("/v1/*").handler(this::authenticate);
+    router.post("/v1/chat/completions").handler(new ChatCompletionsHandler(services));
+    router.get("/v1/models").handler(models::list);
+    router.get("/v1/models/:id").handler(models::one);
+    router.post("/v1/feedback").handler(userData::feedback);
+    router.post("/v1/deletions").handler(userData::deletion);
+    router.get("/v1/users/:id/memory").handler(userData::memory);
+    router.route("/v1/adapters*").handler(admin::requireAdmin);
+    router.get("/v1/adapters").handler(admin::adapters);
+    router.post("/v1/adapters/reload").handler(admin::reload);
+
+    router.route().failureHandler(this::failure);
+    router.errorHandler(404, ctx -> new ApiError(404, "invalid_request_error", "unknown_url", null,
+        "Unknown request URL: " + ctx.request().method() + " " + ctx.request().path()
+            + ". See the node's README for the endpoints.").send(ctx));
+    router.errorHandler(405, ctx -> new ApiError(405, "invalid_request_error", "method_not_allowed", null,
+        ctx.request().method() + " is not allowed on " + ctx.request().path() + ".").send(ctx));
+
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(services.config().httpHost())
+        .setPort(services.config().httpPort()).setCompressionSupported(false));
+    server.requestHandler(router).listen().onSuccess(s -> {
+      LOG.info("inference API listening on http://{}:{}/v1", services.config().httpHost(), s.actualPort());
+      started.complete();
+    }).onFailure(e -> started.fail(new IllegalStateException("cannot listen on " + services.config().httpHost() + ":"
+        + services.config().httpPort() + ": " + e.getMessage() + " (set MARGINAL_HTTP_PORT)", e)));
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  @Override
+  public void stop(Promise<Void> stopped) {
+    server.close().onComplete(r -> stopped.complete());
+  }
+
+  private void countRequest(RoutingContext ctx) {
+    String route = routeName(ctx.request().path());
+    ctx.addEndHandler(v -> services.metrics().request(route, ctx.response().getStatusCode()));
+    ctx.next();
+  }
+
+  static String routeName(String path) {
+    if (path.startsWith("/v1/users/")) {
+      return "/v1/users/{id}/memory";
+    }
+    if (path.startsWith("/v1/models/")) {
+      return "/v1/models/{id}";
+    }
+    return switch (path) {
+      case "/health", "/ready", "/metrics", "/v1/chat/completions", "/v1/models", "/v1/feedback", "/v1/deletions",
+          "/v1/adapters", "/v1/adapters/reload" -> path;
+      default -> "other";
+    };
+  }
+
+  private void admit(RoutingContext ctx) {
+    if (!gate.tryEnter()) {
+      ctx.response().putHeader("Connection", "close");
+      new ApiError(503, "server_error", "shutting_down", null,
+          "This node is shutting down and takes no new requests; retry on another node.").send(ctx);
+      return;
+    }
+    ctx.addEndHandler(v -> gate.exit());
+    ctx.next();
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    var principal = services.authenticator().authenticate(header);
+    if (principal.isEmpty()) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      throw ApiError.unauthorized(header == null
+          ? "You didn't provide an API key. Send it in the Authorization header: 'Authorization: Bearer YOUR_KEY'."
+          : "Incorrect API key provided. Check the key, or ask the operator for one (MARGINAL_API_KEYS).");
+    }
+    ctx.put(Principal.CONTEXT_KEY, principal.get());
+    ctx.next();
+  }
+
+  private void failure(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof ApiError api) {
+      api.send(ctx);
+      return;
+    }
+    int status = ctx.statusCode();
+    ApiError api = switch (status) {
+      case 413 -> new ApiError(413, "invalid_request_error", "request_too_large", null, "The request body is larger than "
+          + services.config().maxBodyBytes() + " bytes (MARGINAL_MAX_BODY_BYTES). Send a shorter conversation.");
+      case 400 -> ApiError.badJson(failure == null ? "bad request" : failure.getMessage());
+      default -> null;
+    };
+    if (api == null) {
+      if (failure != null) {
+        LOG.error("{} {} failed: {}", ctx.request().method(), ctx.request().path(), failure.toString(), failure);
+      }
+      api = new ApiError(status > 0 ? status : 500, "server_error", "internal_error", null,
+          "The node failed on " + ctx.request().method() + " " + ctx.request().path() + "; the error is in its log.");
+    }
+    if (ctx.request().method() == HttpMethod.HEAD) {
+      ctx.response().setStatusCode(api.status()).end();
+      return;
+    }
+    api.send(ctx);
+  }
+}

@@ -1,0 +1,280 @@
+package io.marginal.inference;
+
+import static io.marginal.inference.TestCluster.ADMIN_KEY;
+import static io.marginal.inference.TestCluster.ALICE_KEY;
+import static io.marginal.inference.TestCluster.BOB_KEY;
+import static io.marginal.inference.TestCluster.MODEL;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.marginal.schemas.BankEntry;
+import io.marginal.schemas.DeletionRequest;
+import io.marginal.schemas.DeletionScope;
+import io.marginal.schemas.Feedback;
+import io.marginal.schemas.FeedbackKind;
+import io.marginal.schemas.Interaction;
+import io.marginal.schemas.MemoryBank;
+import io.marginal.schemas.TransitionCount;
+import io.marginal.schemas.serde.MarginalSerdes;
+import io.marginal.schemas.topics.Topics;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * End to end through real HTTP: a node on an embedded Kafka broker with a real (tiny, random-weight)
+ * Llama checkpoint. Chat (plain and streamed), interactions on Kafka, feedback and deletions,
+ * the memory-bank replica with tombstones, CM personalization, models, auth and errors.
+ */
+class InferenceApiIT {
+
+  static TestCluster cluster;
+  static InferenceNode node;
+  static Http http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = new TestCluster();
+    node = cluster.startNode("node-api", Map.of());
+    http = new Http(node.port());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (http != null) {
+      http.close();
+    }
+    if (node != null) {
+      node.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void chatCompletionHasTheOpenAiShapeAndIsRecordedAsAnInteraction() throws Exception {
+    HttpResponse<Buffer> r = http.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, "How do I reset my password?", 12, false));
+    assertEquals(200, r.statusCode(), r.bodyAsString());
+    JsonObject body = r.bodyAsJsonObject();
+    String interactionId = r.getHeader("x-marginal-interaction-id");
+    assertNotNull(interactionId);
+    assertEquals("chatcmpl-" + interactionId, body.getString("id"));
+    assertEquals("chat.completion", body.getString("object"));
+    assertEquals(MODEL, body.getString("model"));
+    JsonObject choice = body.getJsonArray("choices").getJsonObject(0);
+    assertEquals("assistant", choice.getJsonObject("message").getString("role"));
+    String content = choice.getJsonObject("message").getString("content");
+    assertFalse(content.isEmpty());
+    assertTrue(List.of("stop", "length").contains(choice.getString("finish_reason")));
+    JsonObject usage = body.getJsonObject("usage");
+    assertTrue(usage.getInteger("prompt_tokens") > 0);
+    assertTrue(usage.getInteger("completion_tokens") > 0 && usage.getInteger("completion_tokens") <= 12);
+    assertEquals(usage.getInteger("prompt_tokens") + usage.getInteger("completion_tokens"), usage.getInteger("total_tokens"));
+
+    Interaction recorded = cluster.await(Topics.INTERACTIONS, b -> MarginalSerdes.INTERACTION.deserialize(Topics.INTERACTIONS, b),
+        i -> i.getInteractionId().equals(interactionId), Duration.ofSeconds(20));
+    assertEquals("alice", recorded.getUserId());
+    assertEquals("node-api", recorded.getNodeId());
+    assertEquals(content, recorded.getResponse());
+    assertTrue(recorded.getPrompt().contains("How do I reset my password?"));
+    assertEquals(64, recorded.getInstanceEmbedding().size(), "hidden size of the tiny model");
+    double norm = Math.sqrt(recorded.getInstanceEmbedding().stream().mapToDouble(f -> f * f).sum());
+    assertEquals(1.0, norm, 1e-3, "the instance embedding is L2-normalised");
+    assertEquals(1, recorded.getCandidates().size(), "empty bank: the answer is the only candidate");
+    assertEquals(1.0, recorded.getCandidates().get(0).getProbability(), 1e-9);
+  }
+
+  @Test
+  void streamingSendsChunksEndingInDoneWithTheSameTextAsGreedyNonStreaming() throws Exception {
+    String prompt = "What are your opening hours?";
+    HttpResponse<Buffer> plain = http.post("/v1/chat/completions", BOB_KEY, Http.chat(MODEL, prompt, 10, false));
+    HttpResponse<Buffer> streamed = http.post("/v1/chat/completions", BOB_KEY, Http.chat(MODEL, prompt, 10, true));
+    assertEquals(200, streamed.statusCode(), streamed.bodyAsString());
+    assertTrue(streamed.getHeader("content-type").startsWith("text/event-stream"));
+    List<String> events = Http.events(streamed.bodyAsString());
+    assertEquals("[DONE]", events.get(events.size() - 1));
+    assertTrue(events.size() >= 4, "role chunk, content chunks, final chunk, [DONE]: " + events);
+    JsonObject first = new JsonObject(events.get(0));
+    assertEquals("chat.completion.chunk", first.getString("object"));
+    assertEquals("assistant", first.getJsonArray("choices").getJsonObject(0).getJsonObject("delta").getString("role"));
+    JsonObject last = new JsonObject(events.get(events.size() - 2));
+    assertNotNull(last.getJsonArray("choices").getJsonObject(0).getString("finish_reason"));
+    String interactionId = streamed.getHeader("x-marginal-interaction-id");
+    assertEquals("chatcmpl-" + interactionId, first.getString("id"));
+    String expected = plain.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content");
+    assertEquals(expected, Http.streamedText(streamed.bodyAsString()), "temperature 0: streamed text equals the plain answer");
+    cluster.await(Topics.INTERACTIONS, b -> MarginalSerdes.INTERACTION.deserialize(Topics.INTERACTIONS, b),
+        i -> i.getInteractionId().equals(interactionId) && i.getResponse().equals(expected), Duration.ofSeconds(20));
+  }
+
+  @Test
+  void errorsAreFourHundredsInTheOpenAiShapeWithClearMessages() throws Exception {
+    assertError(http.post("/v1/chat/completions", ALICE_KEY, "{\"model\": \"marginal-demo\", \"messages\": ["), 400,
+        "invalid_request_error", "invalid_json", "could not parse the JSON");
+    assertError(http.post("/v1/chat/completions", ALICE_KEY, "[1,2]"), 400, "invalid_request_error", "invalid_json", "JSON object");
+    assertError(http.post("/v1/chat/completions", ALICE_KEY, "{\"model\":\"marginal-demo\"}"), 400, "invalid_request_error",
+        "invalid_value", "'messages' must be a non-empty array");
+    assertError(http.post("/v1/chat/completions", ALICE_KEY, Http.chat("gpt-4o", "hi", 5, false)), 404, "invalid_request_error",
+        "model_not_found", "The model 'gpt-4o' does not exist");
+    assertError(http.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL + ":user-bob", "hi", 5, false)), 404,
+        "invalid_request_error", "model_not_found", "user-bob");
+    assertError(http.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, "hi", 100_000, false)), 400,
+        "invalid_request_error", "invalid_value", "'max_tokens' must be between 1 and");
+    String tooManyChars = Http.chat(MODEL, "word ".repeat(1000), 5, false);
+    assertError(http.post("/v1/chat/completions", ALICE_KEY, tooManyChars), 400, "invalid_request_error",
+        "context_length_exceeded", "MARGINAL_MAX_PROMPT_CHARS");
+    String tooManyTokens = Http.chat(MODEL, "password reset help please ".repeat(120), 5, false);
+    assertError(http.post("/v1/chat/completions", ALICE_KEY, tooManyTokens), 400, "invalid_request_error",
+        "context_length_exceeded", "prompt tokens");
+    String oversized = Http.chat(MODEL, "x".repeat(70_000), 5, false);
+    assertError(http.post("/v1/chat/completions", ALICE_KEY, oversized), 413, "invalid_request_error", "request_too_large",
+        "larger than 65536 bytes");
+    assertError(http.post("/v1/chat/completions", null, Http.chat(MODEL, "hi", 5, false)), 401, "invalid_request_error",
+        "invalid_api_key", "didn't provide an API key");
+    HttpResponse<Buffer> wrong = http.post("/v1/chat/completions", "sk-nope", Http.chat(MODEL, "hi", 5, false));
+    assertError(wrong, 401, "invalid_request_error", "invalid_api_key", "Incorrect API key");
+    assertEquals("Bearer", wrong.getHeader("WWW-Authenticate"));
+    String asBob = new JsonObject(Http.chat(MODEL, "hi", 5, false)).put("user", "bob").encode();
+    assertError(http.post("/v1/chat/completions", ALICE_KEY, asBob), 403, "permission_error", "forbidden", "belongs to 'alice'");
+    assertError(http.get("/v1/users/bob/memory", ALICE_KEY), 403, "permission_error", "forbidden", "your own memory bank");
+    assertError(http.post("/v1/feedback", ALICE_KEY, "{\"interaction_id\":\"x\",\"kind\":\"thumbs_up\",\"user_id\":\"bob\"}"), 403,
+        "permission_error", "forbidden", "only act on your own data");
+    assertError(http.post("/v1/feedback", ALICE_KEY, "{\"interaction_id\":\"x\",\"kind\":\"meh\"}"), 400,
+        "invalid_request_error", "invalid_value", "'kind' must be one of");
+    assertError(http.post("/v1/deletions", ALICE_KEY, "{\"scope\":\"interaction\"}"), 400, "invalid_request_error",
+        "invalid_value", "needs 'target_ids'");
+    assertError(http.get("/v1/adapters", ALICE_KEY), 403, "permission_error", "forbidden", "admin key");
+    assertError(http.get("/v1/nothing-here", ALICE_KEY), 404, "invalid_request_error", "unknown_url", "Unknown request URL");
+  }
+
+  @Test
+  void feedbackAndDeletionsArePublishedUnderTheAuthenticatedUser() throws Exception {
+    HttpResponse<Buffer> fb = http.post("/v1/feedback", ALICE_KEY,
+        "{\"interaction_id\":\"chatcmpl-i-42\",\"kind\":\"preferred_response\",\"preferred_response\":\"Use the reset link.\"}");
+    assertEquals(202, fb.statusCode(), fb.bodyAsString());
+    String feedbackId = fb.bodyAsJsonObject().getString("id");
+    Feedback feedback = cluster.await(Topics.FEEDBACK, b -> MarginalSerdes.FEEDBACK.deserialize(Topics.FEEDBACK, b),
+        f -> f.getFeedbackId().equals(feedbackId), Duration.ofSeconds(20));
+    assertEquals("alice", feedback.getUserId());
+    assertEquals("i-42", feedback.getInteractionId());
+    assertEquals(FeedbackKind.PREFERRED_RESPONSE, feedback.getKind());
+    assertEquals("Use the reset link.", feedback.getPreferredResponse());
+
+    HttpResponse<Buffer> del = http.post("/v1/deletions", BOB_KEY, "{\"scope\":\"interaction\",\"target_ids\":[\"i-7\"]}");
+    assertEquals(202, del.statusCode(), del.bodyAsString());
+    String deletionId = del.bodyAsJsonObject().getString("id");
+    DeletionRequest deletion = cluster.await(Topics.DELETIONS, b -> MarginalSerdes.DELETION_REQUEST.deserialize(Topics.DELETIONS, b),
+        d -> d.getDeletionId().equals(deletionId), Duration.ofSeconds(20));
+    assertEquals("bob", deletion.getUserId());
+    assertEquals(DeletionScope.INTERACTION, deletion.getScope());
+    assertEquals(List.of("i-7"), deletion.getTargetIds());
+  }
+
+  @Test
+  void memoryBankIsServedFromTheReplicaPersonalizesAnswersAndATombstoneErasesItAtOnce() throws Exception {
+    String prompt = "Recommend a film for tonight.";
+    HttpResponse<Buffer> first = http.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, prompt, 12, false));
+    assertEquals(200, first.statusCode(), first.bodyAsString());
+    String interactionId = first.getHeader("x-marginal-interaction-id");
+    Interaction interaction = cluster.await(Topics.INTERACTIONS, b -> MarginalSerdes.INTERACTION.deserialize(Topics.INTERACTIONS, b),
+        i -> i.getInteractionId().equals(interactionId), Duration.ofSeconds(20));
+    String preferred = "I recommend Inception.";
+    MemoryBank bank = MemoryBank.newBuilder().setUserId("alice").setRevision(1).setUpdatedAt(Instant.now())
+        .setEntries(List.of(BankEntry.newBuilder().setEntryId("e1").setInteractionId(interactionId).setFeedbackIds(List.of("f1"))
+            .setInstanceEmbedding(interaction.getInstanceEmbedding()).setPrompt(prompt)
+            .setModelResponse(interaction.getResponse()).setPreferredResponse(preferred).setWeight(5.0)
+            .setTimestamp(Instant.now()).build()))
+        .setTransitions(List.of(new TransitionCount(interaction.getResponse(), preferred, 5.0)))
+        .build();
+    cluster.send(Topics.MEMORY_BANKS, "alice", MarginalSerdes.MEMORY_BANK.serialize(Topics.MEMORY_BANKS, bank));
+
+    JsonObject memory = awaitMemory(m -> m.getJsonArray("entries").size() == 1);
+    assertEquals("alice", memory.getString("user_id"));
+    assertEquals(1L, memory.getLong("revision"));
+    assertEquals(preferred, memory.getJsonArray("entries").getJsonObject(0).getString("preferred_response"));
+
+    HttpResponse<Buffer> personalized = http.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, prompt, 12, false));
+    JsonObject body = personalized.bodyAsJsonObject();
+    assertEquals(preferred, body.getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content"));
+    assertTrue(body.getJsonObject("marginal").getBoolean("personalized"));
+    String secondId = personalized.getHeader("x-marginal-interaction-id");
+    Interaction second = cluster.await(Topics.INTERACTIONS, b -> MarginalSerdes.INTERACTION.deserialize(Topics.INTERACTIONS, b),
+        i -> i.getInteractionId().equals(secondId), Duration.ofSeconds(20));
+    assertTrue(second.getCandidates().size() >= 2, "greedy answer + the preferred response at least");
+    assertTrue(second.getCandidates().stream().anyMatch(c -> c.getResponse().equals(interaction.getResponse())));
+    assertTrue(second.getCandidates().stream().anyMatch(c -> c.getResponse().equals(preferred)));
+    assertEquals(1.0, second.getCandidates().stream().mapToDouble(c -> c.getProbability()).sum(), 1e-6);
+
+    HttpResponse<Buffer> streamed = http.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, prompt, 12, true));
+    assertEquals(preferred, Http.streamedText(streamed.bodyAsString()), "personalized answers stream too, chosen first");
+    assertTrue(streamed.bodyAsString().endsWith("data: [DONE]\n\n"));
+
+    cluster.send(Topics.MEMORY_BANKS, "alice", null);
+    JsonObject erased = awaitMemory(m -> m.getJsonArray("entries").isEmpty());
+    assertEquals(0L, erased.getLong("revision"));
+    HttpResponse<Buffer> after = http.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, prompt, 12, false));
+    assertFalse(after.bodyAsJsonObject().getJsonObject("marginal").getBoolean("personalized"));
+    assertEquals(interaction.getResponse(),
+        after.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content"));
+  }
+
+  @Test
+  void modelsListTheBaseModelAndOpsEndpointsAnswer() throws Exception {
+    HttpResponse<Buffer> models = http.get("/v1/models", BOB_KEY);
+    assertEquals(200, models.statusCode());
+    JsonArray data = models.bodyAsJsonObject().getJsonArray("data");
+    assertEquals(MODEL, data.getJsonObject(0).getString("id"));
+    assertEquals("model", data.getJsonObject(0).getString("object"));
+    assertEquals(MODEL + ":none", data.getJsonObject(1).getString("id"));
+    assertEquals(200, http.get("/v1/models/" + MODEL, BOB_KEY).statusCode());
+    assertEquals(200, http.get("/health", null).statusCode());
+    HttpResponse<Buffer> ready = http.get("/ready", null);
+    assertEquals(200, ready.statusCode(), ready.bodyAsString());
+    HttpResponse<Buffer> admin = http.get("/v1/adapters", ADMIN_KEY);
+    assertEquals(200, admin.statusCode());
+    assertEquals("node-api", admin.bodyAsJsonObject().getString("node_id"));
+    http.post("/v1/chat/completions", BOB_KEY, Http.chat(MODEL, "hello", 4, false));
+    String metrics = http.get("/metrics", null).bodyAsString();
+    for (String name : List.of("marginal_http_requests_total{route=\"/v1/chat/completions\",status=\"200\"}",
+        "marginal_chat_request_duration_seconds_bucket", "marginal_generated_tokens_total", "marginal_tokens_per_second",
+        "marginal_worker_queue_depth", "marginal_adapter_swap_seconds_count", "marginal_requests_in_flight")) {
+      assertTrue(metrics.contains(name), "metrics lack " + name + ":\n" + metrics);
+    }
+  }
+
+  private static JsonObject awaitMemory(java.util.function.Predicate<JsonObject> done) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    JsonObject last = null;
+    while (System.nanoTime() < deadline) {
+      HttpResponse<Buffer> r = http.get("/v1/users/alice/memory", ALICE_KEY);
+      assertEquals(200, r.statusCode(), r.bodyAsString());
+      last = r.bodyAsJsonObject();
+      if (done.test(last)) {
+        return last;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("memory bank never reached the expected state; last: " + last);
+  }
+
+  static void assertError(HttpResponse<Buffer> r, int status, String type, String code, String messagePart) {
+    assertEquals(status, r.statusCode(), r.bodyAsString());
+    JsonObject error = r.bodyAsJsonObject().getJsonObject("error");
+    assertNotNull(error, r.bodyAsString());
+    assertEquals(type, error.getString("type"), r.bodyAsString());
+    assertEquals(code, error.getString("code"), r.bodyAsString());
+    assertTrue(error.containsKey("param"), "OpenAI errors carry 'param' (possibly null)");
+    assertTrue(error.getString("message").contains(messagePart), "'" + error.getString("message") + "' lacks '" + messagePart + "'");
+  }
+}
