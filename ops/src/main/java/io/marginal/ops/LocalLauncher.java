@@ -1,5 +1,9 @@
 package io.marginal.ops;
 
+import io.marginal.inference.InferenceNode;
+import io.marginal.inference.config.InferenceConfig;
+import io.marginal.model.LanguageModel;
+import io.marginal.model.demo.DemoModel;
 import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.schemas.topics.TopicSettings;
 import io.marginal.schemas.topics.TopicSpec;
@@ -28,9 +32,14 @@ public final class LocalLauncher {
 
   private final LauncherConfig config;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  private InferenceNode inference;
 
-  LocalLauncher(LauncherConfig config) {
+  private final Map<String, String> overrides;
+
+  /** @param overrides service settings that win over the environment (tests pick free ports with them) */
+  LocalLauncher(LauncherConfig config, Map<String, String> overrides) {
     this.config = config;
+    this.overrides = Map.copyOf(overrides);
   }
 
   public static void main(String[] args) throws Exception {
@@ -42,7 +51,7 @@ public final class LocalLauncher {
       System.exit(2);
       return;
     }
-    LocalLauncher launcher = new LocalLauncher(config);
+    LocalLauncher launcher = new LocalLauncher(config, Map.of());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("Stopping Marginal ...");
@@ -74,7 +83,43 @@ public final class LocalLauncher {
     }
     Map<String, String> env = serviceEnvironment(kafka.bootstrapServers());
     startStreams(env);
+    LanguageModel model = loadModel(env);
+    inference = startInference(env, model);
     return kafka.bootstrapServers();
+  }
+
+  /** The running inference node (after {@link #start}). */
+  InferenceNode inference() {
+    return inference;
+  }
+
+  /** One model instance, shared read-only by the trainer and the inference node, closed last. */
+  private LanguageModel loadModel(Map<String, String> env) {
+    long t0 = System.nanoTime();
+    String configured = env.get("MARGINAL_MODEL_DIR");
+    Path dir = configured == null || configured.isBlank() ? DemoModel.ensureBuilt() : Path.of(configured);
+    LanguageModel model = LanguageModel.load(dir);
+    started.push(model);
+    System.out.printf("Model %s loaded from %s (%d ms)%n", env.getOrDefault("MARGINAL_BASE_MODEL", "marginal-demo"), dir,
+        (System.nanoTime() - t0) / 1_000_000);
+    return model;
+  }
+
+  private InferenceNode startInference(Map<String, String> env, LanguageModel model) {
+    long t0 = System.nanoTime();
+    InferenceNode node = InferenceNode.start(InferenceConfig.from(env), model, false);
+    started.push(node);
+    try {
+      if (!node.awaitReady(java.time.Duration.ofSeconds(60))) {
+        throw new IllegalStateException("inference node did not catch up with the memory-banks and adapters topics within 60 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting the inference node", e);
+    }
+    System.out.printf("Inference node %s serving %s/v1 (console %s/console/, ready in %d ms)%n", node.config().nodeId(),
+        node.baseUrl(), node.baseUrl(), (System.nanoTime() - t0) / 1_000_000);
+    return node;
   }
 
   /**
@@ -83,11 +128,13 @@ public final class LocalLauncher {
    */
   Map<String, String> serviceEnvironment(String bootstrapServers) {
     Map<String, String> env = new java.util.HashMap<>(System.getenv());
+    env.putAll(overrides);
     env.put("MARGINAL_BOOTSTRAP_SERVERS", bootstrapServers);
     Path data = config.dataDir().toAbsolutePath();
     env.putIfAbsent("MARGINAL_STREAMS_STATE_DIR", data.resolve("streams").toString());
     env.putIfAbsent("MARGINAL_ADAPTER_STORE", data.resolve("adapters").toString());
     env.putIfAbsent("MARGINAL_TRAINER_WORK_DIR", data.resolve("trainer-work").toString());
+    env.putIfAbsent("MARGINAL_NODE_ID", "local-1");
     return env;
   }
 

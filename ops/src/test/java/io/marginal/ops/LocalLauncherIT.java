@@ -19,8 +19,15 @@ class LocalLauncherIT {
   void startsABrokerCreatesEveryTopicAndStopsCleanly() throws Exception {
     Path dir = Files.createTempDirectory("launcher");
     LocalLauncher launcher = new LocalLauncher(LauncherConfig.parse(
-        new String[] {"--data-dir", dir.toString(), "--broker-port", "0", "--services-only"}, Map.of()));
+        new String[] {"--data-dir", dir.toString(), "--broker-port", "0", "--services-only"}, Map.of()),
+        Map.of("MARGINAL_HTTP_PORT", "0"));
     String bootstrap = launcher.start();
+    java.net.http.HttpResponse<String> models = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(launcher.inference().baseUrl() + "/v1/models"))
+            .header("Authorization", "Bearer demo-key-alice").build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, models.statusCode(), models.body());
+    assertTrue(models.body().contains("marginal-demo"), models.body());
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       Set<String> names = admin.listTopics().names().get();
       for (var spec : Topics.defaults().all()) {
