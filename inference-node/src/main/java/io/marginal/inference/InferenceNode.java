@@ -16,6 +16,7 @@ import io.marginal.inference.kafka.TopicTail;
 import io.marginal.inference.metrics.NodeMetrics;
 import io.marginal.inference.personalization.CmSelector;
 import io.marginal.inference.personalization.MemoryBankReplica;
+import io.marginal.inference.receipts.DeletionReceiptReplica;
 import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.demo.DemoModel;
@@ -48,6 +49,8 @@ import org.slf4j.LoggerFactory;
 public final class InferenceNode implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(InferenceNode.class);
+  /** Deletions whose latest receipt each user can see on this node (GET /v1/users/{id}/receipts). */
+  private static final int RECEIPTS_PER_USER = 50;
 
   private final InferenceConfig config;
   private final LanguageModel model;
@@ -109,6 +112,9 @@ public final class InferenceNode implements AutoCloseable {
     MemoryBankReplica banks = new MemoryBankReplica();
     bankTail = new TopicTail(topics.name(Topics.MEMORY_BANKS), kafka, config.nodeId() + "-memory-banks", deadLetters, banks::apply).start();
     resources.add(bankTail);
+    DeletionReceiptReplica receipts = new DeletionReceiptReplica(RECEIPTS_PER_USER);
+    resources.add(new TopicTail(topics.name(Topics.DELETION_RECEIPTS), kafka, config.nodeId() + "-deletion-receipts", deadLetters,
+        receipts::apply).start());
 
     AdapterVerifier verifier = new AdapterVerifier(config.adapterStore(), config.modelId());
     AdapterRegistry registry = new AdapterRegistry(new UserAdapterCache(config.userAdapterSlots()), verifier, model);
@@ -133,7 +139,7 @@ public final class InferenceNode implements AutoCloseable {
     metrics.gauge("marginal_user_adapter_cache_misses", () -> registry.userCache().misses());
     metrics.gauge("marginal_user_adapter_cache_evictions", () -> registry.userCache().evictions());
 
-    services = new NodeServices(config, chat, workers, registry, watcher, banks, publisher, metrics,
+    services = new NodeServices(config, chat, workers, registry, watcher, banks, receipts, publisher, metrics,
         new ApiKeyAuthenticator(config.apiKeys(), config.adminKey()), this::notReady, adapterTail::rewind);
     vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(4));
     verticle = new InferenceVerticle(services, gate);

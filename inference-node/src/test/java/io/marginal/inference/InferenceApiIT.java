@@ -16,6 +16,7 @@ import io.marginal.schemas.Feedback;
 import io.marginal.schemas.FeedbackKind;
 import io.marginal.schemas.Interaction;
 import io.marginal.schemas.MemoryBank;
+import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.TransitionCount;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
@@ -179,6 +180,43 @@ class InferenceApiIT {
     assertEquals("bob", deletion.getUserId());
     assertEquals(DeletionScope.INTERACTION, deletion.getScope());
     assertEquals(List.of("i-7"), deletion.getTargetIds());
+  }
+
+  @Test
+  void deletionReceiptsAreServedToTheirUserOnlyAndMeNamesTheKeysUser() throws Exception {
+    JsonObject me = http.get("/v1/me", ALICE_KEY).bodyAsJsonObject();
+    assertEquals("alice", me.getString("user"));
+    assertEquals(false, me.getBoolean("admin"));
+    assertEquals(true, http.get("/v1/me", ADMIN_KEY).bodyAsJsonObject().getBoolean("admin"));
+
+    cluster.publishReceipt("alice", "del-r1", DeletionScope.INTERACTION, ReceiptStatus.PENDING_UNLEARNING);
+    cluster.publishReceipt("bob", "del-bob", DeletionScope.ALL_USER_DATA, ReceiptStatus.COMPLETED);
+    cluster.publishReceipt("alice", "del-r1", DeletionScope.INTERACTION, ReceiptStatus.UNLEARNED);
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    JsonArray data = new JsonArray();
+    while (System.nanoTime() < deadline) {
+      HttpResponse<Buffer> r = http.get("/v1/users/alice/receipts", ALICE_KEY);
+      assertEquals(200, r.statusCode(), r.bodyAsString());
+      data = r.bodyAsJsonObject().getJsonArray("data");
+      if (!data.isEmpty() && "unlearned".equals(data.getJsonObject(0).getString("status"))) {
+        break;
+      }
+      Thread.sleep(50);
+    }
+    assertEquals(1, data.size(), "the later receipt of a deletion replaces the earlier one: " + data);
+    JsonObject receipt = data.getJsonObject(0);
+    assertEquals("del-r1", receipt.getString("deletion_id"));
+    assertEquals("interaction", receipt.getString("scope"));
+    assertEquals("unlearned", receipt.getString("status"));
+    assertEquals("memory-bank-store", receipt.getJsonArray("erased").getJsonObject(0).getString("store"));
+    assertEquals(2, receipt.getJsonArray("erased").getJsonObject(0).getInteger("count"));
+    assertNotNull(Instant.parse(receipt.getString("hidden_at")));
+    assertNotNull(Instant.parse(receipt.getString("physically_erased_by")));
+    assertNotNull(Instant.parse(receipt.getString("timestamp")));
+    assertTrue(receipt.containsKey("unlearning_request_id") && receipt.containsKey("covering_adapter"), receipt.encode());
+    assertFalse(data.encode().contains("del-bob"), "bob's receipt leaked into alice's: " + data);
+    assertError(http.get("/v1/users/alice/receipts", BOB_KEY), 403, "permission_error", "forbidden", "your own deletion receipts");
+    assertError(http.get("/v1/users/alice/receipts", ADMIN_KEY), 403, "permission_error", "forbidden", "belongs to no user");
   }
 
   @Test

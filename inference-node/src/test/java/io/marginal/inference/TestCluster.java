@@ -10,6 +10,10 @@ import io.marginal.model.lora.LoraConfig;
 import io.marginal.model.weights.Projection;
 import io.marginal.schemas.AdapterPublished;
 import io.marginal.schemas.AdapterStatus;
+import io.marginal.schemas.DeletionReceipt;
+import io.marginal.schemas.DeletionScope;
+import io.marginal.schemas.ErasedItem;
+import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.schemas.topics.Topics;
 import java.io.IOException;
@@ -106,6 +110,18 @@ final class TestCluster implements AutoCloseable {
     } catch (InterruptedException | ExecutionException | java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("cannot produce to " + base, e);
     }
+  }
+
+  /** Publishes a deletion receipt the way the streams app does (key: user id). */
+  DeletionReceipt publishReceipt(String userId, String deletionId, DeletionScope scope, ReceiptStatus status) {
+    Instant now = Instant.now();
+    DeletionReceipt receipt = DeletionReceipt.newBuilder().setDeletionId(deletionId).setUserId(userId).setScope(scope)
+        .setStatus(status).setErased(List.of(new ErasedItem("memory-bank-store", userId, 2), new ErasedItem(topics.name(Topics.MEMORY_BANKS), userId, 1)))
+        .setHiddenAt(now).setPhysicallyErasedBy(now.plus(Duration.ofHours(1)))
+        .setUnlearningRequestId(status == ReceiptStatus.PENDING_UNLEARNING ? "unlearn-" + deletionId : null)
+        .setCoveringAdapter(null).setDetail("bank entries removed; changelog compacted within 1 h").setTimestamp(now).build();
+    send(Topics.DELETION_RECEIPTS, userId, io.marginal.schemas.serde.MarginalSerdes.DELETION_RECEIPT.serialize(Topics.DELETION_RECEIPTS, receipt));
+    return receipt;
   }
 
   /** Writes a LoRA adapter version into the store the way the trainer does; returns its PUBLISHED event. */

@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,7 @@ public final class InferenceVerticle extends AbstractVerticle {
     router.get("/health").handler(ops::health);
     router.get("/ready").handler(ops::ready);
     router.get("/metrics").handler(ops::metrics);
+    mountConsole(router);
 
     router.route("/v1/*").handler(this::admit);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(services.config().maxBodyBytes()));
@@ -52,6 +54,8 @@ public final class InferenceVerticle extends AbstractVerticle {
     router.post("/v1/feedback").handler(userData::feedback);
     router.post("/v1/deletions").handler(userData::deletion);
     router.get("/v1/users/:id/memory").handler(userData::memory);
+    router.get("/v1/users/:id/receipts").handler(userData::receipts);
+    router.get("/v1/me").handler(userData::me);
     router.route("/v1/adapters*").handler(admin::requireAdmin);
     router.get("/v1/adapters").handler(admin::adapters);
     router.post("/v1/adapters/reload").handler(admin::reload);
@@ -72,6 +76,29 @@ public final class InferenceVerticle extends AbstractVerticle {
         + services.config().httpPort() + ": " + e.getMessage() + " (set MARGINAL_HTTP_PORT)", e)));
   }
 
+  /**
+   * The web console: static files from the classpath, no auth (the page asks for an API key and
+   * sends it on every API call). The policy keeps the page to this origin: no CDN, no inline script.
+   */
+  private static void mountConsole(Router router) {
+    // Vert.x routes ignore a trailing slash, so "/console" also matches "/console/": redirect only the bare path.
+    router.get("/console").handler(ctx -> {
+      if (ctx.request().path().equals("/console")) {
+        ctx.redirect("/console/");
+      } else {
+        ctx.next();
+      }
+    });
+    router.route("/console/*").handler(ctx -> {
+      ctx.response().putHeader("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none';"
+          + " base-uri 'none'; frame-ancestors 'none'").putHeader("X-Content-Type-Options", "nosniff")
+          .putHeader("Referrer-Policy", "no-referrer");
+      ctx.next();
+    });
+    router.route("/console/*").handler(StaticHandler.create("console").setCachingEnabled(false)
+        .setIndexPage("index.html").setDefaultContentEncoding("UTF-8"));
+  }
+
   public int actualPort() {
     return server.actualPort();
   }
@@ -89,13 +116,16 @@ public final class InferenceVerticle extends AbstractVerticle {
 
   static String routeName(String path) {
     if (path.startsWith("/v1/users/")) {
-      return "/v1/users/{id}/memory";
+      return path.endsWith("/receipts") ? "/v1/users/{id}/receipts" : "/v1/users/{id}/memory";
+    }
+    if (path.startsWith("/console")) {
+      return "/console";
     }
     if (path.startsWith("/v1/models/")) {
       return "/v1/models/{id}";
     }
     return switch (path) {
-      case "/health", "/ready", "/metrics", "/v1/chat/completions", "/v1/models", "/v1/feedback", "/v1/deletions",
+      case "/health", "/ready", "/metrics", "/v1/chat/completions", "/v1/models", "/v1/me", "/v1/feedback", "/v1/deletions",
           "/v1/adapters", "/v1/adapters/reload" -> path;
       default -> "other";
     };

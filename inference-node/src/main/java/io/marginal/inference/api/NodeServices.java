@@ -9,6 +9,7 @@ import io.marginal.inference.generation.ModelWorkerPool;
 import io.marginal.inference.kafka.EventPublisher;
 import io.marginal.inference.metrics.NodeMetrics;
 import io.marginal.inference.personalization.MemoryBankReplica;
+import io.marginal.inference.receipts.DeletionReceiptReplica;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -19,6 +20,6 @@ import java.util.function.Supplier;
  * @param reloadAdapters re-reads the adapters topic (admin reload)
  */
 public record NodeServices(InferenceConfig config, ChatService chat, ModelWorkerPool workers, AdapterRegistry adapters,
-    AdapterWatcher adapterWatcher, MemoryBankReplica banks, EventPublisher publisher, NodeMetrics metrics,
+    AdapterWatcher adapterWatcher, MemoryBankReplica banks, DeletionReceiptReplica receipts, EventPublisher publisher, NodeMetrics metrics,
     ApiKeyAuthenticator authenticator, Supplier<List<String>> notReady, Runnable reloadAdapters) {
 }

@@ -2,6 +2,8 @@ package io.marginal.inference.api;
 
 import io.marginal.inference.auth.Principal;
 import io.marginal.schemas.BankEntry;
+import io.marginal.schemas.DeletionReceipt;
+import io.marginal.schemas.ErasedItem;
 import io.marginal.schemas.DeletionRequest;
 import io.marginal.schemas.DeletionScope;
 import io.marginal.schemas.Feedback;
@@ -22,7 +24,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A user's own data: feedback and deletion requests published to Kafka for clients that do not
  * produce directly (always keyed by the authenticated user — the body cannot name another), and
- * the user's memory bank as this node's replica holds it.
+ * the user's memory bank and deletion receipts as this node's replicas hold them.
  */
 final class UserDataHandlers {
 
@@ -95,14 +97,16 @@ final class UserDataHandlers {
         .put("note", "the deletion receipt (deletion-receipts topic) says when the data is erased"));
   }
 
+  /** {@code GET /v1/me}: whom the key belongs to (the console uses it to find its user). */
+  void me(RoutingContext ctx) {
+    Principal p = ctx.get(Principal.CONTEXT_KEY);
+    ctx.response().putHeader("content-type", "application/json").end(new JsonObject().put("object", "principal")
+        .put("user", p.admin() ? null : p.userId()).put("admin", p.admin()).encode());
+  }
+
   /** {@code GET /v1/users/:id/memory}: the caller's bank only. */
   void memory(RoutingContext ctx) {
-    String user = userOf(ctx);
-    String asked = ctx.pathParam("id");
-    if (!user.equals(asked)) {
-      throw ApiError.forbidden("You can only read your own memory bank: your API key belongs to '" + user
-          + "', not '" + asked + "'.");
-    }
+    String user = ownUser(ctx, "memory bank");
     Optional<MemoryBank> bank = services.banks().bankOf(user);
     JsonArray entries = new JsonArray();
     JsonArray transitions = new JsonArray();
@@ -123,6 +127,37 @@ final class UserDataHandlers {
         .put("updated_at", bank.map(b -> b.getUpdatedAt().toString()).orElse(null))
         .put("entries", entries).put("transitions", transitions);
     ctx.response().putHeader("content-type", "application/json").end(body.encode());
+  }
+
+  /** {@code GET /v1/users/:id/receipts}: the caller's latest deletion receipts, newest first (ids only, no user text). */
+  void receipts(RoutingContext ctx) {
+    String user = ownUser(ctx, "deletion receipts");
+    JsonArray data = new JsonArray();
+    for (DeletionReceipt r : services.receipts().receiptsOf(user)) {
+      JsonArray erased = new JsonArray();
+      for (ErasedItem e : r.getErased()) {
+        erased.add(new JsonObject().put("store", e.getStore()).put("key", e.getKey()).put("count", e.getCount()));
+      }
+      data.add(new JsonObject().put("deletion_id", r.getDeletionId())
+          .put("scope", r.getScope().name().toLowerCase(Locale.ROOT))
+          .put("status", r.getStatus().name().toLowerCase(Locale.ROOT)).put("erased", erased)
+          .put("hidden_at", r.getHiddenAt().toString()).put("physically_erased_by", r.getPhysicallyErasedBy().toString())
+          .put("unlearning_request_id", r.getUnlearningRequestId()).put("covering_adapter", r.getCoveringAdapter())
+          .put("detail", r.getDetail()).put("timestamp", r.getTimestamp().toString()));
+    }
+    ctx.response().putHeader("content-type", "application/json")
+        .end(new JsonObject().put("object", "list").put("user_id", user).put("data", data).encode());
+  }
+
+  /** The caller's user id, refusing a path that names another user. */
+  private static String ownUser(RoutingContext ctx, String what) {
+    String user = userOf(ctx);
+    String asked = ctx.pathParam("id");
+    if (!user.equals(asked)) {
+      throw ApiError.forbidden("You can only read your own " + what + ": your API key belongs to '" + user
+          + "', not '" + asked + "'.");
+    }
+    return user;
   }
 
   private void accepted(RoutingContext ctx, CompletableFuture<?> sent, JsonObject body) {
