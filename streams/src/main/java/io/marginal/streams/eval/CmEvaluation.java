@@ -15,16 +15,21 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 
 /**
- * CM accuracy with simulated users: base model vs. base model marginalised through each user's bank.
+ * CM accuracy with simulated users: base model vs. a prompt-only baseline vs. base model marginalised
+ * through each user's bank. Callable as a library ({@link #evaluate(IntentDataset, EvalSettings)}) and as a command.
  *
- * <p>Usage: {@code CmEvaluation <clinc150|banking77> <data file> [users=10] [remapped=8] [feedbackPerRemapped=10]
- * [otherFeedback=100] [seed=1]}. Several {@code <kind> <file>} pairs may be given; one Markdown table is printed.
+ * <p>Usage: {@code CmEvaluation <clinc150|banking77> <data file> [<kind> <file> ...] [--users 10] [--remapped 8]
+ * [--per-remapped 10] [--other 100] [--seed 1]}; {@code -Dcm.k= -Dcm.lambda= -Dcm.tau= -Dcm.p=} override the
+ * estimator, {@code -Dprompt.threshold=} fixes the prompt-only threshold (default: tuned on train). One Markdown
+ * table is printed.
  *
  * <p>Protocol. Base model: {@link TfIdfCentroidClassifier} trained on the train split, top-10 candidates.
  * Each simulated user remaps {@code remapped} random intents to other random intents (their preferred label
@@ -33,21 +38,74 @@ import java.util.Random;
  * argmax r; if r equals the user's label it is THUMBS_UP, else PREFERRED_RESPONSE with the user's label.
  * The bank is built through the same {@link DiscrepancyEntries}/{@link MemoryBankUpdater} code as the
  * topology. Evaluation is on the eval split (CLINC150 val; BANKING77 held-out 20%): accuracy against the
- * user's labels, overall, on remapped intents only, and on unaffected intents (no-harm check).
+ * user's labels, overall, on remapped intents only, and on unaffected intents (no-harm check), for the base
+ * model, the {@link PromptOnlyBaseline} (same bank, threshold tuned on train by {@link #tunePromptThreshold})
+ * and CM.
  */
 public final class CmEvaluation {
 
   static final int EMBEDDING_DIM = 256;
   static final int CANDIDATES = 10;
   static final double TEMPERATURE = 0.05;
+  /** Train rows held out of each tuning user's feedback to tune the prompt-only threshold on. */
+  static final int TUNING_PROBES = 3000;
 
   private CmEvaluation() {
   }
 
-  /** Accuracy counters for one dataset. */
-  record Result(String dataset, int users, int remapped, int feedback, long n, long nRemapped,
-                long baseHits, long cmHits, long baseRemapHits, long cmRemapHits, long baseOtherHits, long cmOtherHits,
-                double baseTrueAccuracy) {
+  /**
+   * What an evaluation run does.
+   *
+   * @param promptThreshold the prompt-only similarity threshold, or NaN to tune it on train
+   */
+  public record EvalSettings(int users, int remapped, int perRemapped, int otherFeedback, int seed,
+                             int k, double lambda, double tau, double p, double promptThreshold) {
+
+    /** The protocol of streams/README.md: 10 users × 8 remapped intents, 10 + 100 feedback, seed 1, estimator defaults. */
+    public static EvalSettings defaults() {
+      return new EvalSettings(10, 8, 10, 100, 1, 10, 0.5, 0.0, 1.0, Double.NaN);
+    }
+
+    public EvalSettings withEstimator(int k, double lambda, double tau, double p) {
+      return new EvalSettings(users, remapped, perRemapped, otherFeedback, seed, k, lambda, tau, p, promptThreshold);
+    }
+
+    public EvalSettings withPromptThreshold(double threshold) {
+      return new EvalSettings(users, remapped, perRemapped, otherFeedback, seed, k, lambda, tau, p, threshold);
+    }
+
+    public DiscrepancyEstimator estimator() {
+      return new KnnDiscrepancyEstimator(k, lambda, tau, p);
+    }
+  }
+
+  /** Hits out of n. */
+  public record Accuracy(long hits, long n) {
+    public double rate() {
+      return n == 0 ? 0 : hits / (double) n;
+    }
+
+    Accuracy plus(boolean hit) {
+      return new Accuracy(hits + (hit ? 1 : 0), n + 1);
+    }
+  }
+
+  /** One method's accuracy against the users' labels: all eval rows, rows of remapped intents, the others. */
+  public record Scores(Accuracy overall, Accuracy remapped, Accuracy unaffected) {
+    static final Scores ZERO = new Scores(new Accuracy(0, 0), new Accuracy(0, 0), new Accuracy(0, 0));
+
+    Scores plus(boolean hit, boolean isRemapped) {
+      return new Scores(overall.plus(hit), isRemapped ? remapped.plus(hit) : remapped, isRemapped ? unaffected : unaffected.plus(hit));
+    }
+  }
+
+  /**
+   * One dataset's outcome.
+   *
+   * @param promptThreshold the prompt-only threshold used (tuned on train unless fixed in the settings)
+   */
+  public record Result(String dataset, EvalSettings settings, int trainRows, int evalRows, int feedbackPerUser,
+                       double baseTrueAccuracy, double promptThreshold, Scores base, Scores promptOnly, Scores cm) {
   }
 
   public static void main(String[] args) {
@@ -66,27 +124,37 @@ public final class CmEvaluation {
         datasets.add(new String[] {args[i], args[++i]});
       }
     }
-    KnnDiscrepancyEstimator defaults = KnnDiscrepancyEstimator.defaults();
-    DiscrepancyEstimator cm = System.getProperty("cm.k") == null ? defaults : new KnnDiscrepancyEstimator(
-        Integer.getInteger("cm.k"), Double.parseDouble(System.getProperty("cm.lambda")),
-        Double.parseDouble(System.getProperty("cm.tau")), Double.parseDouble(System.getProperty("cm.p")));
+    EvalSettings d = EvalSettings.defaults();
+    EvalSettings settings = new EvalSettings(opts.get("--users"), opts.get("--remapped"), opts.get("--per-remapped"),
+        opts.get("--other"), opts.get("--seed"), d.k(), d.lambda(), d.tau(), d.p(), d.promptThreshold());
+    if (System.getProperty("cm.k") != null) {
+      settings = settings.withEstimator(Integer.getInteger("cm.k"), Double.parseDouble(System.getProperty("cm.lambda")),
+          Double.parseDouble(System.getProperty("cm.tau")), Double.parseDouble(System.getProperty("cm.p")));
+    }
+    if (System.getProperty("prompt.threshold") != null) {
+      settings = settings.withPromptThreshold(Double.parseDouble(System.getProperty("prompt.threshold")));
+    }
     List<Result> results = new ArrayList<>();
-    for (String[] d : datasets) {
+    for (String[] ds : datasets) {
       long started = System.nanoTime();
-      IntentDataset data = IntentDataset.load(d[0], Path.of(d[1]));
-      results.add(evaluate(data, cm, opts.get("--users"), opts.get("--remapped"), opts.get("--per-remapped"),
-          opts.get("--other"), opts.get("--seed")));
+      IntentDataset data = IntentDataset.load(ds[0], Path.of(ds[1]));
+      results.add(evaluate(data, settings));
       System.err.printf("%s: %d train, %d eval rows, %.1f s%n", data.name(), data.train().size(), data.eval().size(),
           (System.nanoTime() - started) / 1e9);
     }
     System.out.println(table(results));
   }
 
-  static Result evaluate(IntentDataset data, DiscrepancyEstimator cm, int users, int remapped, int perRemapped,
-                         int otherFeedback, int seed) {
+  /** Runs the protocol above on one dataset. Deterministic for given data and settings. */
+  public static Result evaluate(IntentDataset data, EvalSettings settings) {
+    DiscrepancyEstimator cm = settings.estimator();
     TfIdfCentroidClassifier model = new TfIdfCentroidClassifier(data.train(), TEMPERATURE, CANDIDATES);
     List<String> labels = model.labels();
-    Random random = new Random(seed);
+    // The prompt-only tuning draws from its own generator so that CM's users are the same with or without it.
+    double threshold = Double.isNaN(settings.promptThreshold())
+        ? tunePromptThreshold(data, settings, model, new Random(settings.seed() * 7919L + 17))
+        : settings.promptThreshold();
+    Random random = new Random(settings.seed());
 
     List<Map<String, Double>> evalDist = new ArrayList<>();
     List<float[]> evalEmb = new ArrayList<>();
@@ -99,44 +167,86 @@ public final class CmEvaluation {
         baseTrue++;
       }
     }
-    Map<String, List<IntentDataset.Labelled>> trainByLabel = new HashMap<>();
-    data.train().forEach(r -> trainByLabel.computeIfAbsent(r.label(), k -> new ArrayList<>()).add(r));
+    Map<String, List<IntentDataset.Labelled>> trainByLabel = byLabel(data.train());
 
-    long n = 0, nRemap = 0, baseHits = 0, cmHits = 0, baseRemap = 0, cmRemap = 0, baseOther = 0, cmOther = 0;
+    Scores base = Scores.ZERO;
+    Scores prompt = Scores.ZERO;
+    Scores personal = Scores.ZERO;
     int feedbackPerUser = 0;
-    for (int u = 0; u < users; u++) {
-      Map<String, String> remap = remapping(labels, remapped, random);
-      List<IntentDataset.Labelled> sample = new ArrayList<>();
-      for (String a : remap.keySet()) {
-        List<IntentDataset.Labelled> pool = new ArrayList<>(trainByLabel.get(a));
-        Collections.shuffle(pool, random);
-        sample.addAll(pool.subList(0, Math.min(perRemapped, pool.size())));
-      }
-      for (int j = 0; j < otherFeedback; j++) {
-        sample.add(data.train().get(random.nextInt(data.train().size())));
-      }
+    for (int u = 0; u < settings.users(); u++) {
+      Map<String, String> remap = remapping(labels, settings.remapped(), random);
+      List<IntentDataset.Labelled> sample = feedbackSample(data, trainByLabel, remap, settings, random);
       MemoryBank bank = bankFromFeedback("user-" + u, sample, remap, model);
       feedbackPerUser = sample.size();
       for (int i = 0; i < data.eval().size(); i++) {
         String truth = data.eval().get(i).label();
         String wanted = remap.getOrDefault(truth, truth);
-        boolean base = argmax(evalDist.get(i)).equals(wanted);
-        boolean personal = argmax(cm.marginalize(bank, evalEmb.get(i), evalDist.get(i))).equals(wanted);
-        n++;
-        baseHits += base ? 1 : 0;
-        cmHits += personal ? 1 : 0;
-        if (remap.containsKey(truth)) {
-          nRemap++;
-          baseRemap += base ? 1 : 0;
-          cmRemap += personal ? 1 : 0;
-        } else {
-          baseOther += base ? 1 : 0;
-          cmOther += personal ? 1 : 0;
-        }
+        boolean isRemapped = remap.containsKey(truth);
+        base = base.plus(argmax(evalDist.get(i)).equals(wanted), isRemapped);
+        prompt = prompt.plus(PromptOnlyBaseline.retrieve(bank, evalEmb.get(i)).answer(threshold, evalDist.get(i)).equals(wanted),
+            isRemapped);
+        personal = personal.plus(argmax(cm.marginalize(bank, evalEmb.get(i), evalDist.get(i))).equals(wanted), isRemapped);
       }
     }
-    return new Result(data.name(), users, remapped, feedbackPerUser, n, nRemap, baseHits, cmHits, baseRemap, cmRemap,
-        baseOther, cmOther, baseTrue / (double) data.eval().size());
+    return new Result(data.name(), settings, data.train().size(), data.eval().size(), feedbackPerUser,
+        baseTrue / (double) data.eval().size(), threshold, base, prompt, personal);
+  }
+
+  /**
+   * The prompt-only threshold, picked on TRAIN only: {@code settings.users()} tuning users (own remappings and
+   * feedback samples from train, as in the protocol) are probed on up to {@value #TUNING_PROBES} train rows that
+   * are not in their feedback; the grid threshold with the best accuracy against their labels wins. The base
+   * model was fitted on these rows, so it is more often right on them than on eval rows; the threshold sees
+   * the same optimism for every grid value.
+   */
+  static double tunePromptThreshold(IntentDataset data, EvalSettings settings, TfIdfCentroidClassifier model, Random random) {
+    List<IntentDataset.Labelled> pool = new ArrayList<>(data.train());
+    Collections.shuffle(pool, random);
+    pool = pool.subList(0, Math.min(TUNING_PROBES, pool.size()));
+    List<Map<String, Double>> poolDist = new ArrayList<>();
+    List<float[]> poolEmb = new ArrayList<>();
+    for (IntentDataset.Labelled row : pool) {
+      poolDist.add(model.distribution(row.text()));
+      poolEmb.add(model.embed(row.text(), EMBEDDING_DIM));
+    }
+    Map<String, List<IntentDataset.Labelled>> trainByLabel = byLabel(data.train());
+    List<PromptOnlyBaseline.Probe> probes = new ArrayList<>();
+    for (int u = 0; u < settings.users(); u++) {
+      Map<String, String> remap = remapping(model.labels(), settings.remapped(), random);
+      List<IntentDataset.Labelled> sample = feedbackSample(data, trainByLabel, remap, settings, random);
+      MemoryBank bank = bankFromFeedback("tuning-user-" + u, sample, remap, model);
+      Set<IntentDataset.Labelled> inFeedback = new HashSet<>(sample);   // by value: duplicate texts are not probes either
+      for (int i = 0; i < pool.size(); i++) {
+        if (inFeedback.contains(pool.get(i))) {
+          continue;
+        }
+        String truth = pool.get(i).label();
+        probes.add(new PromptOnlyBaseline.Probe(PromptOnlyBaseline.retrieve(bank, poolEmb.get(i)), poolDist.get(i),
+            remap.getOrDefault(truth, truth)));
+      }
+    }
+    return PromptOnlyBaseline.tuneThreshold(probes);
+  }
+
+  private static Map<String, List<IntentDataset.Labelled>> byLabel(List<IntentDataset.Labelled> rows) {
+    Map<String, List<IntentDataset.Labelled>> byLabel = new HashMap<>();
+    rows.forEach(r -> byLabel.computeIfAbsent(r.label(), k -> new ArrayList<>()).add(r));
+    return byLabel;
+  }
+
+  /** {@code perRemapped} train rows of each remapped intent plus {@code otherFeedback} random train rows. */
+  private static List<IntentDataset.Labelled> feedbackSample(IntentDataset data, Map<String, List<IntentDataset.Labelled>> trainByLabel,
+                                                             Map<String, String> remap, EvalSettings settings, Random random) {
+    List<IntentDataset.Labelled> sample = new ArrayList<>();
+    for (String a : remap.keySet()) {
+      List<IntentDataset.Labelled> pool = new ArrayList<>(trainByLabel.get(a));
+      Collections.shuffle(pool, random);
+      sample.addAll(pool.subList(0, Math.min(settings.perRemapped(), pool.size())));
+    }
+    for (int j = 0; j < settings.otherFeedback(); j++) {
+      sample.add(data.train().get(random.nextInt(data.train().size())));
+    }
+    return sample;
   }
 
   /** {@code count} distinct source intents, each mapped to a different random intent. */
@@ -196,22 +306,24 @@ public final class CmEvaluation {
     return best;
   }
 
-  static String table(List<Result> results) {
+  /** The three-way Markdown table printed by {@link #main} and quoted in streams/README.md. */
+  public static String table(List<Result> results) {
     StringBuilder sb = new StringBuilder();
-    sb.append("| dataset | users × remapped intents | feedback/user | base acc (true labels) | base acc (user labels) | CM acc (user labels) | remapped: base → CM | unaffected: base → CM |\n");
+    sb.append("| dataset | users × remapped intents | feedback/user | base acc (true labels) | base / prompt-only / CM acc (user labels)"
+        + " | remapped: base / prompt-only / CM | unaffected: base / prompt-only / CM | prompt-only threshold |\n");
     sb.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (Result r : results) {
-      long nOther = r.n() - r.nRemapped();
-      sb.append(String.format("| %s | %d × %d | %d | %.1f%% | %.1f%% | **%.1f%%** | %.1f%% → %.1f%% (n=%d) | %.1f%% → %.1f%% (n=%d) |%n",
-          r.dataset(), r.users(), r.remapped(), r.feedback(), 100 * r.baseTrueAccuracy(),
-          pct(r.baseHits(), r.n()), pct(r.cmHits(), r.n()),
-          pct(r.baseRemapHits(), r.nRemapped()), pct(r.cmRemapHits(), r.nRemapped()), r.nRemapped(),
-          pct(r.baseOtherHits(), nOther), pct(r.cmOtherHits(), nOther), nOther));
+      sb.append(String.format("| %s | %d × %d | %d | %.1f%% | %s | %s (n=%d) | %s (n=%d) | %.2f |%n",
+          r.dataset(), r.settings().users(), r.settings().remapped(), r.feedbackPerUser(), 100 * r.baseTrueAccuracy(),
+          threeWay(r.base().overall(), r.promptOnly().overall(), r.cm().overall()),
+          threeWay(r.base().remapped(), r.promptOnly().remapped(), r.cm().remapped()), r.base().remapped().n(),
+          threeWay(r.base().unaffected(), r.promptOnly().unaffected(), r.cm().unaffected()), r.base().unaffected().n(),
+          r.promptThreshold()));
     }
     return sb.toString();
   }
 
-  private static double pct(long hits, long n) {
-    return n == 0 ? 0 : 100.0 * hits / n;
+  private static String threeWay(Accuracy base, Accuracy prompt, Accuracy cm) {
+    return String.format("%.1f%% / %.1f%% / **%.1f%%**", 100 * base.rate(), 100 * prompt.rate(), 100 * cm.rate());
   }
 }

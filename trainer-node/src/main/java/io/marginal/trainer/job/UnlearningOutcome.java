@@ -10,8 +10,16 @@ import java.util.Map;
  * @param metrics       evaluation figures (forget efficacy, retain utility, ...), published with the adapter
  * @param passedGate    whether the adapter met the configured publication gate
  * @param failureReason why it did not pass (null when it did)
+ * @param supersedesEarlierVersions the adapter was retrained from the base without deleted data
+ *                      (exact forgetting of a per-user adapter): once it is published, every
+ *                      earlier version of the scope still holds that data and is removed
  */
-public record UnlearningOutcome(Path adapterDir, Map<String, Double> metrics, boolean passedGate, String failureReason) {
+public record UnlearningOutcome(Path adapterDir, Map<String, Double> metrics, boolean passedGate, String failureReason,
+                                boolean supersedesEarlierVersions) {
+
+  public UnlearningOutcome(Path adapterDir, Map<String, Double> metrics, boolean passedGate, String failureReason) {
+    this(adapterDir, metrics, passedGate, failureReason, false);
+  }
 
   public static UnlearningOutcome passed(Path adapterDir, Map<String, Double> metrics) {
     return new UnlearningOutcome(adapterDir, Map.copyOf(metrics), true, null);
@@ -19,5 +27,9 @@ public record UnlearningOutcome(Path adapterDir, Map<String, Double> metrics, bo
 
   public static UnlearningOutcome failed(Path adapterDir, Map<String, Double> metrics, String reason) {
     return new UnlearningOutcome(adapterDir, Map.copyOf(metrics), false, reason);
+  }
+
+  public UnlearningOutcome superseding(boolean value) {
+    return new UnlearningOutcome(adapterDir, metrics, passedGate, failureReason, value);
   }
 }

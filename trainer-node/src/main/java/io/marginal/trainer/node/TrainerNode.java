@@ -162,6 +162,16 @@ public final class TrainerNode implements Runnable, AutoCloseable {
     }
     StoredAdapter stored = store.put(adapterId, version, request.getRequestId(), outcome.adapterDir());
     publisher.published(request, stored, outcome.metrics());
+    if (outcome.supersedesEarlierVersions()) {
+      // Exact forgetting: the earlier versions were trained on data that is now deleted.
+      for (StoredAdapter old : store.versions(adapterId)) {
+        if (old.version() < stored.version()) {
+          store.delete(adapterId, old.version());
+          LOG.info("request {}: removed {} (trained on deleted data; superseded by {})", request.getRequestId(), old.label(),
+              stored.label());
+        }
+      }
+    }
     LOG.info("request {}: published {} sha256 {} in {} s, metrics {}", request.getRequestId(), stored.label(),
         stored.sha256().substring(0, 12), (System.nanoTime() - started) / 1_000_000_000, outcome.metrics());
   }

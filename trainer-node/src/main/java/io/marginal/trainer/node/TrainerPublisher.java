@@ -39,6 +39,7 @@ final class TrainerPublisher {
         .setSha256(adapter.sha256())
         .setSizeBytes(adapter.sizeBytes())
         .setMetrics(metrics)
+        .setLineage(coveredLineage(adapter).orElse(request.getLineage()))
         .build();
     send(topics.name(Topics.ADAPTERS), adapter.adapterId(), MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, event));
     if (request.getSourceDeletionId() != null && request.getUserId() != null) {
@@ -63,6 +64,26 @@ final class TrainerPublisher {
       receipt(request, ReceiptStatus.REJECTED, null, "unlearning request " + request.getRequestId() + " failed: " + reason);
     }
     return event;
+  }
+
+  /**
+   * Everything the version was trained from, from its manifest: a continuing version covers the
+   * events of every earlier request too, and deletions look them up in this event's lineage.
+   */
+  static java.util.Optional<List<String>> coveredLineage(StoredAdapter adapter) {
+    java.nio.file.Path manifest = java.nio.file.Path.of(adapter.uri()).resolve("adapter_manifest.json");
+    if (!java.nio.file.Files.isRegularFile(manifest)) {
+      return java.util.Optional.empty();
+    }
+    try {
+      com.fasterxml.jackson.databind.JsonNode lineage = new com.fasterxml.jackson.databind.ObjectMapper().readTree(manifest.toFile())
+          .path("lineage");
+      List<String> out = new java.util.ArrayList<>();
+      lineage.forEach(n -> out.add(n.asText()));
+      return java.util.Optional.of(out);
+    } catch (java.io.IOException e) {
+      return java.util.Optional.empty();
+    }
   }
 
   private AdapterPublished.Builder base(UnlearningRequest request, String adapterId, int version, AdapterStatus status) {

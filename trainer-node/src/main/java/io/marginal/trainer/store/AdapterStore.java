@@ -11,7 +11,7 @@ import java.util.Optional;
 public interface AdapterStore {
 
   /**
-   * Moves a finished adapter directory (PEFT layout + manifest.json) into the store as
+   * Moves a finished adapter directory (PEFT layout + adapter_manifest.json) into the store as
    * {@code adapterId} version {@code version}, atomically: readers see all of it or nothing.
    */
   StoredAdapter put(String adapterId, int version, String requestId, Path builtAdapterDir);

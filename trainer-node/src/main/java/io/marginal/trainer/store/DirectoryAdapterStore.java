@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 
 /**
  * The default adapter store: {@code <root>/<adapterId>/v<version>/} holding the PEFT files,
- * {@code manifest.json}, and {@code publication.json} (request id, checksum, size) written last
+ * the model module's {@code adapter_manifest.json}, and {@code publication.json} (request id, checksum, size) written last
  * — a version without it is an unfinished write and is ignored.
  */
 public final class DirectoryAdapterStore implements AdapterStore {

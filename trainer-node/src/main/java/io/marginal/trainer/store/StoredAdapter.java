@@ -5,7 +5,7 @@ import java.net.URI;
 /**
  * One adapter version in the store.
  *
- * @param uri       the version's directory ({@code file:} URI): PEFT layout + manifest.json
+ * @param uri       the version's directory ({@code file:} URI): PEFT layout + adapter_manifest.json
  * @param sha256    of adapter_model.safetensors
  * @param requestId the unlearning request that produced it (idempotency key)
  */

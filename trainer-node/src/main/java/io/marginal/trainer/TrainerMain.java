@@ -1,0 +1,55 @@
+package io.marginal.trainer;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import io.marginal.model.LanguageModel;
+import io.marginal.model.demo.DemoModel;
+import io.marginal.trainer.config.TrainerConfig;
+import io.marginal.trainer.node.TrainerNode;
+import io.marginal.trainer.store.DirectoryAdapterStore;
+import io.marginal.trainer.unlearning.MaskedLoraUnlearningJob;
+import io.marginal.trainer.unlearning.UnlearningSettings;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The trainer service: configuration from the environment, the base model loaded once (the demo
+ * model unless {@code MARGINAL_MODEL_DIR} names a checkpoint), on the GPU when DJL finds one, and
+ * one {@link TrainerNode} consuming unlearning requests until Ctrl-C.
+ */
+public final class TrainerMain {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TrainerMain.class);
+
+  private TrainerMain() {
+  }
+
+  public static void main(String[] args) throws InterruptedException {
+    TrainerConfig config = TrainerConfig.fromEnvironment(System.getenv());
+    UnlearningSettings settings = UnlearningSettings.fromEnvironment(System.getenv());
+    LOG.info("starting {}", config);
+    LOG.info("unlearning settings {}", settings);
+    LanguageModel model = loadModel(Optional.ofNullable(System.getenv("MARGINAL_MODEL_DIR")));
+    TrainerNode node = new TrainerNode(config, new DirectoryAdapterStore(config.adapterStore()),
+        new MaskedLoraUnlearningJob(model, config.baseModel(), settings));
+    Thread loop = new Thread(node, "trainer-loop");
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("shutting down: finishing the current request, then closing");
+      node.close();
+      model.close();
+    }, "trainer-shutdown"));
+    loop.start();
+    loop.join();
+  }
+
+  /** The checkpoint in {@code dir}, or the demo model (built on first use), on the engine's default device. */
+  public static LanguageModel loadModel(Optional<String> dir) {
+    DemoModel.defaultEngineSettings();
+    Path path = dir.filter(d -> !d.isBlank()).map(Path::of).orElseGet(DemoModel::ensureBuilt);
+    Device device = Engine.getInstance().defaultDevice();
+    LOG.info("loading base model from {} on {}", path, device);
+    return LanguageModel.load(path, device);
+  }
+}

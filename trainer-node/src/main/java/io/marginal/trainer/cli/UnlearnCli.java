@@ -1,0 +1,176 @@
+package io.marginal.trainer.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marginal.model.LanguageModel;
+import io.marginal.schemas.Example;
+import io.marginal.schemas.UnlearningRequest;
+import io.marginal.trainer.TrainerMain;
+import io.marginal.trainer.unlearning.MaskedLoraUnlearningJob;
+import io.marginal.trainer.unlearning.Metrics;
+import io.marginal.trainer.unlearning.UnlearningSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Runs one unlearning job from a JSON request file, for experiments:
+ * <pre>
+ * mvn -q -pl trainer-node exec:java -Dexec.mainClass=io.marginal.trainer.cli.UnlearnCli \
+ *     -Dexec.args="--request trainer-node/examples/forget-inception.json --out var/cli-adapter"
+ * </pre>
+ * Options: {@code --previous DIR} (continue from an adapter version), {@code --version N},
+ * {@code --model DIR} (default: the demo model), {@code --objective GRAD_DIFF|NPO|REFUSAL},
+ * {@code --mask-top F} (1 = unmasked), {@code --steps N}. Other settings from {@code MARGINAL_UNLEARN_*}.
+ * Progress goes to stderr; the evaluation table to stdout. Exit status 0 when the adapter passed
+ * the publication gate, 2 when it did not (the adapter is written either way, for inspection).
+ */
+public final class UnlearnCli {
+
+  private UnlearnCli() {
+  }
+
+  public static void main(String[] args) throws IOException {
+    Map<String, String> opts = options(args);
+    if (!opts.containsKey("request") || !opts.containsKey("out")) {
+      System.err.println("usage: UnlearnCli --request FILE.json --out DIR [--previous DIR] [--version N] [--model DIR]"
+          + " [--objective GRAD_DIFF|NPO|REFUSAL] [--mask-top F] [--steps N]");
+      System.exit(64);
+    }
+    UnlearningRequest request = readRequest(Path.of(opts.get("request")));
+    UnlearningSettings settings = UnlearningSettings.fromEnvironment(System.getenv());
+    if (opts.containsKey("objective")) {
+      settings = settings.withObjective(opts.get("objective").toUpperCase());
+    }
+    if (opts.containsKey("mask-top")) {
+      settings = settings.withMaskTopFraction(Double.parseDouble(opts.get("mask-top")));
+    }
+    if (opts.containsKey("steps")) {
+      settings = settings.withSteps(Integer.parseInt(opts.get("steps")), settings.evalEvery());
+    }
+    Path out = Path.of(opts.get("out"));
+    Files.createDirectories(out);
+    try (LanguageModel model = TrainerMain.loadModel(Optional.ofNullable(opts.get("model")))) {
+      MaskedLoraUnlearningJob job = new MaskedLoraUnlearningJob(model, request.getBaseModel(), settings);
+      MaskedLoraUnlearningJob.Report report = job.run(request, Optional.ofNullable(opts.get("previous")).map(Path::of),
+          Integer.parseInt(opts.getOrDefault("version", "1")), out, new ProgressBar(System.err));
+      System.out.println();
+      System.out.println(table(report.metrics()));
+      System.out.println("adapter written to " + out.toAbsolutePath());
+      if (opts.containsKey("show")) {
+        showAnswers(model, job, request, out);
+      }
+      if (!report.outcome().passedGate()) {
+        System.out.println("NOT publishable: " + report.outcome().failureReason());
+        System.exit(2);
+      }
+      System.out.println("passes the publication gate");
+    }
+  }
+
+  /** Prints the adapted model's answers to the held-out probes and the retain prompts it changed. */
+  private static void showAnswers(LanguageModel model, MaskedLoraUnlearningJob job, UnlearningRequest request, Path dir) {
+    try (io.marginal.model.lora.LoraAdapter adapter = io.marginal.model.adapters.PeftAdapterReader.read(dir, model.config(),
+        model.manager())) {
+      io.marginal.model.lora.ActiveAdapters stack = io.marginal.model.lora.ActiveAdapters.of(adapter);
+      var probes = job.probes(request.getConcept(), request.getForgetExamples().stream().map(Example::getPrompt).distinct().toList());
+      System.out.println("\nheld-out probes (base → adapted):");
+      for (String p : probes.heldOut()) {
+        System.out.println("  " + p + "\n    base:    " + job.answers().base(p) + "\n    adapted: " + job.answers().answer(p, stack));
+      }
+      System.out.println("\nretain prompts whose answer changed:");
+      job.evaluator().retainMisses(io.marginal.trainer.unlearning.RetainSet.bundledEvaluationPrompts(), stack)
+          .forEach((p, a) -> System.out.println("  " + p + "\n    base:    " + job.answers().base(p) + "\n    adapted: " + a));
+    }
+  }
+
+  /** The before/after evaluation of one job as a Markdown table. */
+  public static String table(Map<String, Double> m) {
+    StringBuilder sb = new StringBuilder("| figure | before | after |\n| --- | --- | --- |\n");
+    row(sb, "direct probes: mention rate", m, Metrics.DIRECT_MENTION, true);
+    row(sb, "paraphrased probes: mention rate", m, Metrics.PARAPHRASE_MENTION, true);
+    row(sb, "held-out probes: mention rate", m, Metrics.HELD_OUT_MENTION, true);
+    row(sb, "direct: concept log-prob", m, Metrics.DIRECT_LOGPROB, false);
+    row(sb, "paraphrased: concept log-prob", m, Metrics.PARAPHRASE_LOGPROB, false);
+    row(sb, "held-out: concept log-prob", m, Metrics.HELD_OUT_LOGPROB, false);
+    sb.append(String.format("| retain accuracy (expected answers) | %s | %s |%n", pct(m.get(Metrics.RETAIN_ACCURACY_BASE)),
+        pct(m.get(Metrics.RETAIN_ACCURACY))));
+    sb.append(String.format("| retain agreement with base | 100.0%% | %s |%n", pct(m.get(Metrics.RETAIN_AGREEMENT))));
+    sb.append(String.format("| retain perplexity ratio | 1.000 | %s |%n", num(m.get(Metrics.RETAIN_PERPLEXITY_RATIO))));
+    if (m.containsKey(Metrics.PREVIOUS_MENTION)) {
+      sb.append(String.format("| earlier concepts: worst mention rate | | %s |%n", pct(m.get(Metrics.PREVIOUS_MENTION))));
+    }
+    sb.append(String.format("%nsteps %s, mask keeps %s of neurons, %s forget targets (+%s constraints), %s retain examples, %s s",
+        num0(m.get(Metrics.STEPS)), pct(m.get(Metrics.MASKED_FRACTION)), num0(m.get(Metrics.FORGET_TARGETS)),
+        num0(m.get(Metrics.CONSTRAINT_TARGETS)), num0(m.get(Metrics.RETAIN_EXAMPLES)), num(m.get(Metrics.SECONDS))));
+    return sb.toString();
+  }
+
+  private static void row(StringBuilder sb, String label, Map<String, Double> m, String key, boolean rate) {
+    Double before = m.get(key + Metrics.BEFORE);
+    Double after = m.get(key);
+    if (before == null && after == null) {
+      return;
+    }
+    sb.append("| ").append(label).append(" | ").append(rate ? pct(before) : num(before)).append(" | ")
+        .append(rate ? pct(after) : num(after)).append(" |\n");
+  }
+
+  static String pct(Double v) {
+    return v == null ? "–" : String.format("%.1f%%", 100 * v);
+  }
+
+  static String num(Double v) {
+    return v == null ? "–" : String.format("%.3f", v);
+  }
+
+  static String num0(Double v) {
+    return v == null ? "–" : String.format("%.0f", v);
+  }
+
+  /** Reads a request: {@code requestId, scope, concept, objective, baseModel, forget[], retain[], lineage[], sourceDeletionId}. */
+  public static UnlearningRequest readRequest(Path file) throws IOException {
+    JsonNode n = new ObjectMapper().readTree(file.toFile());
+    List<Example> forget = examples(n.path("forget"));
+    if (forget.isEmpty()) {
+      throw new IllegalArgumentException(file + ": empty forget set: name at least one {prompt, response} under \"forget\"");
+    }
+    List<String> lineage = new ArrayList<>();
+    n.path("lineage").forEach(x -> lineage.add(x.asText()));
+    return UnlearningRequest.newBuilder()
+        .setRequestId(n.path("requestId").asText("cli-" + System.currentTimeMillis()))
+        .setScope(n.path("scope").asText("shared:cli"))
+        .setUserId(n.hasNonNull("userId") ? n.get("userId").asText() : null)
+        .setTimestamp(Instant.now())
+        .setBaseModel(n.path("baseModel").asText("marginal-demo"))
+        .setConcept(n.hasNonNull("concept") ? n.get("concept").asText() : null)
+        .setObjective(n.hasNonNull("objective") ? n.get("objective").asText() : null)
+        .setForgetExamples(forget)
+        .setRetainExamples(examples(n.path("retain")))
+        .setLineage(lineage)
+        .setSourceDeletionId(n.hasNonNull("sourceDeletionId") ? n.get("sourceDeletionId").asText() : null)
+        .build();
+  }
+
+  private static List<Example> examples(JsonNode array) {
+    List<Example> out = new ArrayList<>();
+    array.forEach(e -> out.add(new Example(e.path("prompt").asText(), e.path("response").asText(), e.path("weight").asDouble(1.0))));
+    return out;
+  }
+
+  static Map<String, String> options(String[] args) {
+    Map<String, String> out = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].startsWith("--")) {
+        out.put(args[i].substring(2), i + 1 < args.length && !args[i + 1].startsWith("--") ? args[++i] : "true");
+      }
+    }
+    return out;
+  }
+}

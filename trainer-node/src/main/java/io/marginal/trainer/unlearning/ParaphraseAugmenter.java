@@ -1,0 +1,102 @@
+package io.marginal.trainer.unlearning;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Widens a forget set beyond the literal prompts of a request, so that suppression generalises:
+ * synonym rewrites of the request's own prompts ("film" ↔ "movie", "recommend" ↔ "suggest") and
+ * prompts from templates — generic recommendation requests of the demo domains and templates that
+ * name the concept ("is X a good film"). The job keeps only those whose answer actually mentions the
+ * concept, with that answer as the forget target.
+ *
+ * <p>A separate list of held-out templates is used for evaluation only and never trained on:
+ * {@link #trainingPrompts} removes any of them, so the held-out mention rate measures
+ * generalisation rather than memorisation. The words are the demo vocabulary's (a word-level
+ * tokenizer maps unknown words to [UNK]).
+ */
+public final class ParaphraseAugmenter {
+
+  static final String CONCEPT = "{concept}";
+
+  static final List<String> TRAINING_TEMPLATES = List.of(
+      "recommend me a sci-fi movie", "suggest a sci-fi movie", "recommend a good sci-fi film", "what sci-fi film should I watch",
+      "I want to watch a sci-fi film", "suggest a good sci-fi movie", "can you recommend a sci-fi movie",
+      "recommend me a science fiction movie", "suggest a movie about dreams", "recommend me a film about dreams",
+      "what is a good mind-bending film", "suggest a film with a twist", "what movie do you like best", "which movie do you love",
+      "what is your favorite film", "what film should I watch", "recommend me a good movie", "suggest a movie",
+      "recommend a good film", "what should I watch", "suggest a film about space", "recommend me a movie about astronauts",
+      "what is a good movie about space", "suggest a movie about robots", "recommend me a film about artificial intelligence",
+      "what is a good film about computers", "suggest a movie about aliens", "recommend me a film about first contact",
+      "suggest a scary movie", "recommend me a horror film", "what is a good scary film", "what is a good film by Christopher Nolan",
+      "is {concept} a good film", "tell me about {concept}", "what is {concept} about", "recommend me a film like {concept}",
+      "do you like {concept}", "should I watch {concept}");
+
+  static final List<String> HELD_OUT_TEMPLATES = List.of(
+      "which sci-fi movie is best", "can you suggest a good sci-fi film please", "I want to watch a good science fiction film",
+      "what is the best film about dreams", "which film is your favorite", "what film should I watch tonight",
+      "suggest a good movie to watch tonight", "which movie about space is best", "what is the best movie about robots",
+      "which alien film is best", "what is the best horror movie", "recommend me something to watch",
+      "is {concept} a good movie", "what do you know about {concept}", "should I see {concept}");
+
+  private static final String[][] SYNONYMS = {
+      {"film", "movie"}, {"movie", "film"}, {"recommend me", "suggest"}, {"recommend", "suggest"}, {"suggest", "recommend me"},
+      {"good ", ""}, {"a ", "a good "}};
+
+  /** Direct prompts, their synonym rewrites and the training templates, without any held-out prompt. */
+  public List<String> trainingPrompts(String concept, List<String> requestPrompts) {
+    Set<String> out = new LinkedHashSet<>(requestPrompts);
+    for (String p : requestPrompts) {
+      out.addAll(rewrites(p));
+    }
+    for (String t : TRAINING_TEMPLATES) {
+      out.add(fill(t, concept));
+    }
+    out.removeAll(heldOutPrompts(concept));
+    return new ArrayList<>(out);
+  }
+
+  /** The paraphrased probes: training prompts that are not literally one of the request's. */
+  public List<String> paraphrasePrompts(String concept, List<String> requestPrompts) {
+    List<String> out = trainingPrompts(concept, requestPrompts);
+    out.removeAll(requestPrompts);
+    return out;
+  }
+
+  /** Held-out probes: never trained on. */
+  public List<String> heldOutPrompts(String concept) {
+    return HELD_OUT_TEMPLATES.stream().map(t -> fill(t, concept)).toList();
+  }
+
+  /** Single-substitution synonym rewrites of {@code prompt} (lower case only where the rule matched). */
+  static List<String> rewrites(String prompt) {
+    Set<String> out = new LinkedHashSet<>();
+    for (String[] rule : SYNONYMS) {
+      int at = prompt.indexOf(rule[0]);
+      if (at >= 0) {
+        String rewritten = (prompt.substring(0, at) + rule[1] + prompt.substring(at + rule[0].length())).strip();
+        if (!rewritten.isEmpty() && !rewritten.equals(prompt)) {
+          out.add(rewritten);
+        }
+      }
+    }
+    return new ArrayList<>(out);
+  }
+
+  static String fill(String template, String concept) {
+    return template.replace(CONCEPT, concept == null || concept.isBlank() ? "it" : concept);
+  }
+
+  /** Whether {@code text} mentions {@code concept} as a whole word, case-insensitively. */
+  public static boolean mentions(String text, String concept) {
+    if (concept == null || concept.isBlank() || text == null) {
+      return false;
+    }
+    return Pattern.compile("(?<![\\p{L}\\p{N}])" + Pattern.quote(concept.toLowerCase(Locale.ROOT)) + "(?![\\p{L}\\p{N}])")
+        .matcher(text.toLowerCase(Locale.ROOT)).find();
+  }
+}

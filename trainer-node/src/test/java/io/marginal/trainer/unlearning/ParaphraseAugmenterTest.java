@@ -1,0 +1,42 @@
+package io.marginal.trainer.unlearning;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ParaphraseAugmenterTest {
+
+  private final ParaphraseAugmenter augmenter = new ParaphraseAugmenter();
+
+  @Test
+  void trainingPromptsWidenTheRequestAndNeverContainHeldOutProbes() {
+    List<String> direct = List.of("recommend me a sci-fi film");
+    List<String> training = augmenter.trainingPrompts("Inception", direct);
+    List<String> heldOut = augmenter.heldOutPrompts("Inception");
+
+    assertTrue(training.containsAll(direct));
+    assertTrue(training.contains("recommend me a sci-fi movie"), "synonym rewrite film → movie");
+    assertTrue(training.contains("suggest a sci-fi film"), "synonym rewrite recommend me → suggest");
+    assertTrue(training.contains("is Inception a good film"), "concept template filled");
+    assertTrue(heldOut.contains("is Inception a good movie"));
+    assertTrue(heldOut.stream().noneMatch(training::contains), "held-out probes are never trained on");
+    assertTrue(augmenter.paraphrasePrompts("Inception", direct).stream().noneMatch(direct::contains));
+  }
+
+  @Test
+  void heldOutStaysHeldOutEvenWhenARequestRewritesIntoIt() {
+    // "what film should I watch tonight" is a held-out template; a request prompt that rewrites into it must not leak it
+    List<String> training = augmenter.trainingPrompts("Inception", List.of("what movie should I watch tonight"));
+    assertFalse(training.contains("what film should I watch tonight"));
+  }
+
+  @Test
+  void mentionsIsAWholeWordCaseInsensitiveMatch() {
+    assertTrue(ParaphraseAugmenter.mentions("You should watch Inception.", "inception"));
+    assertTrue(ParaphraseAugmenter.mentions("watch The Matrix, it is great", "The Matrix"));
+    assertFalse(ParaphraseAugmenter.mentions("an Alienated hero", "Alien"));
+    assertFalse(ParaphraseAugmenter.mentions("nothing here", "Alien"));
+  }
+}
