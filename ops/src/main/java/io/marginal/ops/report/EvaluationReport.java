@@ -1,0 +1,164 @@
+package io.marginal.ops.report;
+
+import io.marginal.streams.eval.CmEvaluation;
+import io.marginal.streams.eval.CmEvaluation.EvalSettings;
+import io.marginal.streams.eval.IntentDataset;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The evaluation report command: runs the evaluations and writes {@code REPORT.md} plus PNG charts.
+ *
+ * <p>Usage (from the repository root): {@code mvn -q -Preport -DskipTests verify}, with arguments
+ * {@code -Dreport.args="--clinc150 FILE --banking77 FILE --out DIR"}. Relative paths are resolved against
+ * the repository root (system property {@value #ROOT_PROPERTY}, set by the profile; else the working
+ * directory). Defaults: {@value #DEFAULT_CLINC}, {@value #DEFAULT_BANKING}, out {@value #DEFAULT_OUT}. Any
+ * file of the same format may be given (for instance a test split kept elsewhere).
+ *
+ * <p>Sections: {@link CmPersonalizationSection}, then {@link #unlearningSection()} — the extension point for
+ * the unlearning measurements.
+ */
+public final class EvaluationReport {
+
+  static final String ROOT_PROPERTY = "marginal.repo.root";
+  /** Set by the ops {@code report} profile so that the report can quote the Maven command that made it. */
+  static final String VIA_PROFILE_PROPERTY = "marginal.report.via-profile";
+  static final String DEFAULT_CLINC = "../shared/datasets/clinc150/data_full_train_val.json";
+  static final String DEFAULT_BANKING = "../shared/datasets/banking77/train.csv";
+  static final String DEFAULT_OUT = "docs/report";
+  private static final String USAGE = "usage: EvaluationReport [--clinc150 FILE] [--banking77 FILE] [--out DIR] [--users N] [--seed N]\n"
+      + "  defaults (relative to the repository root): --clinc150 " + DEFAULT_CLINC + " --banking77 " + DEFAULT_BANKING
+      + " --out " + DEFAULT_OUT;
+
+  private EvaluationReport() {
+  }
+
+  /** Parsed command line. */
+  record Options(Map<String, String> datasets, String out, int users, int seed) {
+
+    static Options parse(String[] args) {
+      Map<String, String> datasets = new LinkedHashMap<>();
+      datasets.put("clinc150", DEFAULT_CLINC);
+      datasets.put("banking77", DEFAULT_BANKING);
+      String out = DEFAULT_OUT;
+      EvalSettings d = EvalSettings.defaults();
+      int users = d.users();
+      int seed = d.seed();
+      for (int i = 0; i < args.length; i++) {
+        String flag = args[i];
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException(flag + " needs a value\n" + USAGE);
+        }
+        String value = args[++i];
+        switch (flag) {
+          case "--clinc150" -> datasets.put("clinc150", value);
+          case "--banking77" -> datasets.put("banking77", value);
+          case "--out" -> out = value;
+          case "--users" -> users = Integer.parseInt(value);
+          case "--seed" -> seed = Integer.parseInt(value);
+          default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
+        }
+      }
+      return new Options(datasets, out, users, seed);
+    }
+
+    EvalSettings settings() {
+      EvalSettings d = EvalSettings.defaults();
+      return new EvalSettings(users, d.remapped(), d.perRemapped(), d.otherFeedback(), seed, d.k(), d.lambda(), d.tau(), d.p(),
+          d.promptThreshold());
+    }
+  }
+
+  public static void main(String[] args) {
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Path root = Path.of(System.getProperty(ROOT_PROPERTY, ".")).toAbsolutePath().normalize();
+    Map<String, Path> files = new LinkedHashMap<>();
+    List<String> missing = new ArrayList<>();
+    options.datasets().forEach((kind, file) -> {
+      Path p = root.resolve(file).normalize();
+      files.put(kind, p);
+      if (!Files.isRegularFile(p)) {
+        missing.add(kind + " data file " + p + " does not exist (given as '" + file + "', relative to " + root + ")");
+      }
+    });
+    if (!missing.isEmpty()) {
+      System.err.println(String.join("\n", missing) + "\n  pass the files explicitly, e.g. -Dreport.args=\"--clinc150 /path/data_full.json"
+          + " --banking77 /path/train.csv\" (see ../shared/datasets/README.md)\n" + USAGE);
+      System.exit(2);
+    }
+
+    List<CmEvaluation.Result> results = new ArrayList<>();
+    for (Map.Entry<String, Path> f : files.entrySet()) {
+      long started = System.nanoTime();
+      IntentDataset data = IntentDataset.load(f.getKey(), f.getValue());
+      results.add(CmEvaluation.evaluate(data, options.settings()));
+      System.err.printf(Locale.ROOT, "CM evaluation %s: %.1f s%n", data.name(), (System.nanoTime() - started) / 1e9);
+    }
+
+    MarkdownReport report = new MarkdownReport("Marginal — evaluation report", provenance(args))
+        .add(new CmPersonalizationSection(results, new ArrayList<>(options.datasets().values())))
+        .add(unlearningSection());
+    Path written = report.write(root.resolve(options.out()).normalize());
+    System.err.println("wrote " + written);
+  }
+
+  /**
+   * EXTENSION POINT — unlearning. Replace the pending section with sections measured through the trainer's
+   * experiment API: forget efficacy on direct, paraphrase and held-out probes, and retain utility, before and
+   * after; masked vs. unmasked LoRA; a sequence of requests (utility after each). Further sections are
+   * appended in {@link #main} with {@link MarkdownReport#add}.
+   */
+  static ReportSection unlearningSection() {
+    return new PendingSection("Unlearning",
+        "It will report forget efficacy (direct, paraphrase and held-out probes) and retain-set utility before and after"
+            + " unlearning, masked vs. unmasked LoRA, and utility across sequential requests, measured through the trainer"
+            + " node's experiment API.");
+  }
+
+  /** Command, date and machine, so that the figures can be reproduced and compared. */
+  static List<String> provenance(String[] args) {
+    String joined = String.join(" ", args);
+    String command = Boolean.getBoolean(VIA_PROFILE_PROPERTY)
+        ? "mvn -q -Preport -DskipTests verify" + (joined.isBlank() ? "" : " -Dreport.args=\"" + joined + "\"")
+        : "java -cp <ops classpath> " + EvaluationReport.class.getName() + (joined.isBlank() ? "" : " " + joined);
+    Runtime rt = Runtime.getRuntime();
+    String machine = String.format(Locale.ROOT, "%d cores available to the JVM%s, %s %s, Java %s, max heap %.1f GiB",
+        rt.availableProcessors(), cpuModel(), System.getProperty("os.name"), System.getProperty("os.arch"),
+        System.getProperty("java.version"), rt.maxMemory() / (1024.0 * 1024 * 1024));
+    return List.of(
+        "Command (from the repository root): `" + command + "`",
+        "Date: " + ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z")),
+        "Machine: " + machine,
+        "Wall time of the run: " + String.format(Locale.ROOT, "%.0f s", ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0));
+  }
+
+  private static String cpuModel() {
+    Path cpuinfo = Path.of("/proc/cpuinfo");
+    if (!Files.isReadable(cpuinfo)) {
+      return "";
+    }
+    try (Stream<String> lines = Files.lines(cpuinfo)) {
+      return lines.filter(l -> l.startsWith("model name")).findFirst()
+          .map(l -> " (" + l.substring(l.indexOf(':') + 1).strip() + ")").orElse("");
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+}
