@@ -22,6 +22,7 @@ public record LauncherConfig(Path dataDir, String bootstrapServers, int brokerPo
   public static final String USAGE = """
       usage: LocalLauncher [--services-only] [--broker-process] [--fresh] [--data-dir DIR]
                            [--bootstrap-servers HOST:PORT] [--broker-port PORT]
+        (no flag)             start everything, play the demo scenario in DIR/demo (wiped first), exit 0 if every check passed
         --services-only       start broker and services, print where they listen, wait for Ctrl-C
         --broker-process      run the embedded Kafka broker as a separate JVM instead of in-process
         --fresh               delete the data directory before starting
@@ -54,6 +55,12 @@ public record LauncherConfig(Path dataDir, String bootstrapServers, int brokerPo
         case "--help", "-h" -> throw new IllegalArgumentException(USAGE);
         default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
       }
+    }
+    if (!servicesOnly) {
+      // The scenario tells a story from an empty system: it gets its own data directory, wiped each run,
+      // so that it never touches (or is confused by) what a --services-only run keeps in the data directory.
+      dataDir = dataDir.resolve("demo");
+      fresh = true;
     }
     return new LauncherConfig(dataDir, bootstrap, port, process, servicesOnly, fresh);
   }

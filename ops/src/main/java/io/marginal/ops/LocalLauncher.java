@@ -10,6 +10,13 @@ import io.marginal.schemas.topics.TopicSpec;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.streams.app.MarginalStreamsApp;
 import io.marginal.streams.app.StreamsAppConfig;
+import io.marginal.trainer.config.TrainerConfig;
+import io.marginal.trainer.node.TrainerNode;
+import io.marginal.trainer.store.DirectoryAdapterStore;
+import io.marginal.trainer.unlearning.MaskedLoraUnlearningJob;
+import io.marginal.trainer.unlearning.UnlearningSettings;
+import io.marginal.ops.demo.DemoScenario;
+import java.time.Duration;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +40,8 @@ public final class LocalLauncher {
   private final LauncherConfig config;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private InferenceNode inference;
+  private String bootstrapServers;
+  private Topics topics;
 
   private final Map<String, String> overrides;
 
@@ -59,9 +68,30 @@ public final class LocalLauncher {
       System.out.println("Marginal stopped.");
       stopped.countDown();
     }, "marginal-shutdown"));
-    launcher.start();
-    System.out.println("Marginal is running. Press Ctrl-C to stop.");
-    stopped.await();
+    try {
+      launcher.start();
+    } catch (RuntimeException | IOException e) {
+      System.err.println("Marginal failed to start: " + e.getMessage());
+      LOG.error("start-up failed", e);
+      System.exit(1);
+      return;
+    }
+    if (config.servicesOnly()) {
+      System.out.println("Marginal is running. Press Ctrl-C to stop.");
+      stopped.await();
+      return;
+    }
+    boolean passed = launcher.playDemo(System.out);
+    System.exit(passed ? 0 : 1);
+  }
+
+  /** Plays the scripted demo scenario against the running system; returns whether every check passed. */
+  boolean playDemo(java.io.PrintStream out) throws InterruptedException {
+    out.println();
+    out.println("Playing the demo scenario (run with --services-only to skip it and keep the services up).");
+    Duration unlearningTimeout = Duration.ofSeconds(Long.parseLong(
+        System.getenv().getOrDefault("MARGINAL_DEMO_UNLEARNING_TIMEOUT_S", "600")));
+    return new DemoScenario(inference.baseUrl(), bootstrapServers, topics, unlearningTimeout, out).play();
   }
 
   /** Starts Kafka, creates the topics and starts the services; returns the bootstrap servers. */
@@ -74,7 +104,7 @@ public final class LocalLauncher {
     long t0 = System.nanoTime();
     KafkaRuntime kafka = KafkaRuntime.start(config);
     started.push(kafka);
-    Topics topics = new Topics(TopicSettings.from(System.getenv()));
+    topics = new Topics(TopicSettings.from(System.getenv()));
     TopicProvisioner.ensureTopics(kafka.bootstrapServers(), Map.of(), topics);
     System.out.printf("Kafka listening on %s (ready in %d ms)%n", kafka.bootstrapServers(), (System.nanoTime() - t0) / 1_000_000);
     for (TopicSpec spec : topics.all()) {
@@ -84,8 +114,10 @@ public final class LocalLauncher {
     Map<String, String> env = serviceEnvironment(kafka.bootstrapServers());
     startStreams(env);
     LanguageModel model = loadModel(env);
+    startTrainer(env, model);
     inference = startInference(env, model);
-    return kafka.bootstrapServers();
+    bootstrapServers = kafka.bootstrapServers();
+    return bootstrapServers;
   }
 
   /** The running inference node (after {@link #start}). */
@@ -103,6 +135,22 @@ public final class LocalLauncher {
     System.out.printf("Model %s loaded from %s (%d ms)%n", env.getOrDefault("MARGINAL_BASE_MODEL", "marginal-demo"), dir,
         (System.nanoTime() - t0) / 1_000_000);
     return model;
+  }
+
+  /** The trainer node on its own thread, training on the shared model's weights (LoRA parameters only). */
+  private void startTrainer(Map<String, String> env, LanguageModel model) {
+    Map<String, String> trainerEnv = new java.util.HashMap<>(env);
+    trainerEnv.put("MARGINAL_NODE_ID", env.get("MARGINAL_NODE_ID") + "-trainer");
+    TrainerConfig trainerConfig = TrainerConfig.fromEnvironment(trainerEnv);
+    UnlearningSettings settings = UnlearningSettings.fromEnvironment(env);
+    TrainerNode trainer = new TrainerNode(trainerConfig, new DirectoryAdapterStore(trainerConfig.adapterStore()),
+        new MaskedLoraUnlearningJob(model, trainerConfig.baseModel(), settings));
+    Thread loop = new Thread(trainer, "trainer-loop");
+    loop.setDaemon(true);
+    loop.start();
+    started.push(trainer);
+    System.out.printf("Trainer node %s consuming %s (adapters stored in %s)%n", trainerConfig.nodeId(),
+        topics.name(Topics.UNLEARNING_REQUESTS), trainerConfig.adapterStore());
   }
 
   private InferenceNode startInference(Map<String, String> env, LanguageModel model) {

@@ -38,14 +38,14 @@ public record StreamsAppConfig(String bootstrapServers, String applicationId, Pa
    *                             older than this on arrival is late and dead-lettered at once
    * @param maxEntriesPerUser    bank size bound; the oldest entries are evicted beyond it
    * @param maxRetainExamples    retain examples per unlearning request
-   * @param baseModel            base model named in unlearning requests
+   * @param baseModel            base model named in unlearning requests ({@code MARGINAL_BASE_MODEL}, default marginal-demo)
    * @param sweepInterval        stream-time interval of the expiry sweep
    */
   public record BankSettings(Duration feedbackWindow, Duration interactionRetention, int maxEntriesPerUser,
                              int maxRetainExamples, String baseModel, Duration sweepInterval) {
 
     public static BankSettings defaults() {
-      return new BankSettings(Duration.ofMinutes(5), Duration.ofDays(1), 256, 64, "marginal-tiny", Duration.ofSeconds(10));
+      return new BankSettings(Duration.ofMinutes(5), Duration.ofDays(1), 256, 64, "marginal-demo", Duration.ofSeconds(10));
     }
 
     public BankSettings {
