@@ -15,13 +15,14 @@ import java.util.Map;
  * @param brokerAsProcess  run the embedded broker as a child JVM rather than in-process
  * @param servicesOnly     start the services and wait, without playing the demo scenario
  * @param fresh            wipe the data directory first
+ * @param inferenceNodes   inference nodes to start, sharing the loaded model ({@code MARGINAL_INFERENCE_NODES}, default 1)
  */
 public record LauncherConfig(Path dataDir, String bootstrapServers, int brokerPort, boolean brokerAsProcess,
-                             boolean servicesOnly, boolean fresh) {
+                             boolean servicesOnly, boolean fresh, int inferenceNodes) {
 
   public static final String USAGE = """
       usage: LocalLauncher [--services-only] [--broker-process] [--fresh] [--data-dir DIR]
-                           [--bootstrap-servers HOST:PORT] [--broker-port PORT]
+                           [--bootstrap-servers HOST:PORT] [--broker-port PORT] [--inference-nodes N]
         (no flag)             start everything, play the demo scenario in DIR/demo (wiped first), exit 0 if every check passed
         --services-only       start broker and services, print where they listen, wait for Ctrl-C
         --broker-process      run the embedded Kafka broker as a separate JVM instead of in-process
@@ -29,6 +30,7 @@ public record LauncherConfig(Path dataDir, String bootstrapServers, int brokerPo
         --data-dir DIR        broker log and service state (default ./var, env MARGINAL_DATA_DIR)
         --bootstrap-servers   use this Kafka cluster, start no broker (env MARGINAL_BOOTSTRAP_SERVERS)
         --broker-port PORT    embedded broker client port (default 9092, env MARGINAL_BROKER_PORT)
+        --inference-nodes N   inference nodes local-1..N on ports 8080.. (default 1, env MARGINAL_INFERENCE_NODES)
       """;
 
   public boolean embeddedBroker() {
@@ -42,6 +44,7 @@ public record LauncherConfig(Path dataDir, String bootstrapServers, int brokerPo
     boolean process = false;
     boolean servicesOnly = false;
     boolean fresh = false;
+    int nodes = positive("MARGINAL_INFERENCE_NODES", env.getOrDefault("MARGINAL_INFERENCE_NODES", "1"));
     List<String> rest = new ArrayList<>(List.of(args));
     while (!rest.isEmpty()) {
       String flag = rest.remove(0);
@@ -52,6 +55,7 @@ public record LauncherConfig(Path dataDir, String bootstrapServers, int brokerPo
         case "--data-dir" -> dataDir = Path.of(value(flag, rest));
         case "--bootstrap-servers" -> bootstrap = value(flag, rest);
         case "--broker-port" -> port = parsePort(value(flag, rest));
+        case "--inference-nodes" -> nodes = positive(flag, value(flag, rest));
         case "--help", "-h" -> throw new IllegalArgumentException(USAGE);
         default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
       }
@@ -62,7 +66,7 @@ public record LauncherConfig(Path dataDir, String bootstrapServers, int brokerPo
       dataDir = dataDir.resolve("demo");
       fresh = true;
     }
-    return new LauncherConfig(dataDir, bootstrap, port, process, servicesOnly, fresh);
+    return new LauncherConfig(dataDir, bootstrap, port, process, servicesOnly, fresh, nodes);
   }
 
   private static String value(String flag, List<String> rest) {
@@ -70,6 +74,18 @@ public record LauncherConfig(Path dataDir, String bootstrapServers, int brokerPo
       throw new IllegalArgumentException(flag + " needs a value\n" + USAGE);
     }
     return rest.remove(0);
+  }
+
+  private static int positive(String name, String text) {
+    try {
+      int n = Integer.parseInt(text.trim());
+      if (n < 1 || n > 64) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a number of nodes between 1 and 64, got " + text);
+    }
   }
 
   private static int parsePort(String text) {
@@ -88,6 +104,6 @@ public record LauncherConfig(Path dataDir, String bootstrapServers, int brokerPo
   public String toString() {
     return "dataDir=" + dataDir.toAbsolutePath() + ", kafka=" + (embeddedBroker()
         ? "embedded broker on port " + brokerPort + (brokerAsProcess ? " (child process)" : " (in-process)")
-        : bootstrapServers) + ", servicesOnly=" + servicesOnly + ", fresh=" + fresh;
+        : bootstrapServers) + ", inferenceNodes=" + inferenceNodes + ", servicesOnly=" + servicesOnly + ", fresh=" + fresh;
   }
 }

@@ -10,11 +10,6 @@ import io.marginal.schemas.topics.TopicSpec;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.streams.app.MarginalStreamsApp;
 import io.marginal.streams.app.StreamsAppConfig;
-import io.marginal.trainer.config.TrainerConfig;
-import io.marginal.trainer.node.TrainerNode;
-import io.marginal.trainer.store.DirectoryAdapterStore;
-import io.marginal.trainer.unlearning.MaskedLoraUnlearningJob;
-import io.marginal.trainer.unlearning.UnlearningSettings;
 import io.marginal.ops.demo.DemoScenario;
 import java.time.Duration;
 import java.io.IOException;
@@ -39,14 +34,14 @@ public final class LocalLauncher {
 
   private final LauncherConfig config;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
-  private InferenceNode inference;
+  private final java.util.List<InferenceNode> inferenceNodes = new java.util.ArrayList<>();
   private String bootstrapServers;
   private Topics topics;
 
   private final Map<String, String> overrides;
 
   /** @param overrides service settings that win over the environment (tests pick free ports with them) */
-  LocalLauncher(LauncherConfig config, Map<String, String> overrides) {
+  public LocalLauncher(LauncherConfig config, Map<String, String> overrides) {
     this.config = config;
     this.overrides = Map.copyOf(overrides);
   }
@@ -91,11 +86,11 @@ public final class LocalLauncher {
     out.println("Playing the demo scenario (run with --services-only to skip it and keep the services up).");
     Duration unlearningTimeout = Duration.ofSeconds(Long.parseLong(
         System.getenv().getOrDefault("MARGINAL_DEMO_UNLEARNING_TIMEOUT_S", "600")));
-    return new DemoScenario(inference.baseUrl(), bootstrapServers, topics, unlearningTimeout, out).play();
+    return new DemoScenario(inference().baseUrl(), bootstrapServers, topics, unlearningTimeout, out).play();
   }
 
   /** Starts Kafka, creates the topics and starts the services; returns the bootstrap servers. */
-  String start() throws IOException {
+  public String start() throws IOException {
     LOG.info("Starting Marginal: {}", config);
     if (config.fresh()) {
       deleteRecursively(config.dataDir());
@@ -113,19 +108,49 @@ public final class LocalLauncher {
     }
     Map<String, String> env = serviceEnvironment(kafka.bootstrapServers());
     startStreams(env);
+    startTrainer(env);
     LanguageModel model = loadModel(env);
-    startTrainer(env, model);
-    inference = startInference(env, model);
+    for (int i = 1; i <= config.inferenceNodes(); i++) {
+      inferenceNodes.add(startInference(inferenceEnvironment(env, i), model));
+    }
     bootstrapServers = kafka.bootstrapServers();
     return bootstrapServers;
   }
 
-  /** The running inference node (after {@link #start}). */
+  /** The first running inference node (after {@link #start}). */
   InferenceNode inference() {
-    return inference;
+    return inferenceNodes.get(0);
   }
 
-  /** One model instance, shared read-only by the trainer and the inference node, closed last. */
+  /** Every running inference node (after {@link #start}). */
+  public java.util.List<InferenceNode> inferenceNodes() {
+    return java.util.List.copyOf(inferenceNodes);
+  }
+
+  /** Where the services' Kafka is (after {@link #start}). */
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /** The topic names in use (after {@link #start}). */
+  public Topics topics() {
+    return topics;
+  }
+
+  /**
+   * The settings of inference node {@code index} (1-based): node ids local-1, local-2, … and, from a
+   * fixed base port, consecutive ports (port 0 stays 0: each node picks a free one).
+   */
+  static Map<String, String> inferenceEnvironment(Map<String, String> env, int index) {
+    Map<String, String> node = new java.util.HashMap<>(env);
+    String id = env.get("MARGINAL_NODE_ID");
+    node.put("MARGINAL_NODE_ID", index == 1 ? id : id.replaceFirst("-1$", "") + "-" + index);
+    int port = Integer.parseInt(env.getOrDefault("MARGINAL_HTTP_PORT", "8080"));
+    node.put("MARGINAL_HTTP_PORT", String.valueOf(port == 0 ? 0 : port + index - 1));
+    return node;
+  }
+
+  /** One model instance, shared by the inference nodes, closed after them. */
   private LanguageModel loadModel(Map<String, String> env) {
     long t0 = System.nanoTime();
     String configured = env.get("MARGINAL_MODEL_DIR");
@@ -137,20 +162,19 @@ public final class LocalLauncher {
     return model;
   }
 
-  /** The trainer node on its own thread, training on the shared model's weights (LoRA parameters only). */
-  private void startTrainer(Map<String, String> env, LanguageModel model) {
+  /** The trainer node as a child JVM (see {@link TrainerProcess}), logging to {@code <data dir>/trainer.log}. */
+  private void startTrainer(Map<String, String> env) {
+    long t0 = System.nanoTime();
     Map<String, String> trainerEnv = new java.util.HashMap<>(env);
     trainerEnv.put("MARGINAL_NODE_ID", env.get("MARGINAL_NODE_ID") + "-trainer");
-    TrainerConfig trainerConfig = TrainerConfig.fromEnvironment(trainerEnv);
-    UnlearningSettings settings = UnlearningSettings.fromEnvironment(env);
-    TrainerNode trainer = new TrainerNode(trainerConfig, new DirectoryAdapterStore(trainerConfig.adapterStore()),
-        new MaskedLoraUnlearningJob(model, trainerConfig.baseModel(), settings));
-    Thread loop = new Thread(trainer, "trainer-loop");
-    loop.setDaemon(true);
-    loop.start();
+    if (env.getOrDefault("MARGINAL_MODEL_DIR", "").isBlank()) {
+      DemoModel.ensureBuilt(); // built (once) here rather than raced by two processes
+    }
+    Path log = config.dataDir().toAbsolutePath().resolve("trainer.log");
+    TrainerProcess trainer = TrainerProcess.start(trainerEnv, log, Duration.ofSeconds(120));
     started.push(trainer);
-    System.out.printf("Trainer node %s consuming %s (adapters stored in %s)%n", trainerConfig.nodeId(),
-        topics.name(Topics.UNLEARNING_REQUESTS), trainerConfig.adapterStore());
+    System.out.printf("Trainer node %s consuming %s as process %d (log %s, ready in %d ms)%n", trainerEnv.get("MARGINAL_NODE_ID"),
+        topics.name(Topics.UNLEARNING_REQUESTS), trainer.pid(), log, (System.nanoTime() - t0) / 1_000_000);
   }
 
   private InferenceNode startInference(Map<String, String> env, LanguageModel model) {
@@ -196,7 +220,7 @@ public final class LocalLauncher {
         env.get("MARGINAL_STREAMS_STATE_DIR"), (System.nanoTime() - t0) / 1_000_000);
   }
 
-  void stop() {
+  public void stop() {
     while (!started.isEmpty()) {
       AutoCloseable service = started.pop();
       try {

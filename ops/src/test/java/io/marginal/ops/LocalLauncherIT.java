@@ -40,10 +40,25 @@ class LocalLauncherIT {
   }
 
   @Test
+  void numbersInferenceNodesAndTheirPorts() {
+    Map<String, String> env = Map.of("MARGINAL_NODE_ID", "local-1", "MARGINAL_HTTP_PORT", "8080");
+    assertEquals("local-1", LocalLauncher.inferenceEnvironment(env, 1).get("MARGINAL_NODE_ID"));
+    assertEquals("8080", LocalLauncher.inferenceEnvironment(env, 1).get("MARGINAL_HTTP_PORT"));
+    assertEquals("local-3", LocalLauncher.inferenceEnvironment(env, 3).get("MARGINAL_NODE_ID"));
+    assertEquals("8082", LocalLauncher.inferenceEnvironment(env, 3).get("MARGINAL_HTTP_PORT"));
+    assertEquals("0", LocalLauncher.inferenceEnvironment(Map.of("MARGINAL_NODE_ID", "local-1", "MARGINAL_HTTP_PORT", "0"), 2)
+        .get("MARGINAL_HTTP_PORT"));
+    assertEquals(3, LauncherConfig.parse(new String[] {"--services-only", "--inference-nodes", "3"}, Map.of()).inferenceNodes());
+  }
+
+  @Test
   void explainsBadFlags() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> LauncherConfig.parse(new String[] {"--broker-port", "http"}, Map.of()));
     assertEquals("--broker-port must be a port number (0-65535), got http", e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> LauncherConfig.parse(new String[] {"--nope"}, Map.of()));
+    assertEquals("--inference-nodes must be a number of nodes between 1 and 64, got 0",
+        assertThrows(IllegalArgumentException.class, () -> LauncherConfig.parse(new String[] {"--inference-nodes", "0"}, Map.of()))
+            .getMessage());
   }
 }
