@@ -84,7 +84,7 @@ public final class AdamOptimizer implements AutoCloseable {
           update.addi(g.zerosLike().addi(p).muli(learningRate * weightDecay));
         }
         p.subi(update);
-        g.subi(g);
+        Gradients.clear(g);
       }
     }
   }
@@ -94,7 +94,7 @@ public final class AdamOptimizer implements AutoCloseable {
     try (NoGradScope noGrad = NoGradScope.open()) {
       for (NDArray p : parameters) {
         try (NDArray g = p.getGradient()) {
-          g.subi(g);
+          Gradients.clear(g);
         }
       }
     }

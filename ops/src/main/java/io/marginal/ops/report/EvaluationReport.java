@@ -2,7 +2,13 @@ package io.marginal.ops.report;
 
 import io.marginal.streams.eval.CmEvaluation;
 import io.marginal.streams.eval.CmEvaluation.EvalSettings;
+import io.marginal.model.LanguageModel;
 import io.marginal.streams.eval.IntentDataset;
+import io.marginal.trainer.TrainerMain;
+import io.marginal.trainer.experiment.MaskingComparison;
+import io.marginal.trainer.experiment.SequenceRun;
+import io.marginal.trainer.experiment.UnlearningExperiments;
+import io.marginal.trainer.unlearning.UnlearningSettings;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -14,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -25,8 +32,8 @@ import java.util.stream.Stream;
  * directory). Defaults: {@value #DEFAULT_CLINC}, {@value #DEFAULT_BANKING}, out {@value #DEFAULT_OUT}. Any
  * file of the same format may be given (for instance a test split kept elsewhere).
  *
- * <p>Sections: {@link CmPersonalizationSection}, then {@link #unlearningSection()} — the extension point for
- * the unlearning measurements.
+ * <p>Sections: {@link CmPersonalizationSection}, then {@link UnlearningSection} (demo model, trainer's experiment
+ * API; {@code --skip-unlearning} leaves it out, {@code --mask-fractions} and {@code --sequential} shape it).
  */
 public final class EvaluationReport {
 
@@ -36,7 +43,8 @@ public final class EvaluationReport {
   static final String DEFAULT_CLINC = "../shared/datasets/clinc150/data_full_train_val.json";
   static final String DEFAULT_BANKING = "../shared/datasets/banking77/train.csv";
   static final String DEFAULT_OUT = "docs/report";
-  private static final String USAGE = "usage: EvaluationReport [--clinc150 FILE] [--banking77 FILE] [--out DIR] [--users N] [--seed N]\n"
+  private static final String USAGE = "usage: EvaluationReport [--clinc150 FILE] [--banking77 FILE] [--out DIR] [--users N] [--seed N]"
+      + " [--mask-fractions 0.25,1] [--sequential N] [--skip-unlearning]\n"
       + "  defaults (relative to the repository root): --clinc150 " + DEFAULT_CLINC + " --banking77 " + DEFAULT_BANKING
       + " --out " + DEFAULT_OUT;
 
@@ -44,7 +52,8 @@ public final class EvaluationReport {
   }
 
   /** Parsed command line. */
-  record Options(Map<String, String> datasets, String out, int users, int seed) {
+  record Options(Map<String, String> datasets, String out, int users, int seed, boolean unlearning, List<Double> maskFractions,
+                 int sequential) {
 
     static Options parse(String[] args) {
       Map<String, String> datasets = new LinkedHashMap<>();
@@ -54,8 +63,15 @@ public final class EvaluationReport {
       EvalSettings d = EvalSettings.defaults();
       int users = d.users();
       int seed = d.seed();
+      boolean unlearning = true;
+      List<Double> maskFractions = List.of(UnlearningSettings.defaults().maskTopFraction(), 1.0);
+      int sequential = UnlearningExperiments.SEQUENCE.size();
       for (int i = 0; i < args.length; i++) {
         String flag = args[i];
+        if (flag.equals("--skip-unlearning")) {
+          unlearning = false;
+          continue;
+        }
         if (i + 1 >= args.length) {
           throw new IllegalArgumentException(flag + " needs a value\n" + USAGE);
         }
@@ -66,10 +82,27 @@ public final class EvaluationReport {
           case "--out" -> out = value;
           case "--users" -> users = Integer.parseInt(value);
           case "--seed" -> seed = Integer.parseInt(value);
+          case "--mask-fractions" -> maskFractions = fractions(value);
+          case "--sequential" -> sequential = Integer.parseInt(value);
           default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
         }
       }
-      return new Options(datasets, out, users, seed);
+      if (sequential < 0 || sequential > UnlearningExperiments.SEQUENCE.size()) {
+        throw new IllegalArgumentException("--sequential must be 0 to " + UnlearningExperiments.SEQUENCE.size() + ", got " + sequential);
+      }
+      return new Options(datasets, out, users, seed, unlearning, maskFractions, sequential);
+    }
+
+    static List<Double> fractions(String csv) {
+      List<Double> out = new ArrayList<>();
+      for (String part : csv.split(",")) {
+        double f = Double.parseDouble(part.strip());
+        if (f <= 0 || f > 1) {
+          throw new IllegalArgumentException("--mask-fractions: each fraction must be in (0, 1], got " + f);
+        }
+        out.add(f);
+      }
+      return List.copyOf(out);
     }
 
     EvalSettings settings() {
@@ -114,22 +147,32 @@ public final class EvaluationReport {
 
     MarkdownReport report = new MarkdownReport("Marginal — evaluation report", provenance(args))
         .add(new CmPersonalizationSection(results, new ArrayList<>(options.datasets().values())))
-        .add(unlearningSection());
+        .add(options.unlearning() ? unlearningSection(options, root) : new PendingSection("Unlearning",
+            "Skipped in this run (--skip-unlearning)."));
     Path written = report.write(root.resolve(options.out()).normalize());
     System.err.println("wrote " + written);
   }
 
   /**
-   * EXTENSION POINT — unlearning. Replace the pending section with sections measured through the trainer's
-   * experiment API: forget efficacy on direct, paraphrase and held-out probes, and retain utility, before and
-   * after; masked vs. unmasked LoRA; a sequence of requests (utility after each). Further sections are
-   * appended in {@link #main} with {@link MarkdownReport#add}.
+   * Unlearning on the demo model through the trainer's experiment API: masked vs. unmasked LoRA, then
+   * {@code options.sequential()} sequential requests (none if 0). Adapters go to {@code var/report-unlearning}.
    */
-  static ReportSection unlearningSection() {
-    return new PendingSection("Unlearning",
-        "It will report forget efficacy (direct, paraphrase and held-out probes) and retain-set utility before and after"
-            + " unlearning, masked vs. unmasked LoRA, and utility across sequential requests, measured through the trainer"
-            + " node's experiment API.");
+  static ReportSection unlearningSection(Options options, Path root) {
+    long started = System.nanoTime();
+    UnlearningSettings settings = UnlearningSettings.fromEnvironment(System.getenv());
+    try (LanguageModel model = TrainerMain.loadModel(Optional.empty())) {
+      UnlearningExperiments experiments = new UnlearningExperiments(model, "marginal-demo", settings,
+          root.resolve("var/report-unlearning"));
+      System.err.println("unlearning: masked vs unmasked LoRA, mask fractions " + options.maskFractions());
+      MaskingComparison comparison = experiments.compareMasking(options.maskFractions());
+      Optional<SequenceRun> sequence = Optional.empty();
+      if (options.sequential() > 0) {
+        System.err.println("unlearning: " + options.sequential() + " sequential requests");
+        sequence = Optional.of(experiments.sequence(options.sequential()));
+      }
+      System.err.printf(Locale.ROOT, "unlearning evaluation: %.1f s%n", (System.nanoTime() - started) / 1e9);
+      return new UnlearningSection(comparison, sequence, settings);
+    }
   }
 
   /** Command, date and machine, so that the figures can be reproduced and compared. */

@@ -31,6 +31,7 @@ import io.marginal.streams.topology.InputEvent.FeedbackGiven;
 import io.marginal.streams.topology.InputEvent.Interacted;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -64,6 +65,8 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
 
   private static final Logger LOG = LoggerFactory.getLogger(MemoryBankProcessor.class);
   private static final StringSerializer KEYS = new StringSerializer();
+  /** How often interactions that arrived after a concept deletion covering them are sent for unlearning. */
+  static final Duration LATE_MATCH_FLUSH = Duration.ofMillis(200);
 
   private final Topics topics;
   private final BankSettings settings;
@@ -72,6 +75,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
   private KeyValueStore<String, Interaction> interactions;
   private TimestampedKeyValueStore<String, Feedback> pending;
   private ReadOnlyKeyValueStore<String, ?> adapters;
+  private LateArrivals late;
 
   MemoryBankProcessor(Topics topics, BankSettings settings) {
     this.topics = topics;
@@ -85,7 +89,10 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     this.interactions = context.getStateStore(MemoryBankTopology.INTERACTIONS_STORE);
     this.pending = context.getStateStore(MemoryBankTopology.PENDING_FEEDBACK_STORE);
     this.adapters = context.getStateStore(MemoryBankTopology.ADAPTERS_STORE);
+    this.late = new LateArrivals(context.getStateStore(MemoryBankTopology.RECENT_DELETIONS_STORE),
+        context.getStateStore(MemoryBankTopology.LATE_MATCHES_STORE));
     context.schedule(settings.sweepInterval(), PunctuationType.STREAM_TIME, this::sweep);
+    context.schedule(LATE_MATCH_FLUSH, PunctuationType.WALL_CLOCK_TIME, this::sendLateMatches);
   }
 
   @Override
@@ -110,6 +117,18 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
           "interaction without a usable key/userId/interactionId (key=" + user + "); producers must key by user id and set ids");
       return;
     }
+    Optional<DeletionRequest> covered = late.coverInteraction(user, interaction, record.timestamp());
+    if (covered.isPresent()) {
+      List<String> waitingFeedback = new ArrayList<>();
+      try (KeyValueIterator<String, ValueAndTimestamp<Feedback>> it =
+               pending.prefixScan(StoreKeys.interactionPrefix(user, interaction.getInteractionId()), KEYS)) {
+        it.forEachRemaining(kv -> waitingFeedback.add(kv.key));
+      }
+      waitingFeedback.forEach(pending::delete);
+      LOG.info("interaction {} of user {} arrived after deletion {} ({}) that covers it: not stored", interaction.getInteractionId(),
+          user, covered.get().getDeletionId(), covered.get().getScope());
+      return;
+    }
     interactions.put(StoreKeys.interaction(user, interaction.getInteractionId()), interaction);
     List<KeyValue<String, ValueAndTimestamp<Feedback>>> waiting = new ArrayList<>();
     try (KeyValueIterator<String, ValueAndTimestamp<Feedback>> it =
@@ -127,6 +146,12 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
         || !StoreKeys.usable(feedback.getInteractionId()) || !StoreKeys.usable(feedback.getFeedbackId())) {
       deadLetter(record, Topics.FEEDBACK, feedback == null ? null : MarginalSerdes.FEEDBACK.serialize("", feedback),
           "feedback without a usable key/userId/interactionId/feedbackId (key=" + user + "); producers must key by user id and set ids");
+      return;
+    }
+    Optional<DeletionRequest> covered = late.coverFeedback(user, feedback, record.timestamp());
+    if (covered.isPresent()) {
+      LOG.info("feedback {} of user {} arrived after deletion {} ({}) that covers it: dropped", feedback.getFeedbackId(), user,
+          covered.get().getDeletionId(), covered.get().getScope());
       return;
     }
     long streamTime = context.currentStreamTimeMs();
@@ -169,6 +194,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
   // ---- expiry ----
 
   private void sweep(long streamTime) {
+    late.expire(streamTime - settings.feedbackWindow().toMillis());
     long interactionCutoff = streamTime - settings.interactionRetention().toMillis();
     List<String> expired = new ArrayList<>();
     try (KeyValueIterator<String, Interaction> it = interactions.all()) {
@@ -283,9 +309,44 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
           (nothing ? "nothing held for this user" : "erased") + adapterNote);
     }
     emitReceipt(user, receipt, record.timestamp());
+    if (StoreKeys.usable(request.getDeletionId())) {
+      late.remember(user, request, record.timestamp());
+    }
     LOG.info("deletion {} ({}) of user {}: {} entries, {} interactions, {} pending feedback erased; receipt {}",
         request.getDeletionId(), request.getScope(), user, removedEntries.size(), removedInteractions.size(),
         removedPending.size(), receipt.getStatus());
+  }
+
+  /** Sends interactions that arrived after a concept/preference deletion covering them for unlearning (one request per deletion). */
+  private void sendLateMatches(long now) {
+    for (LateArrivals.Parked p : late.drain()) {
+      DeletionRequest deletion = p.deletion();
+      DeletionMatcher matcher = new DeletionMatcher(deletion);
+      Instant at = Instant.ofEpochMilli(now);
+      MemoryBank bank = banks.get(p.user());
+      List<BankEntry> kept = bank == null ? List.of() : bank.getEntries();
+      Set<String> eventIds = new LinkedHashSet<>();
+      p.interactions().forEach(i -> eventIds.add(i.getInteractionId()));
+      List<ErasedItem> erased = List.of(new ErasedItem(MemoryBankTopology.INTERACTIONS_STORE, p.user(), p.interactions().size()));
+      UnlearningRequest built = UnlearningRequests.build(deletion, matcher, List.of(), p.interactions(), kept, List.of(), eventIds,
+          settings.baseModel(), settings.maxRetainExamples(), at);
+      DeletionReceipt receipt;
+      if (built.getForgetExamples().isEmpty()) {
+        receipt = DeletionReceipts.receipt(deletion, ReceiptStatus.COMPLETED, erased, at, topics.userDataErasureBoundMs(), null,
+            p.interactions().size() + " interaction(s) served before the deletion arrived after it and were not stored; none of their"
+                + " answers named it, no unlearning needed");
+      } else {
+        UnlearningRequest ur = UnlearningRequest.newBuilder(built)
+            .setRequestId(UnlearningRequests.requestId(deletion) + "-late-" + p.interactions().get(0).getInteractionId()).build();
+        context.forward(new Record<>(UnlearningRequests.scopeOf(p.user()), new UnlearningRequested(ur), now));
+        receipt = DeletionReceipts.receipt(deletion, ReceiptStatus.PENDING_UNLEARNING, erased, at, topics.userDataErasureBoundMs(),
+            ur.getRequestId(), p.interactions().size() + " interaction(s) served before the deletion arrived after it: not stored; "
+                + ur.getForgetExamples().size() + " forget examples sent for unlearning");
+      }
+      emitReceipt(p.user(), receipt, now);
+      LOG.info("deletion {} of user {}: {} late interaction(s) covered; receipt {}", deletion.getDeletionId(), p.user(),
+          p.interactions().size(), receipt.getStatus());
+    }
   }
 
   private List<Interaction> removeMatching(KeyValueStore<String, Interaction> store, String user, Predicate<Interaction> doomed) {

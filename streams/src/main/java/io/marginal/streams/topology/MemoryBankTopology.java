@@ -32,7 +32,9 @@ import org.apache.kafka.streams.state.Stores;
  *   feedback ─────┼─ merge ─▶ memory-bank-processor ─┬─▶ memory-banks         (bank or tombstone)
  *   deletions ────┘   │  stores: memory-bank-store,   ├─▶ deletion-receipts
  *                     │  user-interactions,           ├─▶ unlearning-requests  (key user:&lt;id&gt;)
- *                     │  pending-feedback (RocksDB)   └─▶ dead-letters         (unmatched/late/invalid)
+ *                     │  pending-feedback,            └─▶ dead-letters         (unmatched/late/invalid)
+ *                     │  recent-deletions,
+ *                     │  late-deletion-matches (RocksDB)
  *   adapters ──▶ GlobalKTable adapter-lineage (read by the processor for deletion lineage)
  * </pre>
  *
@@ -47,6 +49,10 @@ public final class MemoryBankTopology {
   public static final String INTERACTIONS_STORE = "user-interactions";
   /** userId\0interactionId\0feedbackId → Feedback waiting for its interaction (timestamp = buffered at). */
   public static final String PENDING_FEEDBACK_STORE = "pending-feedback";
+  /** userId\0deletionId → DeletionRequest (timestamp = its record time), kept for the feedback window: see {@link LateArrivals}. */
+  public static final String RECENT_DELETIONS_STORE = "recent-deletions";
+  /** userId\0deletionId\0interactionId → Interaction that arrived after a concept deletion covering it, until sent for unlearning. */
+  public static final String LATE_MATCHES_STORE = "late-deletion-matches";
   /** adapterId → AdapterPublished (global). */
   public static final String ADAPTERS_STORE = "adapter-lineage";
 
@@ -64,6 +70,11 @@ public final class MemoryBankTopology {
     builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(PENDING_FEEDBACK_STORE),
             KEYS, MarginalSerdes.FEEDBACK)
         .withLoggingEnabled(changelog).withCachingDisabled());
+    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(RECENT_DELETIONS_STORE),
+            KEYS, MarginalSerdes.DELETION_REQUEST)
+        .withLoggingEnabled(changelog).withCachingDisabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LATE_MATCHES_STORE), KEYS, MarginalSerdes.INTERACTION)
+        .withLoggingEnabled(changelog).withCachingDisabled());
     builder.globalTable(topics.name(Topics.ADAPTERS), Consumed.with(KEYS, MarginalSerdes.ADAPTER_PUBLISHED),
         Materialized.<String, AdapterPublished, KeyValueStore<Bytes, byte[]>>as(ADAPTERS_STORE)
             .withKeySerde(KEYS).withValueSerde(MarginalSerdes.ADAPTER_PUBLISHED));
@@ -80,7 +91,7 @@ public final class MemoryBankTopology {
 
     KStream<String, Emitted> emitted = interactions.merge(feedback).merge(deletions)
         .process(() -> new MemoryBankProcessor(topics, config.bank()), Named.as("memory-bank-processor"),
-            BANKS_STORE, INTERACTIONS_STORE, PENDING_FEEDBACK_STORE);
+            BANKS_STORE, INTERACTIONS_STORE, PENDING_FEEDBACK_STORE, RECENT_DELETIONS_STORE, LATE_MATCHES_STORE);
 
     emitted.split(Named.as("emit-"))
         .branch((user, e) -> e instanceof BankChanged, Branched.withConsumer(s -> s

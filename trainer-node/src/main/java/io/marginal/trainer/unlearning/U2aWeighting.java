@@ -7,6 +7,7 @@ import io.marginal.model.LanguageModel;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.LoraAdapter;
 import io.marginal.model.scoring.Continuation;
+import io.marginal.model.training.Gradients;
 import io.marginal.model.training.TrainingLock;
 import io.marginal.model.transformer.ForwardOptions;
 import io.marginal.model.transformer.ModuleHook;
@@ -121,7 +122,7 @@ public final class U2aWeighting {
             float[] v = g.toFloatArray();
             parts.add(v);
             total += v.length;
-            g.subi(g);
+            Gradients.clear(g);
           }
         }
       }
