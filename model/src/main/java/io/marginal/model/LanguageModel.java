@@ -83,6 +83,10 @@ public final class LanguageModel implements AutoCloseable {
     NDManager manager = NDManager.newBaseManager(device);
     try {
       ModelWeights weights = ModelWeights.load(checkpointDir, config, manager);
+      weights.firstNonFinite().ifPresent(name -> {
+        throw new CheckpointException("checkpoint " + checkpointDir + ": tensor '" + name + "' holds NaN or infinite values;"
+            + " the checkpoint is corrupt (a diverged training run?) and cannot be served");
+      });
       LanguageModel model = new LanguageModel(checkpointDir.getFileName().toString(), manager, weights, tokenizer,
           ChatTemplate.detect(tokenizer));
       LOG.info("loaded {} from {} on {} in {} ms ({}; chat template {})", model.name, checkpointDir, device,

@@ -13,6 +13,7 @@ import io.marginal.model.tokenizer.ChatMessage;
 import io.marginal.model.tokenizer.ChatTemplate;
 import io.marginal.model.tokenizer.TextTokenizer;
 import io.marginal.model.training.AdamOptimizer;
+import io.marginal.model.training.Scalars;
 import io.marginal.model.training.TrainingLock;
 import io.marginal.model.transformer.ForwardOptions;
 import io.marginal.model.transformer.Transformer;
@@ -39,7 +40,9 @@ import java.util.Random;
  */
 public final class DemoModelBuilder {
   /** Bump when the training code changes in a way that changes the model. */
-  static final int BUILDER_VERSION = 1;
+  /** 2: training skips non-finite steps and refuses to save non-finite weights (a v1 build could save a NaN model). */
+  static final int BUILDER_VERSION = 2;
+  private static final int MAX_SKIPPED_STEPS = 20;
 
   private DemoModelBuilder() {}
 
@@ -99,6 +102,9 @@ public final class DemoModelBuilder {
         progress.printf("parameters: %,d%n", params.stream().mapToLong(p -> p.getShape().size()).sum());
         train(new Transformer(weights), tokenizer, dialogues, params, plan, progress);
         params.forEach(p -> p.setRequiresGradient(false));
+        weights.firstNonFinite().ifPresent(name -> {
+          throw new IllegalStateException("demo model training produced NaN or infinite values in '" + name + "'; nothing was saved");
+        });
         weights.save(work.resolve("model.safetensors"));
       }
       Files.writeString(work.resolve("demo-info.txt"), "corpus dialogues: " + dialogues.size() + "\nplan: " + plan.describe()
@@ -136,6 +142,7 @@ public final class DemoModelBuilder {
     List<Integer> order = new ArrayList<>();
     long stepStart = System.nanoTime();
     double smoothed = Double.NaN;
+    int skipped = 0;
     try (AdamOptimizer adam = new AdamOptimizer(params, plan.learningRate(), 0.9f, 0.95f, 1e-8f, 0.01f)) {
       for (int step = 1; step <= plan.steps(); step++) {
         if (order.size() < plan.batchDialogues()) {
@@ -162,10 +169,20 @@ public final class DemoModelBuilder {
         try (NDManager stepManager = transformer.manager().newSubManager();
             GradientCollector collector = TrainingLock.gradientCollector()) {
           NDArray logp = scorer.logProbs(stepManager, batch, new ForwardOptions(null, true, null));
-          NDArray value = logp.mul(stepManager.create(w)).sum().neg().div((float) denominator);
+          NDArray value = Scalars.div(logp.mul(stepManager.create(w)).sum().neg(), (float) denominator);
           collector.backward(value);
           loss = value.getFloat();
-          adam.clipGradients(1.0);
+          double norm = adam.clipGradients(1.0);
+          if (!Float.isFinite(loss) || !Double.isFinite(norm)) {
+            // One non-finite gradient would turn every weight into NaN through Adam: skip the step.
+            adam.zeroGradients();
+            skipped++;
+            progress.printf("step %4d: non-finite loss %s or gradient norm %s; step skipped (%d so far)%n", step, loss, norm, skipped);
+            if (skipped > MAX_SKIPPED_STEPS) {
+              throw new IllegalStateException("demo model training diverged: " + skipped + " steps with non-finite loss or gradients");
+            }
+            continue;
+          }
           adam.step();
         }
         smoothed = Double.isNaN(smoothed) ? loss : 0.9 * smoothed + 0.1 * loss;

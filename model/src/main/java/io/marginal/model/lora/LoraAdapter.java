@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import io.marginal.model.config.ModelConfig;
+import io.marginal.model.training.Scalars;
 import io.marginal.model.weights.Projection;
 import io.marginal.model.weights.SafetensorsWriter;
 import java.security.MessageDigest;
@@ -190,7 +191,8 @@ public final class LoraAdapter implements AutoCloseable {
       return null;
     }
     NDArray x = training && config.dropout() > 0 ? Dropout.dropout(input, (float) config.dropout(), true).head() : input;
-    NDArray update = Linear.linear(Linear.linear(x, loraA).head(), b.get(t)).head().mul(scaling);
+    NDArray update = Linear.linear(Linear.linear(x, loraA).head(), b.get(t)).head();
+    update = Scalars.mul(update, scaling);
     NDArray mask = masks.get(t);
     return mask == null ? update : update.mul(mask);
   }

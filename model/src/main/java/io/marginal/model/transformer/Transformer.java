@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.marginal.model.config.ModelConfig;
+import io.marginal.model.training.Scalars;
 import io.marginal.model.weights.LayerWeights;
 import io.marginal.model.weights.ModelWeights;
 import io.marginal.model.weights.Projection;
@@ -116,7 +116,8 @@ public final class Transformer {
     // Grouped-query attention without copying keys: query heads of one group share a kv head,
     // [B, kv, group, T, d] x [B, kv, 1, d, S] broadcasts over the group axis.
     NDArray qg = q.reshape(batch, kvHeads, group, t, d);
-    NDArray scores = qg.matMul(k.expandDims(2).transpose(0, 1, 2, 4, 3)).mul(attentionScale);
+    NDArray scores = qg.matMul(k.expandDims(2).transpose(0, 1, 2, 4, 3));
+    scores = Scalars.mul(scores, attentionScale);
     if (t > 1) {
       scores = scores.add(causalMask(h.getManager(), t, s, startPos));
     }
@@ -129,7 +130,7 @@ public final class Transformer {
   private NDArray feedForward(int layer, LayerWeights w, NDArray h, ForwardOptions o) {
     NDArray gate = project(layer, Projection.GATE, h, w, o);
     NDArray up = project(layer, Projection.UP, h, w, o);
-    NDArray neurons = Activation.swish(gate, 1f).mul(up);
+    NDArray neurons = Scalars.silu(gate).mul(up);
     neurons = o.hook().onOutput(layer, HookPoint.MLP_ACTIVATION, neurons);
     return project(layer, Projection.DOWN, neurons, w, o);
   }

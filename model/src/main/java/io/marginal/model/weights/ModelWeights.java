@@ -165,6 +165,19 @@ public final class ModelWeights implements AutoCloseable {
   }
 
   /** Saves all tensors to one {@code model.safetensors} file. */
+  /** The name of the first tensor holding a NaN or infinite value, if any (one pass over the weights, no copies). */
+  public java.util.Optional<String> firstNonFinite() {
+    for (java.util.Map.Entry<String, NDArray> e : byName().entrySet()) {
+      NDArray w = e.getValue();
+      try (NDArray nan = w.isNaN(); NDArray inf = w.isInfinite(); NDArray bad = nan.logicalOr(inf); NDArray any = bad.any()) {
+        if (any.getBoolean()) {
+          return java.util.Optional.of(e.getKey());
+        }
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   public void save(Path file) {
     SafetensorsWriter.write(file, byName(), Map.of("format", "pt"));
   }

@@ -1,6 +1,7 @@
 package io.marginal.model.training;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -28,6 +29,10 @@ class GradientsTest {
         copy.subi(copy);
         assertTrue(Float.isNaN(copy.toFloatArray()[0]), "g - g keeps NaN; that is why clear() exists");
       }
+      assertEquals(0.125, Gradients.zeroNonFinite(g), 1e-6, "(1/(2·sqrt 2))² is all that is left");
+      assertArrayEquals(new float[] {0f, 0f, (float) (1 / (2 * Math.sqrt(2)))}, p.getGradient().toFloatArray(), 1e-6f);
+      System.gc(); // the gradient's storage must still be torch's own, not a collected Java buffer
+      assertArrayEquals(new float[] {0f, 0f, (float) (1 / (2 * Math.sqrt(2)))}, p.getGradient().toFloatArray(), 1e-6f);
       Gradients.clear(g);
       assertArrayEquals(new float[] {0f, 0f, 0f}, p.getGradient().toFloatArray());
     }

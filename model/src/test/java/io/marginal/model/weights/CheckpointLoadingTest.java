@@ -106,6 +106,28 @@ class CheckpointLoadingTest {
   }
 
   @Test
+  void aCheckpointWithNaNWeightsIsRefused() throws Exception {
+    Path good = TinyModels.write(tmp.resolve("nan-src"), false, 3);
+    Path bad = tmp.resolve("nan");
+    Files.createDirectories(bad);
+    Files.copy(good.resolve("config.json"), bad.resolve("config.json"));
+    Files.copy(good.resolve("tokenizer.json"), bad.resolve("tokenizer.json"));
+    SafetensorsFile whole = SafetensorsFile.open(good.resolve("model.safetensors"));
+    Map<String, SafetensorsWriter.Entry> tensors = new TreeMap<>();
+    for (String name : whole.tensors().keySet()) {
+      float[] values = whole.readFloats(name);
+      if (name.equals("model.layers.1.mlp.up_proj.weight")) {
+        values[7] = Float.NaN;
+      }
+      tensors.put(name, SafetensorsWriter.Entry.f32(values, whole.tensors().get(name).shape()));
+    }
+    Files.write(bad.resolve("model.safetensors"), SafetensorsWriter.encode(tensors, Map.of()));
+    String msg = assertThrows(CheckpointException.class, () -> LanguageModel.load(bad)).getMessage();
+    assertTrue(msg.contains("'model.layers.1.mlp.up_proj.weight' holds NaN or infinite values"), msg);
+    LanguageModel.load(good).close();
+  }
+
+  @Test
   void errorsNameTheProblem() throws Exception {
     Path empty = tmp.resolve("empty");
     Files.createDirectories(empty);

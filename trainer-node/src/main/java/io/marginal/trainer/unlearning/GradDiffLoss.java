@@ -2,6 +2,7 @@ package io.marginal.trainer.unlearning;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.marginal.model.training.Scalars;
 
 /**
  * Gradient ascent on the forget targets (GradDiff's forget half):
@@ -21,6 +22,6 @@ public final class GradDiffLoss implements ForgetObjective {
   public NDArray loss(NDArray logProbs, float[] lengths, float[] weights, float[] reference) {
     NDManager m = logProbs.getManager();
     NDArray perToken = logProbs.div(m.create(lengths));
-    return perToken.maximum(floor).mul(m.create(weights)).mean();
+    return Scalars.maximum(perToken, floor).mul(m.create(weights)).mean();
   }
 }

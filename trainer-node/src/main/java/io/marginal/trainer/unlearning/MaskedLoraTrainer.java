@@ -1,26 +1,28 @@
 package io.marginal.trainer.unlearning;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.LoraAdapter;
 import io.marginal.model.scoring.Continuation;
-import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import io.marginal.model.training.AdamOptimizer;
+import io.marginal.model.training.Gradients;
 import io.marginal.model.training.LossFunction;
+import io.marginal.model.training.Scalars;
 import io.marginal.model.training.TrainingLock;
-import io.marginal.model.transformer.NoGradScope;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import io.marginal.model.transformer.ForwardOptions;
 import io.marginal.model.transformer.ModuleHook;
+import io.marginal.model.transformer.NoGradScope;
 import io.marginal.trainer.job.ProgressListener;
 import io.marginal.trainer.unlearning.RetainSet.RetainExample;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The optimisation loop (AG-Masked-LoRA step 4): Adam on the adapter's A and B only (its masks
@@ -96,7 +98,7 @@ final class MaskedLoraTrainer {
               w[k] = (float) rb.get(k).weight();
             }
             NDArray lp = model.sequenceLogProbs(m, seqs, new ForwardOptions(stack, true, ModuleHook.NONE));
-            NDArray r = lp.div(m.create(lengths)).neg().mul(m.create(w)).mean().mul((float) s.retainWeight());
+            NDArray r = Scalars.mul(lp.div(m.create(lengths)).neg().mul(m.create(w)).mean(), (float) s.retainWeight());
             total = total == null ? r : total.add(r);
           }
           return total == null ? m.zeros(new ai.djl.ndarray.types.Shape()) : total;
@@ -152,14 +154,7 @@ final class MaskedLoraTrainer {
     try (NoGradScope noGrad = NoGradScope.open()) {
       for (NDArray p : adapter.parameters()) {
         try (NDArray g = p.getGradient()) {
-          float[] v = g.toFloatArray();
-          for (int i = 0; i < v.length; i++) {
-            if (!Float.isFinite(v[i])) {
-              v[i] = 0;
-            }
-            sum += (double) v[i] * v[i];
-          }
-          g.set(v);
+          sum += Gradients.zeroNonFinite(g);
         }
       }
     }

@@ -2,6 +2,7 @@ package io.marginal.trainer.unlearning;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.marginal.model.training.Scalars;
 
 /**
  * Negative Preference Optimization (Zhang et al., 2024): the forget targets are treated as
@@ -30,10 +31,10 @@ public final class NpoLoss implements ForgetObjective {
   @Override
   public NDArray loss(NDArray logProbs, float[] lengths, float[] weights, float[] reference) {
     NDManager m = logProbs.getManager();
-    NDArray x = logProbs.sub(m.create(reference)).mul(beta);
+    NDArray x = Scalars.mul(logProbs.sub(m.create(reference)), beta);
     // softplus(x) = max(x, 0) + log(1 + exp(-|x|)), stable for large |x|
-    NDArray softplus = x.maximum(0f).add(x.abs().neg().exp().add(1f).log());
-    return softplus.mul(m.create(weights)).mul(2f / beta).mean();
+    NDArray softplus = Scalars.maximum(x, 0f).add(x.abs().neg().exp().add(1f).log());
+    return Scalars.mul(softplus.mul(m.create(weights)), 2f / beta).mean();
   }
 
   /** The same formula in double precision, for checks and reports. */

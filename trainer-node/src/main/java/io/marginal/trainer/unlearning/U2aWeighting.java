@@ -8,6 +8,7 @@ import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.LoraAdapter;
 import io.marginal.model.scoring.Continuation;
 import io.marginal.model.training.Gradients;
+import io.marginal.model.training.Scalars;
 import io.marginal.model.training.TrainingLock;
 import io.marginal.model.transformer.ForwardOptions;
 import io.marginal.model.transformer.ModuleHook;
@@ -111,8 +112,8 @@ public final class U2aWeighting {
   static float[] gradient(LanguageModel model, ActiveAdapters stack, LoraAdapter adapter, List<Continuation> sequences) {
     int tokens = Math.max(1, sequences.stream().mapToInt(c -> c.continuation().length).sum());
     try (NDManager step = model.manager().newSubManager(); GradientCollector gc = TrainingLock.gradientCollector()) {
-      NDArray nll = model.sequenceLogProbs(step, new ArrayList<>(sequences), new ForwardOptions(stack, false, ModuleHook.NONE))
-          .sum().neg().div(tokens);
+      NDArray nll = Scalars.div(model.sequenceLogProbs(step, new ArrayList<>(sequences), new ForwardOptions(stack, false, ModuleHook.NONE))
+          .sum().neg(), tokens);
       gc.backward(nll);
       List<float[]> parts = new ArrayList<>();
       int total = 0;
