@@ -74,10 +74,10 @@ class MaskedLoraUnlearningJobIT {
     assertTrue(manifest.toString().contains("event-1"));
     assertTrue(manifest.path("metrics").has(Metrics.PARAPHRASE_MENTION));
     try (LoraAdapter read = PeftAdapterReader.read(v1, model.config(), model.manager())) {
-      double lp = model.logProbs(List.of(ForgetTarget.of(model, "recommend me a sci-fi film",
-          "You should watch Inception. It is a brilliant sci-fi film about dreams.", "Inception", 1, ".", false).orElseThrow().sequence()),
-          ActiveAdapters.of(read))[0];
-      assertEquals(m.get(Metrics.DIRECT_LOGPROB), lp, 0.5, "the written adapter scores like the trained one");
+      // the same measurement as the job's metric, on the adapter read back from disk
+      double lp = job.evaluator().concept(job.probes("Inception", List.of("recommend me a sci-fi film")), ActiveAdapters.of(read))
+          .directLogProb();
+      assertEquals(m.get(Metrics.DIRECT_LOGPROB), lp, 1e-3, "the written adapter scores like the trained one");
       assertEquals(16, read.maskedTargets().size());
     }
 
