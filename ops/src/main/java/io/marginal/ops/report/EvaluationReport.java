@@ -145,10 +145,12 @@ public final class EvaluationReport {
       System.err.printf(Locale.ROOT, "CM evaluation %s: %.1f s%n", data.name(), (System.nanoTime() - started) / 1e9);
     }
 
+    ReportSection unlearning = options.unlearning() ? unlearningSection(options, root) : new PendingSection("Unlearning",
+        "Skipped in this run (--skip-unlearning).");
+    // provenance last: its wall time covers every measurement above
     MarkdownReport report = new MarkdownReport("Marginal — evaluation report", provenance(args))
         .add(new CmPersonalizationSection(results, new ArrayList<>(options.datasets().values())))
-        .add(options.unlearning() ? unlearningSection(options, root) : new PendingSection("Unlearning",
-            "Skipped in this run (--skip-unlearning)."));
+        .add(unlearning);
     Path written = report.write(root.resolve(options.out()).normalize());
     System.err.println("wrote " + written);
   }
