@@ -29,7 +29,7 @@ public final class GenerationBenchmark {
     DemoModel.defaultEngineSettings();
     Path dir = args.length > 0 && !args[0].equals("demo") ? Path.of(args[0]) : DemoModel.ensureBuilt();
     int tokens = args.length > 1 ? Integer.parseInt(args[1]) : 64;
-    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 9;
     try (LanguageModel model = LanguageModel.load(dir);
         LoraAdapter shared = randomAdapter(model, "shared", 1);
         LoraAdapter user = randomAdapter(model, "user", 2)) {
@@ -38,17 +38,41 @@ public final class GenerationBenchmark {
       // Ignore stop tokens so every request decodes exactly `tokens` tokens.
       GenerationRequest request = GenerationRequest.greedy(tokens).withStopTokenIds(List.of());
       System.out.printf("model %s: %s%n", dir, model.config().describe());
-      System.out.printf("threads: %s, %d prompts x %d tokens x %d rounds per setting%n",
+      System.out.printf("threads: %s, %d prompts x %d tokens, %d interleaved rounds per setting%n",
           System.getProperty("ai.djl.pytorch.num_threads", "default"), prompts.size(), tokens, rounds);
-      run(model, prompts, request, ActiveAdapters.NONE, 1); // warm-up (JIT, allocator)
-      double base = run(model, prompts, request, ActiveAdapters.NONE, rounds);
-      run(model, prompts, request, ActiveAdapters.of(shared), 1);
-      double one = run(model, prompts, request, ActiveAdapters.of(shared), rounds);
-      double two = run(model, prompts, request, ActiveAdapters.of(shared, user), rounds);
-      System.out.printf("no adapter (baseline)       : %8.1f tokens/s%n", base);
-      System.out.printf("1 adapter  (r=8, all 7 proj): %8.1f tokens/s  ratio %.2f%n", one, one / base);
-      System.out.printf("2 adapters (shared + user)  : %8.1f tokens/s  ratio %.2f%n", two, two / base);
+      ActiveAdapters[] settings = {ActiveAdapters.NONE, ActiveAdapters.of(shared), ActiveAdapters.of(shared, user)};
+      for (ActiveAdapters setting : settings) {
+        run(model, prompts, request, setting, 1); // warm-up (JIT, allocator)
+      }
+      // Interleaved rounds (A B C, A B C, ...) so that drift of a shared machine hits every setting alike;
+      // the median round per setting is reported.
+      double[][] perRound = new double[settings.length][rounds];
+      for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < settings.length; k++) {
+          perRound[k][r] = run(model, prompts, request, settings[k], 1);
+        }
+      }
+      double base = median(perRound[0]);
+      double one = median(perRound[1]);
+      double two = median(perRound[2]);
+      System.out.printf("no adapter (baseline)       : %8.1f tokens/s (median of %d interleaved rounds; range %s)%n", base, rounds,
+          range(perRound[0]));
+      System.out.printf("1 adapter  (r=8, all 7 proj): %8.1f tokens/s  ratio %.2f (range %s)%n", one, one / base, range(perRound[1]));
+      System.out.printf("2 adapters (shared + user)  : %8.1f tokens/s  ratio %.2f (range %s)%n", two, two / base, range(perRound[2]));
     }
+  }
+
+  static String range(double[] values) {
+    double lo = java.util.Arrays.stream(values).min().orElse(0);
+    double hi = java.util.Arrays.stream(values).max().orElse(0);
+    return String.format("%.0f–%.0f", lo, hi);
+  }
+
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    java.util.Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   static double run(LanguageModel model, List<int[]> prompts, GenerationRequest request, ActiveAdapters adapters, int rounds) {

@@ -84,6 +84,7 @@ final class SlaPhase {
   private void dataDeletion(int i, String user, Result result) throws InterruptedException {
     ChatClient chatNode = client(i, user);
     ChatClient.Answer answer = chatNode.chat(PIN_PROMPT);
+    result.check(!answer.text().isBlank(), user + ": the model answered '" + PIN_PROMPT + "' with nothing (a broken model?)");
     chatNode.preferResponse(answer.interactionId(), PREFERRED);
     if (!awaitEveryReplica(user, true)) {
       result.check(false, user + ": the feedback never reached every node's memory bank");
