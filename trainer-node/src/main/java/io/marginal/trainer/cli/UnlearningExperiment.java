@@ -19,8 +19,8 @@ import java.util.Optional;
  * The trainer's "done when" measurement on the demo model ({@link UnlearningExperiments}), printed as Markdown:
  * forget "Inception" with masked and unmasked adapters trained to the same stopping point, then a sequence of
  * requests on one scope with the retain-agreement curve.
- * <pre>mvn -q -pl trainer-node exec:java -Dexec.mainClass=io.marginal.trainer.cli.UnlearningExperiment \
- *   [-Dexec.args="--out DIR --mask-fractions 0.1,0.25,1 --sequential 10 --skip-sequence --model DIR"]</pre>
+ * <pre>mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.trainer.cli.UnlearningExperiment \
+ *   [-Drun.args="--out DIR --mask-fractions 0.1,0.25,1 --concept-step 1..10 --sequential 10 --skip-sequence --model DIR"]</pre>
  */
 public final class UnlearningExperiment {
 
@@ -39,7 +39,11 @@ public final class UnlearningExperiment {
       UnlearningExperiments experiments = new UnlearningExperiments(model, "marginal-demo", settings, out);
       System.out.println("# Unlearning experiment (demo model, objective " + settings.objective() + ", lr " + settings.learningRate()
           + ", rank " + settings.rank() + ", targets " + settings.targets() + ")\n");
-      MaskingComparison comparison = experiments.compareMasking(fractions);
+      int step = Integer.parseInt(opts.getOrDefault("concept-step", "1"));
+      if (step < 1 || step > UnlearningExperiments.SEQUENCE.size()) {
+        throw new IllegalArgumentException("--concept-step must be 1 to " + UnlearningExperiments.SEQUENCE.size() + ", got " + step);
+      }
+      MaskingComparison comparison = experiments.compareMasking(fractions, UnlearningExperiments.SEQUENCE.get(step - 1));
       System.out.println("## Forget \"" + comparison.concept() + "\": before, masked and unmasked LoRA (each trained until no"
           + " training probe mentions it)\n");
       System.out.println(ExperimentTables.masking(comparison));

@@ -78,10 +78,14 @@ public final class UnlearningExperiments {
 
   /** Forgets the sequence's first concept once per mask fraction (1 = unmasked), same request, same settings otherwise. */
   public MaskingComparison compareMasking(List<Double> maskFractions) {
+    return compareMasking(maskFractions, SEQUENCE.get(0));
+  }
+
+  /** The same comparison for another request of the sequence (e.g. {@code SEQUENCE.get(1)}, "Interstellar"). */
+  public MaskingComparison compareMasking(List<Double> maskFractions, Step s) {
     if (maskFractions.isEmpty()) {
       throw new IllegalArgumentException("give at least one mask fraction");
     }
-    Step s = SEQUENCE.get(0);
     UnlearningRequest request = request("exp-" + slug(s.concept()), s, "shared:experiment");
     List<MaskingComparison.Variant> variants = new ArrayList<>();
     for (double fraction : maskFractions) {
