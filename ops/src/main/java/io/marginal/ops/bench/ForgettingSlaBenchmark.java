@@ -109,7 +109,7 @@ public final class ForgettingSlaBenchmark {
         load.completed(), load.requestsPerSecond(), chat.p50(), chat.p99(), load.errors()));
     int checks = idle.checks + loaded.checks;
     int passed = idle.checksPassed + loaded.checksPassed;
-    md.append(String.format(Locale.ROOT, "Checks through every node's HTTP API after each deletion (data gone, concept not produced): %d/%d passed.%n",
+    md.append(String.format(Locale.ROOT, "Checks (the model answered; through every node's HTTP API after each deletion: data gone, concept not produced): %d/%d passed.%n",
         passed, checks));
     List<String> failures = new ArrayList<>(idle.failures);
     failures.addAll(loaded.failures);
