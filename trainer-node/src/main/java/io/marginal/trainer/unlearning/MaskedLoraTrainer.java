@@ -110,9 +110,9 @@ final class MaskedLoraTrainer {
           loss = value.getFloat();
           double norm = optimizer.gradientNorm();
           if (!Float.isFinite(loss) || !Double.isFinite(norm)) {
-            // Seen on the PyTorch CPU engine: now and then a backward pass yields NaN gradients
-            // from finite parameters and a finite loss. First compute the step again (often
-            // enough it comes out finite); if it keeps happening, zero the non-finite entries and
+            // Safety net. The NaN gradients once seen here came from DJL scalar ops whose operand the
+            // GC freed before backward (fixed: see model/training/Scalars). Should a step still come
+            // out non-finite, compute it again; if it keeps happening, zero the non-finite entries and
             // go on, rather than poison Adam's moments or give up on the request.
             retries++;
             if (!Float.isFinite(loss) || ++consecutive > MAX_RETRIES) {
