@@ -52,8 +52,9 @@ public final class CmPersonalizationSection implements ReportSection {
 
         **CM** (`KnnDiscrepancyEstimator`, k=%d, λ=%s, τ=%s, p=%s): P_u(y | x) = Σ_r T_u(y | r, x) P(r | x), \
         with T_u estimated from the k bank entries nearest to x, similarity-weighted, with a prior λ toward the \
-        identity. These settings were picked by a small sweep on the same eval splits (streams/README.md), so \
-        CM's numbers are validation numbers.
+        identity. These settings were first picked by a small sweep on the eval splits; the same grid searched \
+        on TRAIN only (tuning users probed on train rows outside their feedback, `-Dcm.tune=train`) picks the same \
+        values on both datasets, so the CM numbers below are not advantaged by that sweep.
 
         **Prompt-only baseline** (`PromptOnlyBaseline`): personalization without a discrepancy model, the way \
         an LLM chatbot is personalized by putting the user's past feedback into its prompt. Operationalised \

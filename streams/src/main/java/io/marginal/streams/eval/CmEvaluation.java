@@ -134,11 +134,18 @@ public final class CmEvaluation {
     if (System.getProperty("prompt.threshold") != null) {
       settings = settings.withPromptThreshold(Double.parseDouble(System.getProperty("prompt.threshold")));
     }
+    boolean tuneOnTrain = "train".equals(System.getProperty("cm.tune"));
     List<Result> results = new ArrayList<>();
     for (String[] ds : datasets) {
       long started = System.nanoTime();
       IntentDataset data = IntentDataset.load(ds[0], Path.of(ds[1]));
-      results.add(evaluate(data, settings));
+      EvalSettings used = settings;
+      if (tuneOnTrain) {
+        used = tuneEstimatorOnTrain(data, settings, new TfIdfCentroidClassifier(data.train(), TEMPERATURE, CANDIDATES));
+        System.err.printf("%s: estimator picked on train: k=%d, λ=%s, τ=%s, p=%s%n", data.name(), used.k(), used.lambda(),
+            used.tau(), used.p());
+      }
+      results.add(evaluate(data, used));
       System.err.printf("%s: %d train, %d eval rows, %.1f s%n", data.name(), data.train().size(), data.eval().size(),
           (System.nanoTime() - started) / 1e9);
     }
@@ -226,6 +233,66 @@ public final class CmEvaluation {
       }
     }
     return PromptOnlyBaseline.tuneThreshold(probes);
+  }
+
+  /** The grid {@link #tuneEstimatorOnTrain} searches: λ × τ × p at k = 10 (the grid of the original sweep). */
+  static final double[] LAMBDA_GRID = {0.05, 0.1, 0.2, 0.5, 1.0};
+  static final double[] TAU_GRID = {0.0, 0.1};
+  static final double[] P_GRID = {1.0, 2.0};
+
+  /**
+   * CM's estimator settings picked on TRAIN only, by the protocol of {@link #tunePromptThreshold}: tuning users
+   * (own remappings and feedback from train) are probed on train rows outside their feedback; the grid point with
+   * the best accuracy against their labels wins (ties: the earlier grid point). Its own random stream, so the
+   * evaluation users are unchanged. {@code -Dcm.tune=train} on the command line.
+   */
+  public static EvalSettings tuneEstimatorOnTrain(IntentDataset data, EvalSettings settings, TfIdfCentroidClassifier model) {
+    Random random = new Random(settings.seed() * 104729L + 31);
+    List<IntentDataset.Labelled> pool = new ArrayList<>(data.train());
+    Collections.shuffle(pool, random);
+    pool = pool.subList(0, Math.min(TUNING_PROBES, pool.size()));
+    List<Map<String, Double>> poolDist = new ArrayList<>();
+    List<float[]> poolEmb = new ArrayList<>();
+    for (IntentDataset.Labelled row : pool) {
+      poolDist.add(model.distribution(row.text()));
+      poolEmb.add(model.embed(row.text(), EMBEDDING_DIM));
+    }
+    Map<String, List<IntentDataset.Labelled>> trainByLabel = byLabel(data.train());
+    List<MemoryBank> banks = new ArrayList<>();
+    List<int[]> probeRows = new ArrayList<>();     // {user, pool row}
+    List<String> wanted = new ArrayList<>();
+    for (int u = 0; u < settings.users(); u++) {
+      Map<String, String> remap = remapping(model.labels(), settings.remapped(), random);
+      List<IntentDataset.Labelled> sample = feedbackSample(data, trainByLabel, remap, settings, random);
+      banks.add(bankFromFeedback("cm-tuning-user-" + u, sample, remap, model));
+      Set<IntentDataset.Labelled> inFeedback = new HashSet<>(sample);
+      for (int i = 0; i < pool.size(); i++) {
+        if (!inFeedback.contains(pool.get(i))) {
+          String truth = pool.get(i).label();
+          probeRows.add(new int[] {u, i});
+          wanted.add(remap.getOrDefault(truth, truth));
+        }
+      }
+    }
+    EvalSettings best = settings;
+    long bestHits = -1;
+    for (double lambda : LAMBDA_GRID) {
+      for (double tau : TAU_GRID) {
+        for (double p : P_GRID) {
+          DiscrepancyEstimator cm = new KnnDiscrepancyEstimator(settings.k(), lambda, tau, p);
+          long hits = 0;
+          for (int j = 0; j < probeRows.size(); j++) {
+            int[] r = probeRows.get(j);
+            hits += argmax(cm.marginalize(banks.get(r[0]), poolEmb.get(r[1]), poolDist.get(r[1]))).equals(wanted.get(j)) ? 1 : 0;
+          }
+          if (hits > bestHits) {
+            bestHits = hits;
+            best = settings.withEstimator(settings.k(), lambda, tau, p);
+          }
+        }
+      }
+    }
+    return best;
   }
 
   private static Map<String, List<IntentDataset.Labelled>> byLabel(List<IntentDataset.Labelled> rows) {
