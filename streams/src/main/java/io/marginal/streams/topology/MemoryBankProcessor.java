@@ -296,7 +296,9 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
           touchedAdapters, eventIds, settings.baseModel(), settings.maxRetainExamples(), hiddenAt);
       if (ur.getForgetExamples().isEmpty() && touchedAdapters.isEmpty()) {
         receipt = DeletionReceipts.receipt(request, ReceiptStatus.COMPLETED, erased, hiddenAt, bound, null,
-            "nothing held for this user matched; no unlearning needed");
+            "nothing held for this user matched; no unlearning needed (records served before this deletion that arrive within "
+                + settings.feedbackWindow() + " are covered too: they are not stored, and matching ones are sent for unlearning"
+                + " under this deletion id)");
       } else {
         context.forward(new Record<>(UnlearningRequests.scopeOf(user), new UnlearningRequested(ur), record.timestamp()));
         receipt = DeletionReceipts.receipt(request, ReceiptStatus.PENDING_UNLEARNING, erased, hiddenAt, bound,

@@ -39,6 +39,8 @@ class LateArrivalTopologyTest {
     fx.delete(deletion("alice", "d-1", DeletionScope.CONCEPT, List.of(), "Inception", T0 + 100));
     DeletionReceipt first = fx.receipts.readValue();
     assertEquals(ReceiptStatus.COMPLETED, first.getStatus(), "nothing held yet");
+    assertTrue(first.getDetail().toString().contains("records served before this deletion that arrive within PT5M are covered too"),
+        first.getDetail().toString());
     assertTrue(fx.unlearning.isEmpty());
 
     // served before the deletion was asked, arriving after it
