@@ -207,30 +207,9 @@ public final class CmEvaluation {
    * the same optimism for every grid value.
    */
   static double tunePromptThreshold(IntentDataset data, EvalSettings settings, TfIdfCentroidClassifier model, Random random) {
-    List<IntentDataset.Labelled> pool = new ArrayList<>(data.train());
-    Collections.shuffle(pool, random);
-    pool = pool.subList(0, Math.min(TUNING_PROBES, pool.size()));
-    List<Map<String, Double>> poolDist = new ArrayList<>();
-    List<float[]> poolEmb = new ArrayList<>();
-    for (IntentDataset.Labelled row : pool) {
-      poolDist.add(model.distribution(row.text()));
-      poolEmb.add(model.embed(row.text(), EMBEDDING_DIM));
-    }
-    Map<String, List<IntentDataset.Labelled>> trainByLabel = byLabel(data.train());
     List<PromptOnlyBaseline.Probe> probes = new ArrayList<>();
-    for (int u = 0; u < settings.users(); u++) {
-      Map<String, String> remap = remapping(model.labels(), settings.remapped(), random);
-      List<IntentDataset.Labelled> sample = feedbackSample(data, trainByLabel, remap, settings, random);
-      MemoryBank bank = bankFromFeedback("tuning-user-" + u, sample, remap, model);
-      Set<IntentDataset.Labelled> inFeedback = new HashSet<>(sample);   // by value: duplicate texts are not probes either
-      for (int i = 0; i < pool.size(); i++) {
-        if (inFeedback.contains(pool.get(i))) {
-          continue;
-        }
-        String truth = pool.get(i).label();
-        probes.add(new PromptOnlyBaseline.Probe(PromptOnlyBaseline.retrieve(bank, poolEmb.get(i)), poolDist.get(i),
-            remap.getOrDefault(truth, truth)));
-      }
+    for (TuningProbe t : tuningProbes(data, settings, model, random, "tuning-user-")) {
+      probes.add(new PromptOnlyBaseline.Probe(PromptOnlyBaseline.retrieve(t.bank(), t.embedding()), t.distribution(), t.wanted()));
     }
     return PromptOnlyBaseline.tuneThreshold(probes);
   }
@@ -247,7 +226,34 @@ public final class CmEvaluation {
    * evaluation users are unchanged. {@code -Dcm.tune=train} on the command line.
    */
   public static EvalSettings tuneEstimatorOnTrain(IntentDataset data, EvalSettings settings, TfIdfCentroidClassifier model) {
-    Random random = new Random(settings.seed() * 104729L + 31);
+    List<TuningProbe> probes = tuningProbes(data, settings, model, new Random(settings.seed() * 104729L + 31), "cm-tuning-user-");
+    EvalSettings best = settings;
+    long bestHits = -1;
+    for (double lambda : LAMBDA_GRID) {
+      for (double tau : TAU_GRID) {
+        for (double p : P_GRID) {
+          DiscrepancyEstimator cm = new KnnDiscrepancyEstimator(settings.k(), lambda, tau, p);
+          long hits = probes.stream().filter(t -> argmax(cm.marginalize(t.bank(), t.embedding(), t.distribution())).equals(t.wanted()))
+              .count();
+          if (hits > bestHits) {
+            bestHits = hits;
+            best = settings.withEstimator(settings.k(), lambda, tau, p);
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  /** One train row probed for one tuning user: the user's bank, the row's embedding and base distribution, the user's label. */
+  private record TuningProbe(MemoryBank bank, float[] embedding, Map<String, Double> distribution, String wanted) {}
+
+  /**
+   * {@code settings.users()} tuning users (own remappings and feedback samples from train, as in the protocol), each
+   * probed on up to {@value #TUNING_PROBES} train rows that are not in their feedback.
+   */
+  private static List<TuningProbe> tuningProbes(IntentDataset data, EvalSettings settings, TfIdfCentroidClassifier model, Random random,
+                                                String userPrefix) {
     List<IntentDataset.Labelled> pool = new ArrayList<>(data.train());
     Collections.shuffle(pool, random);
     pool = pool.subList(0, Math.min(TUNING_PROBES, pool.size()));
@@ -258,41 +264,21 @@ public final class CmEvaluation {
       poolEmb.add(model.embed(row.text(), EMBEDDING_DIM));
     }
     Map<String, List<IntentDataset.Labelled>> trainByLabel = byLabel(data.train());
-    List<MemoryBank> banks = new ArrayList<>();
-    List<int[]> probeRows = new ArrayList<>();     // {user, pool row}
-    List<String> wanted = new ArrayList<>();
+    List<TuningProbe> probes = new ArrayList<>();
     for (int u = 0; u < settings.users(); u++) {
       Map<String, String> remap = remapping(model.labels(), settings.remapped(), random);
       List<IntentDataset.Labelled> sample = feedbackSample(data, trainByLabel, remap, settings, random);
-      banks.add(bankFromFeedback("cm-tuning-user-" + u, sample, remap, model));
-      Set<IntentDataset.Labelled> inFeedback = new HashSet<>(sample);
+      MemoryBank bank = bankFromFeedback(userPrefix + u, sample, remap, model);
+      Set<IntentDataset.Labelled> inFeedback = new HashSet<>(sample);   // by value: duplicate texts are not probes either
       for (int i = 0; i < pool.size(); i++) {
-        if (!inFeedback.contains(pool.get(i))) {
-          String truth = pool.get(i).label();
-          probeRows.add(new int[] {u, i});
-          wanted.add(remap.getOrDefault(truth, truth));
+        if (inFeedback.contains(pool.get(i))) {
+          continue;
         }
+        String truth = pool.get(i).label();
+        probes.add(new TuningProbe(bank, poolEmb.get(i), poolDist.get(i), remap.getOrDefault(truth, truth)));
       }
     }
-    EvalSettings best = settings;
-    long bestHits = -1;
-    for (double lambda : LAMBDA_GRID) {
-      for (double tau : TAU_GRID) {
-        for (double p : P_GRID) {
-          DiscrepancyEstimator cm = new KnnDiscrepancyEstimator(settings.k(), lambda, tau, p);
-          long hits = 0;
-          for (int j = 0; j < probeRows.size(); j++) {
-            int[] r = probeRows.get(j);
-            hits += argmax(cm.marginalize(banks.get(r[0]), poolEmb.get(r[1]), poolDist.get(r[1]))).equals(wanted.get(j)) ? 1 : 0;
-          }
-          if (hits > bestHits) {
-            bestHits = hits;
-            best = settings.withEstimator(settings.k(), lambda, tau, p);
-          }
-        }
-      }
-    }
-    return best;
+    return probes;
   }
 
   private static Map<String, List<IntentDataset.Labelled>> byLabel(List<IntentDataset.Labelled> rows) {

@@ -92,8 +92,8 @@ final class LateArrivals {
     return out;
   }
 
-  /** Forgets deletions carried out before {@code cutoff} (record time); returns how many. */
-  int expire(long cutoff) {
+  /** Forgets deletions carried out before {@code cutoff} (record time). */
+  void expire(long cutoff) {
     List<String> old = new ArrayList<>();
     try (KeyValueIterator<String, ValueAndTimestamp<DeletionRequest>> it = deletions.all()) {
       it.forEachRemaining(kv -> {
@@ -103,7 +103,6 @@ final class LateArrivals {
       });
     }
     old.forEach(deletions::delete);
-    return old.size();
   }
 
   private List<ValueAndTimestamp<DeletionRequest>> deletionsOf(String user) {

@@ -117,26 +117,21 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
           "interaction without a usable key/userId/interactionId (key=" + user + "); producers must key by user id and set ids");
       return;
     }
-    Optional<DeletionRequest> covered = late.coverInteraction(user, interaction, record.timestamp());
-    if (covered.isPresent()) {
-      List<String> waitingFeedback = new ArrayList<>();
-      try (KeyValueIterator<String, ValueAndTimestamp<Feedback>> it =
-               pending.prefixScan(StoreKeys.interactionPrefix(user, interaction.getInteractionId()), KEYS)) {
-        it.forEachRemaining(kv -> waitingFeedback.add(kv.key));
-      }
-      waitingFeedback.forEach(pending::delete);
-      LOG.info("interaction {} of user {} arrived after deletion {} ({}) that covers it: not stored", interaction.getInteractionId(),
-          user, covered.get().getDeletionId(), covered.get().getScope());
-      return;
-    }
-    interactions.put(StoreKeys.interaction(user, interaction.getInteractionId()), interaction);
+    // Feedback that came first waits for this interaction; it is applied now, or dropped with a covered interaction.
     List<KeyValue<String, ValueAndTimestamp<Feedback>>> waiting = new ArrayList<>();
     try (KeyValueIterator<String, ValueAndTimestamp<Feedback>> it =
              pending.prefixScan(StoreKeys.interactionPrefix(user, interaction.getInteractionId()), KEYS)) {
       it.forEachRemaining(waiting::add);
     }
+    waiting.forEach(w -> pending.delete(w.key));
+    Optional<DeletionRequest> covered = late.coverInteraction(user, interaction, record.timestamp());
+    if (covered.isPresent()) {
+      LOG.info("interaction {} of user {} arrived after deletion {} ({}) that covers it: not stored", interaction.getInteractionId(),
+          user, covered.get().getDeletionId(), covered.get().getScope());
+      return;
+    }
+    interactions.put(StoreKeys.interaction(user, interaction.getInteractionId()), interaction);
     for (KeyValue<String, ValueAndTimestamp<Feedback>> w : waiting) {
-      pending.delete(w.key);
       applyFeedback(user, interaction, w.value.value(), record.timestamp());
     }
   }

@@ -11,7 +11,6 @@ import io.marginal.schemas.Interaction;
 import io.marginal.schemas.MemoryBank;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
-import io.marginal.streams.app.StreamsAppConfig.BankSettings;
 import io.marginal.streams.bench.MemoryBankTopicWatcher;
 import io.marginal.streams.query.MemoryBankQuery;
 import io.marginal.streams.topology.Events;
@@ -54,7 +53,7 @@ class RestartWithoutLossIT {
     try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.startTemporary()) {
       StreamsAppConfig config = StreamsAppConfig.defaults().withBootstrapServers(kafka.bootstrapServers())
           .withState("restart-it", state).withApplicationServer("localhost:7070")
-          .withBank(new BankSettings(Duration.ofMinutes(5), Duration.ofDays(1), 256, 64, "marginal-tiny", Duration.ofSeconds(10)));
+          .withBank(TopologyFixture.SETTINGS);
       Topics topics = config.topics();
       MarginalStreamsApp first = MarginalStreamsApp.start(config);
       first.awaitRunning(Duration.ofSeconds(60));
@@ -151,8 +150,7 @@ class RestartWithoutLossIT {
 
   private static Map<String, MemoryBank> reference(List<Object> events) {
     Map<String, MemoryBank> out = new TreeMap<>();
-    try (TopologyFixture fx = new TopologyFixture(new BankSettings(Duration.ofMinutes(5), Duration.ofDays(1), 256, 64,
-        "marginal-tiny", Duration.ofSeconds(10)))) {
+    try (TopologyFixture fx = new TopologyFixture(TopologyFixture.SETTINGS)) {
       for (Object e : events) {
         if (e instanceof Interaction i) {
           fx.interact(i);

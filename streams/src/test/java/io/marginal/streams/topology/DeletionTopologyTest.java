@@ -22,7 +22,6 @@ import io.marginal.schemas.Interaction;
 import io.marginal.schemas.MemoryBank;
 import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.UnlearningRequest;
-import io.marginal.streams.app.StreamsAppConfig.BankSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,9 +37,7 @@ import org.junit.jupiter.api.Test;
 /** Each deletion scope, its receipt, and replay equivalence. */
 class DeletionTopologyTest {
 
-  private static final BankSettings SETTINGS =
-      new BankSettings(Duration.ofMinutes(5), Duration.ofDays(1), 256, 64, "marginal-tiny", Duration.ofSeconds(10));
-  private final TopologyFixture fx = new TopologyFixture(SETTINGS);
+  private final TopologyFixture fx = new TopologyFixture(TopologyFixture.SETTINGS);
 
   @AfterEach
   void close() {
@@ -217,7 +214,7 @@ class DeletionTopologyTest {
       }
 
       Map<String, MemoryBank> withDeletion;
-      try (TopologyFixture run = new TopologyFixture(SETTINGS)) {
+      try (TopologyFixture run = new TopologyFixture(TopologyFixture.SETTINGS)) {
         replay(run, events);
         run.delete(deletion(user, "d-" + round, byInteraction ? DeletionScope.INTERACTION : DeletionScope.FEEDBACK,
             new ArrayList<>(doomed), null, T0 + 1_000_000));
@@ -228,7 +225,7 @@ class DeletionTopologyTest {
               || (e instanceof Feedback f && doomed.contains(f.getInteractionId()))
           : e instanceof Feedback f && doomed.contains(f.getFeedbackId()))).toList();
       Map<String, MemoryBank> replayed;
-      try (TopologyFixture run = new TopologyFixture(SETTINGS)) {
+      try (TopologyFixture run = new TopologyFixture(TopologyFixture.SETTINGS)) {
         replay(run, without);
         replayed = run.bankTopicView();
       }

@@ -13,7 +13,6 @@ import io.marginal.schemas.DeletionScope;
 import io.marginal.schemas.Example;
 import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.UnlearningRequest;
-import io.marginal.streams.app.StreamsAppConfig.BankSettings;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -25,9 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class LateArrivalTopologyTest {
 
-  private static final BankSettings SETTINGS =
-      new BankSettings(Duration.ofMinutes(5), Duration.ofDays(1), 256, 64, "marginal-tiny", Duration.ofSeconds(10));
-  private final TopologyFixture fx = new TopologyFixture(SETTINGS);
+  private final TopologyFixture fx = new TopologyFixture(TopologyFixture.SETTINGS);
 
   @AfterEach
   void close() {

@@ -43,6 +43,10 @@ public final class TopologyFixture implements AutoCloseable {
   public final TestOutputTopic<String, DeadLetter> deadLetters;
   public final Topics topics = Topics.defaults();
 
+  /** The bank settings the topology tests run with: 5 min feedback window, 1 day retention, 256 entries, 10 s sweep. */
+  public static final StreamsAppConfig.BankSettings SETTINGS = new StreamsAppConfig.BankSettings(java.time.Duration.ofMinutes(5),
+      java.time.Duration.ofDays(1), 256, 64, "marginal-tiny", java.time.Duration.ofSeconds(10));
+
   public TopologyFixture(StreamsAppConfig.BankSettings bank) {
     StreamsAppConfig config = StreamsAppConfig.defaults().withBank(bank);
     StreamsBuilder builder = new StreamsBuilder();
