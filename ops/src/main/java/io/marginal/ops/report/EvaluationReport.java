@@ -1,8 +1,8 @@
 package io.marginal.ops.report;
 
+import io.marginal.model.LanguageModel;
 import io.marginal.streams.eval.CmEvaluation;
 import io.marginal.streams.eval.CmEvaluation.EvalSettings;
-import io.marginal.model.LanguageModel;
 import io.marginal.streams.eval.IntentDataset;
 import io.marginal.trainer.TrainerMain;
 import io.marginal.trainer.experiment.MaskingComparison;
@@ -82,7 +82,7 @@ public final class EvaluationReport {
           case "--out" -> out = value;
           case "--users" -> users = Integer.parseInt(value);
           case "--seed" -> seed = Integer.parseInt(value);
-          case "--mask-fractions" -> maskFractions = fractions(value);
+          case "--mask-fractions" -> maskFractions = UnlearningExperiments.parseMaskFractions(value);
           case "--sequential" -> sequential = Integer.parseInt(value);
           default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
         }
@@ -93,17 +93,6 @@ public final class EvaluationReport {
       return new Options(datasets, out, users, seed, unlearning, maskFractions, sequential);
     }
 
-    static List<Double> fractions(String csv) {
-      List<Double> out = new ArrayList<>();
-      for (String part : csv.split(",")) {
-        double f = Double.parseDouble(part.strip());
-        if (f <= 0 || f > 1) {
-          throw new IllegalArgumentException("--mask-fractions: each fraction must be in (0, 1], got " + f);
-        }
-        out.add(f);
-      }
-      return List.copyOf(out);
-    }
 
     EvalSettings settings() {
       EvalSettings d = EvalSettings.defaults();

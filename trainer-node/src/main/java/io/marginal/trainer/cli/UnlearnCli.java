@@ -1,5 +1,9 @@
 package io.marginal.trainer.cli;
 
+import static io.marginal.trainer.experiment.ExperimentTables.num;
+import static io.marginal.trainer.experiment.ExperimentTables.num0;
+import static io.marginal.trainer.experiment.ExperimentTables.pct;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marginal.model.LanguageModel;
@@ -120,18 +124,6 @@ public final class UnlearnCli {
     }
     sb.append("| ").append(label).append(" | ").append(rate ? pct(before) : num(before)).append(" | ")
         .append(rate ? pct(after) : num(after)).append(" |\n");
-  }
-
-  static String pct(Double v) {
-    return v == null ? "–" : String.format("%.1f%%", 100 * v);
-  }
-
-  static String num(Double v) {
-    return v == null ? "–" : String.format("%.3f", v);
-  }
-
-  static String num0(Double v) {
-    return v == null ? "–" : String.format("%.0f", v);
   }
 
   /** Reads a request: {@code requestId, scope, concept, objective, baseModel, forget[], retain[], lineage[], sourceDeletionId}. */

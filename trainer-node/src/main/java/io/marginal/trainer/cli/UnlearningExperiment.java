@@ -10,7 +10,6 @@ import io.marginal.trainer.unlearning.UnlearningSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -65,12 +64,6 @@ public final class UnlearningExperiment {
     if (csv == null || csv.isBlank()) {
       return List.of(settings.maskTopFraction(), 1.0);
     }
-    List<Double> out = Arrays.stream(csv.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Double::parseDouble).toList();
-    for (double f : out) {
-      if (f <= 0 || f > 1) {
-        throw new IllegalArgumentException("mask fractions must be in (0, 1], got " + f);
-      }
-    }
-    return out;
+    return UnlearningExperiments.parseMaskFractions(csv);
   }
 }

@@ -73,11 +73,11 @@ public final class ExperimentTables {
     return v == null || v.isNaN() ? "–" : String.format(Locale.ROOT, "%.1f%%", 100 * v);
   }
 
-  static String num(Double v) {
+  public static String num(Double v) {
     return v == null || v.isNaN() ? "–" : String.format(Locale.ROOT, "%.3f", v);
   }
 
-  static String num0(Double v) {
+  public static String num0(Double v) {
     return v == null || v.isNaN() ? "–" : String.format(Locale.ROOT, "%.0f", v);
   }
 }

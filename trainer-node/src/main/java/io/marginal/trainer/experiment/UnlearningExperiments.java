@@ -7,6 +7,7 @@ import io.marginal.model.lora.LoraAdapter;
 import io.marginal.schemas.Example;
 import io.marginal.schemas.UnlearningRequest;
 import io.marginal.trainer.job.LoggingProgress;
+import io.marginal.trainer.store.DirectoryAdapterStore;
 import io.marginal.trainer.unlearning.ChatAnswers;
 import io.marginal.trainer.unlearning.ForgetEvaluator.RetainFigures;
 import io.marginal.trainer.unlearning.MaskedLoraUnlearningJob;
@@ -20,7 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,6 +42,17 @@ public final class UnlearningExperiments {
 
   /** Retain agreement on the fixed set must stay at or above this after every request of the sequence. */
   public static final double SEQUENCE_BOUND = 0.85;
+
+  /** {@code "0.1, 0.25,1"} → [0.1, 0.25, 1.0]; each fraction of output neurons a mask keeps must be in (0, 1] (1 = unmasked). */
+  public static List<Double> parseMaskFractions(String csv) {
+    List<Double> out = Arrays.stream(csv.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Double::parseDouble).toList();
+    for (double f : out) {
+      if (f <= 0 || f > 1) {
+        throw new IllegalArgumentException("--mask-fractions: each fraction must be in (0, 1], got " + f);
+      }
+    }
+    return out;
+  }
 
   /** One request of the scripted sequence. */
   public record Step(String concept, List<String> prompts, List<String> responses) {}
@@ -153,13 +165,7 @@ public final class UnlearningExperiments {
   private Path freshDir(String name) {
     try {
       Path d = workDir.resolve(name);
-      if (Files.exists(d)) {
-        try (var files = Files.walk(d)) {
-          for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-            Files.delete(p);
-          }
-        }
-      }
+      DirectoryAdapterStore.deleteTree(d);
       return Files.createDirectories(d);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
