@@ -39,8 +39,10 @@ import java.util.Random;
  * {@code --steps N}).
  */
 public final class DemoModelBuilder {
-  /** Bump when the training code changes in a way that changes the model. */
-  /** 2: training skips non-finite steps and refuses to save non-finite weights (a v1 build could save a NaN model). */
+  /**
+   * Bump when the training code changes in a way that changes the model. 2: training skips non-finite steps and
+   * refuses to save non-finite weights (a v1 build could save a NaN model).
+   */
   static final int BUILDER_VERSION = 2;
   private static final int MAX_SKIPPED_STEPS = 20;
 

@@ -164,7 +164,6 @@ public final class ModelWeights implements AutoCloseable {
     return out;
   }
 
-  /** Saves all tensors to one {@code model.safetensors} file. */
   /** The name of the first tensor holding a NaN or infinite value, if any (one pass over the weights, no copies). */
   public java.util.Optional<String> firstNonFinite() {
     for (java.util.Map.Entry<String, NDArray> e : byName().entrySet()) {
@@ -178,6 +177,7 @@ public final class ModelWeights implements AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /** Saves all tensors to one {@code model.safetensors} file. */
   public void save(Path file) {
     SafetensorsWriter.write(file, byName(), Map.of("format", "pt"));
   }

@@ -80,10 +80,7 @@ class CheckpointLoadingTest {
   @Test
   void shardedCheckpointLoadsThroughIndex() throws Exception {
     Path single = TinyModels.write(tmp.resolve("single"), true, 5);
-    Path sharded = tmp.resolve("sharded");
-    Files.createDirectories(sharded);
-    Files.copy(single.resolve("config.json"), sharded.resolve("config.json"));
-    Files.copy(single.resolve("tokenizer.json"), sharded.resolve("tokenizer.json"));
+    Path sharded = withConfigAndTokenizerOf(single, tmp.resolve("sharded"));
     SafetensorsFile whole = SafetensorsFile.open(single.resolve("model.safetensors"));
     Map<String, SafetensorsWriter.Entry> one = new TreeMap<>();
     Map<String, SafetensorsWriter.Entry> two = new TreeMap<>();
@@ -105,13 +102,18 @@ class CheckpointLoadingTest {
     }
   }
 
+  /** A new checkpoint directory {@code dir} holding {@code source}'s config.json and tokenizer.json (weights to be written). */
+  private static Path withConfigAndTokenizerOf(Path source, Path dir) throws Exception {
+    Files.createDirectories(dir);
+    Files.copy(source.resolve("config.json"), dir.resolve("config.json"));
+    Files.copy(source.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+    return dir;
+  }
+
   @Test
   void aCheckpointWithNaNWeightsIsRefused() throws Exception {
     Path good = TinyModels.write(tmp.resolve("nan-src"), false, 3);
-    Path bad = tmp.resolve("nan");
-    Files.createDirectories(bad);
-    Files.copy(good.resolve("config.json"), bad.resolve("config.json"));
-    Files.copy(good.resolve("tokenizer.json"), bad.resolve("tokenizer.json"));
+    Path bad = withConfigAndTokenizerOf(good, tmp.resolve("nan"));
     SafetensorsFile whole = SafetensorsFile.open(good.resolve("model.safetensors"));
     Map<String, SafetensorsWriter.Entry> tensors = new TreeMap<>();
     for (String name : whole.tensors().keySet()) {

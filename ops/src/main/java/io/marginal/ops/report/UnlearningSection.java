@@ -111,7 +111,7 @@ public final class UnlearningSection implements ReportSection {
       earlier.add(0.0);
       for (SequenceRun.Row r : run.rows()) {
         x.add(String.valueOf(r.index()));
-        job.add(r.jobRetainAgreement() == null ? Double.NaN : 100 * r.jobRetainAgreement());
+        job.add(r.jobRetainAgreement() == null ? 0.0 : 100 * r.jobRetainAgreement());
         earlier.add(r.earlierMention() == null ? 0.0 : 100 * r.earlierMention());
       }
       List<Double> fixed = run.agreementCurve().stream().map(v -> 100 * v).toList();
@@ -119,7 +119,7 @@ public final class UnlearningSection implements ReportSection {
       charts.add(new Chart("unlearning-sequence.png", "Retain agreement and earlier concepts' mention rate after each sequential request",
           PngChart.lines("Sequential requests: retain agreement and earlier-concept mention (%)", "%", x, List.of(
               new Series("agreement, fixed set", fixed),
-              new Series("agreement, job's set", job.stream().map(v -> v.isNaN() ? 0.0 : v).toList()),
+              new Series("agreement, job's set", job),
               new Series("earlier concepts: mention", earlier),
               new Series("bound", bound)))));
     });
