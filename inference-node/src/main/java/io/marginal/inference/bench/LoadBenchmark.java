@@ -32,9 +32,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -154,17 +156,22 @@ public final class LoadBenchmark {
       ExecutorService load = Executors.newFixedThreadPool(4);
       AtomicLong stop = new AtomicLong();
       List<Future<?>> clients = new ArrayList<>();
+      CountDownLatch busy = new CountDownLatch(4);
       for (int i = 0; i < 4; i++) {
         clients.add(load.submit(() -> {
           while (stop.get() == 0) {
             if (!send(http, url, maxTokens, false, new long[1])) {
               failures.incrementAndGet();
             }
+            busy.countDown(); // this client has had an answer: the node is under load
           }
           return null;
         }));
       }
-      Thread.sleep(500);
+      // swaps start once every client has completed a request, rather than after a guessed delay
+      if (!busy.await(60, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("the load clients got no answer within 60 s");
+      }
       for (int i = 0; i < 5; i++) {
         loaded.add(publishAndAwait(producer, acks, topics, model, store, ++version, config.modelId()).getSwapLatencyMs());
       }
