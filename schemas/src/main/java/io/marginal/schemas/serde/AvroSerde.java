@@ -18,11 +18,16 @@ import org.apache.kafka.common.serialization.Serializer;
  * with the marker {@code C3 01} and the 8-byte CRC-64-AVRO fingerprint of its writer schema, so
  * a reader resolves old writer schemas (registered in {@link SchemaHistory}) to its own.
  * A null value (a tombstone) stays null in both directions.
+ *
+ * <p>Decoding never lets an {@link Error} out for bad input: declared lengths are capped
+ * ({@link DecodeLimits}), and an allocation that still fails is reported like any other unreadable
+ * record, as a {@link SerializationException} the caller dead-letters.
  */
 public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Serializer<T>, Deserializer<T> {
 
   static {
     TrustedPackages.allowMarginalClasses();
+    DecodeLimits.install();
   }
 
   private final Class<T> type;
@@ -65,10 +70,15 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
     } catch (IOException | RuntimeException e) {
       throw new SerializationException("not a readable " + type.getSimpleName() + " record on topic " + topic
           + " (" + bytes.length + " bytes): " + describe(e), e);
+    } catch (OutOfMemoryError | StackOverflowError e) {
+      // Only this decode's allocation failed (a declared length under the caps but still too big
+      // for this heap, or absurd nesting); nothing else holds the memory it asked for.
+      throw new SerializationException("not a readable " + type.getSimpleName() + " record on topic " + topic
+          + " (" + bytes.length + " bytes): it declares more data than it holds (" + describe(e) + ")", e);
     }
   }
 
-  private static String describe(Exception e) {
+  private static String describe(Throwable e) {
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
   }
