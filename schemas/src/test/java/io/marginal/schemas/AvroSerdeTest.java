@@ -93,4 +93,42 @@ class AvroSerdeTest {
     back.getValue().get(value);
     assertArrayEquals(new byte[] {1, 2, 3}, value);
   }
+
+  @Test
+  void readsADeadLetterWrittenBeforeSizesWereRecorded() throws Exception {
+    Schema v1 = SchemaHistory.schema("dead-letter-v1.avsc");
+    GenericRecord old = new GenericData.Record(v1);
+    old.put("sourceTopic", "marginal.feedback.v1");
+    old.put("partition", 0);
+    old.put("offset", 12L);
+    old.put("application", "streams");
+    old.put("reason", "bad");
+    old.put("value", ByteBuffer.wrap(new byte[] {9}));
+    old.put("timestamp", 1_700_000_000_000L);
+    ByteBuffer encoded = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old);
+    byte[] bytes = new byte[encoded.remaining()];
+    encoded.get(bytes);
+
+    DeadLetter read = MarginalSerdes.DEAD_LETTER.deserialize("dlq", bytes);
+
+    assertEquals(12L, read.getOffset());
+    assertEquals(-1L, read.getValueSize(), "unknown size in a v1 letter");
+    assertNull(read.getValueSha256());
+    assertEquals(false, read.getValueTruncated());
+  }
+
+  @Test
+  void aValueTooLargeForADeadLetterKeepsItsPrefixSizeAndHash() {
+    byte[] value = new byte[(1 << 20) - 100];
+    java.util.Arrays.fill(value, (byte) 7);
+    DeadLetter letter = io.marginal.schemas.deadletter.DeadLetters.letter("s", 0, 1, "a", "too big", null,
+        "k".getBytes(), value, java.time.Instant.EPOCH);
+
+    byte[] encoded = MarginalSerdes.DEAD_LETTER.serialize("dlq", letter);
+
+    assertTrue(encoded.length < 100_000, "the letter fits easily: " + encoded.length);
+    assertTrue(letter.getValueTruncated());
+    assertEquals(value.length, letter.getValueSize());
+    assertEquals(64, letter.getValueSha256().length());
+  }
 }

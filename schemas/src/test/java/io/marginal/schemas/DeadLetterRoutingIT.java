@@ -1,15 +1,20 @@
 package io.marginal.schemas;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
 import io.marginal.schemas.deadletter.DeadLetterDeserializationHandler;
+import io.marginal.schemas.deadletter.DeadLetters;
+import io.marginal.schemas.fault.PoisonRecords;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.schemas.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +35,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** A malformed record on an input topic goes to the dead-letter topic with the reason; good records flow on. */
+/**
+ * Malformed records on an input topic (garbage, a huge declared length, one just under 1 MiB) go to
+ * the dead-letter topic with the reason; the good record after them still flows.
+ */
 class DeadLetterRoutingIT {
 
   private static EmbeddedKafkaBroker kafka;
@@ -69,13 +77,20 @@ class DeadLetterRoutingIT {
              ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
       streams.start();
       producer.send(new ProducerRecord<>(feedbackTopic, "mallory", "definitely not avro".getBytes(StandardCharsets.UTF_8))).get();
+      byte[] valid = MarginalSerdes.FEEDBACK.serialize(feedbackTopic, TestRecords.feedback("mallory", "i-0"));
+      // A record declaring 2^31 items (used to kill the stream thread with OutOfMemoryError), and one just under
+      // the broker's 1 MiB limit (its dead letter used not to fit, and the handler stopped the app for good).
+      byte[] hugeLength = PoisonRecords.hugeDeclaredLengths(valid).get(0).bytes();
+      byte[] nearMax = PoisonRecords.corpus(valid, valid, 7).stream().filter(p -> p.kind().equals("near-1MiB")).findFirst().orElseThrow().bytes();
+      producer.send(new ProducerRecord<>(feedbackTopic, "mallory", hugeLength)).get();
+      producer.send(new ProducerRecord<>(feedbackTopic, "mallory", nearMax)).get();
       producer.send(new ProducerRecord<>(feedbackTopic, "alice",
           MarginalSerdes.FEEDBACK.serialize(feedbackTopic, TestRecords.feedback("alice", "i-1")))).get();
 
-      List<ConsumerRecord<String, byte[]>> letters = TestRecords.read(kafka.bootstrapServers(), TOPICS.name(Topics.DEAD_LETTERS), 1, Duration.ofSeconds(60));
+      List<ConsumerRecord<String, byte[]>> letters = TestRecords.read(kafka.bootstrapServers(), TOPICS.name(Topics.DEAD_LETTERS), 3, Duration.ofSeconds(60));
       List<ConsumerRecord<String, byte[]>> copied = TestRecords.read(kafka.bootstrapServers(), copyTopic, 1, Duration.ofSeconds(60));
 
-      assertEquals(1, letters.size());
+      assertEquals(3, letters.size());
       assertEquals("mallory", letters.get(0).key());
       DeadLetter letter = MarginalSerdes.DEAD_LETTER.deserialize("dlq", letters.get(0).value());
       assertEquals(feedbackTopic, letter.getSourceTopic());
@@ -84,6 +99,18 @@ class DeadLetterRoutingIT {
       byte[] original = new byte[letter.getValue().remaining()];
       letter.getValue().get(original);
       assertEquals("definitely not avro", new String(original, StandardCharsets.UTF_8));
+      assertEquals(19, letter.getValueSize());
+      assertFalse(letter.getValueTruncated());
+
+      DeadLetter huge = MarginalSerdes.DEAD_LETTER.deserialize("dlq", letters.get(1).value());
+      assertTrue(huge.getReason().contains("SystemLimitException"), huge.getReason());
+      assertEquals(hugeLength.length, huge.getValueSize());
+
+      DeadLetter big = MarginalSerdes.DEAD_LETTER.deserialize("dlq", letters.get(2).value());
+      assertTrue(big.getValueTruncated());
+      assertEquals(nearMax.length, big.getValueSize());
+      assertEquals(DeadLetters.KEPT_PREFIX_BYTES, big.getValue().remaining());
+      assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(nearMax)), big.getValueSha256());
 
       assertEquals(1, copied.size());
       assertEquals("i-1", new String(copied.get(0).value(), StandardCharsets.UTF_8));

@@ -2,7 +2,6 @@ package io.marginal.schemas.deadletter;
 
 import io.marginal.schemas.DeadLetter;
 import io.marginal.schemas.serde.MarginalSerdes;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -54,20 +53,11 @@ public final class DeadLetterPublisher implements AutoCloseable {
   }
 
   public void publish(String sourceTopic, int partition, long offset, byte[] key, byte[] value, String reason, Throwable error) {
-    DeadLetter letter = DeadLetter.newBuilder()
-        .setSourceTopic(sourceTopic)
-        .setPartition(partition)
-        .setOffset(offset)
-        .setApplication(application)
-        .setReason(reason)
-        .setErrorClass(error == null ? null : error.getClass().getName())
-        .setKey(key == null ? null : ByteBuffer.wrap(key))
-        .setValue(value == null ? null : ByteBuffer.wrap(value))
-        .setTimestamp(java.time.Instant.now())
-        .build();
+    DeadLetter letter = DeadLetters.letter(sourceTopic, partition, offset, application, reason,
+        error == null ? null : error.getClass().getName(), key, value, java.time.Instant.now());
     byte[] bytes = MarginalSerdes.DEAD_LETTER.serialize(topic, letter);
     try {
-      producer.send(new ProducerRecord<>(topic, key, bytes)).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      producer.send(new ProducerRecord<>(topic, DeadLetters.boundedKey(key), bytes)).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while dead-lettering " + sourceTopic + "-" + partition + "@" + offset, e);

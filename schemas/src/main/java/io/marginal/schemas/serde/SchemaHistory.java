@@ -15,7 +15,7 @@ import org.apache.avro.message.SchemaStore;
  */
 public final class SchemaHistory {
 
-  static final List<String> RESOURCES = List.of("feedback-v1.avsc");
+  static final List<String> RESOURCES = List.of("feedback-v1.avsc", "dead-letter-v1.avsc");
 
   private static final SchemaStore.Cache STORE = load();
 

@@ -3,6 +3,7 @@ package io.marginal.streams.topology;
 import io.marginal.schemas.AdapterPublished;
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.DeadLetter;
+import io.marginal.schemas.deadletter.DeadLetters;
 import io.marginal.schemas.DeletionReceipt;
 import io.marginal.schemas.DeletionRequest;
 import io.marginal.schemas.DeletionScope;
@@ -29,7 +30,6 @@ import io.marginal.streams.topology.Emitted.UnlearningRequested;
 import io.marginal.streams.topology.InputEvent.DeletionRequested;
 import io.marginal.streams.topology.InputEvent.FeedbackGiven;
 import io.marginal.streams.topology.InputEvent.Interacted;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -400,17 +400,10 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
 
   private void forwardDeadLetter(String key, String sourceBase, byte[] value, String reason, String errorClass, long timestamp) {
     Optional<RecordMetadata> meta = context.recordMetadata();
-    DeadLetter letter = DeadLetter.newBuilder()
-        .setSourceTopic(meta.map(RecordMetadata::topic).orElse(topics.name(sourceBase)))
-        .setPartition(meta.map(RecordMetadata::partition).orElse(context.taskId().partition()))
-        .setOffset(meta.map(RecordMetadata::offset).orElse(-1L))
-        .setApplication(context.applicationId())
-        .setReason(reason)
-        .setErrorClass(errorClass)
-        .setKey(key == null ? null : ByteBuffer.wrap(key.getBytes(StandardCharsets.UTF_8)))
-        .setValue(value == null ? null : ByteBuffer.wrap(value))
-        .setTimestamp(Instant.ofEpochMilli(timestamp))
-        .build();
+    DeadLetter letter = DeadLetters.letter(meta.map(RecordMetadata::topic).orElse(topics.name(sourceBase)),
+        meta.map(RecordMetadata::partition).orElse(context.taskId().partition()), meta.map(RecordMetadata::offset).orElse(-1L),
+        context.applicationId(), reason, errorClass, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value,
+        Instant.ofEpochMilli(timestamp));
     context.forward(new Record<>(key, new DeadLettered(letter), timestamp));
     LOG.warn("dead-lettered a {} record of user {}: {}", sourceBase, key, reason);
   }
