@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -74,7 +75,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
   private KeyValueStore<String, MemoryBank> banks;
   private KeyValueStore<String, Interaction> interactions;
   private TimestampedKeyValueStore<String, Feedback> pending;
-  private ReadOnlyKeyValueStore<String, ?> adapters;
+  private ReadOnlyKeyValueStore<String, ValueAndTimestamp<byte[]>> adapters;
   private LateArrivals late;
 
   MemoryBankProcessor(Topics topics, BankSettings settings) {
@@ -374,14 +375,16 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
 
   private List<AdapterPublished> publishedAdapters() {
     List<AdapterPublished> out = new ArrayList<>();
-    try (KeyValueIterator<String, ?> it = adapters.all()) {
+    try (KeyValueIterator<String, ValueAndTimestamp<byte[]>> it = adapters.all()) {
       it.forEachRemaining(kv -> {
-        Object v = kv.value;
-        if (v instanceof ValueAndTimestamp<?> vt) {
-          v = vt.value();
-        }
-        if (v instanceof AdapterPublished a) {
-          out.add(a);
+        byte[] bytes = kv.value == null ? null : kv.value.value();
+        try {
+          AdapterPublished a = MarginalSerdes.ADAPTER_PUBLISHED.deserialize(MemoryBankTopology.ADAPTERS_STORE, bytes);
+          if (a != null) {
+            out.add(a);
+          }
+        } catch (SerializationException e) {
+          LOG.warn("adapter-lineage entry {} is unreadable and is skipped: {}", kv.key, e.getMessage());
         }
       });
     }

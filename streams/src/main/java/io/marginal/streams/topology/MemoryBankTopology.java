@@ -1,6 +1,5 @@
 package io.marginal.streams.topology;
 
-import io.marginal.schemas.AdapterPublished;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.streams.app.StreamsAppConfig;
@@ -53,7 +52,7 @@ public final class MemoryBankTopology {
   public static final String RECENT_DELETIONS_STORE = "recent-deletions";
   /** userId\0deletionId\0interactionId → Interaction that arrived after a concept deletion covering it, until sent for unlearning. */
   public static final String LATE_MATCHES_STORE = "late-deletion-matches";
-  /** adapterId → AdapterPublished (global). */
+  /** adapterId → encoded AdapterPublished (global; decoded per entry by the processor, unreadable ones skipped). */
   public static final String ADAPTERS_STORE = "adapter-lineage";
 
   private static final Serde<String> KEYS = Serdes.String();
@@ -75,9 +74,11 @@ public final class MemoryBankTopology {
         .withLoggingEnabled(changelog).withCachingDisabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LATE_MATCHES_STORE), KEYS, MarginalSerdes.INTERACTION)
         .withLoggingEnabled(changelog).withCachingDisabled());
-    builder.globalTable(topics.name(Topics.ADAPTERS), Consumed.with(KEYS, MarginalSerdes.ADAPTER_PUBLISHED),
-        Materialized.<String, AdapterPublished, KeyValueStore<Bytes, byte[]>>as(ADAPTERS_STORE)
-            .withKeySerde(KEYS).withValueSerde(MarginalSerdes.ADAPTER_PUBLISHED));
+    // Raw bytes, decoded per entry when read: a global store restores by copying the topic's bytes past
+    // the dead-letter handler, and Kafka Streams always uses Consumed's serde for the store, so one bad
+    // record would otherwise fail every read (and kill the global thread when its key is overwritten).
+    builder.globalTable(topics.name(Topics.ADAPTERS), Consumed.with(KEYS, Serdes.ByteArray()),
+        Materialized.<String, byte[], KeyValueStore<Bytes, byte[]>>as(ADAPTERS_STORE));
 
     KStream<String, InputEvent> interactions = builder
         .stream(topics.name(Topics.INTERACTIONS), Consumed.with(KEYS, MarginalSerdes.INTERACTION))

@@ -1,0 +1,104 @@
+package io.marginal.streams.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
+import io.marginal.schemas.DeletionReceipt;
+import io.marginal.schemas.DeletionScope;
+import io.marginal.schemas.ReceiptStatus;
+import io.marginal.schemas.serde.MarginalSerdes;
+import io.marginal.schemas.topics.TopicProvisioner;
+import io.marginal.schemas.topics.Topics;
+import io.marginal.streams.topology.Events;
+import io.marginal.streams.topology.TopologyFixture;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A value on the adapters topic that does not decode reaches the global adapter-lineage store
+ * through restoration, which copies raw bytes past the dead-letter handler. It used to make every
+ * deletion throw (a crash loop), and tombstoning the bad key put the whole client in ERROR. Now the
+ * store reads it as absent: deletions get receipts, and the tombstone leaves the app running.
+ */
+class PoisonedAdaptersTopicIT {
+
+  @Test
+  void aBadAdapterRecordRestoredIntoTheGlobalStoreStopsNothing() throws Exception {
+    try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.startTemporary()) {
+      StreamsAppConfig config = StreamsAppConfig.defaults().withBootstrapServers(kafka.bootstrapServers())
+          .withState("poisoned-adapters-it", Files.createTempDirectory("poisoned-adapters-it")).withBank(TopologyFixture.SETTINGS);
+      Topics topics = config.topics();
+      TopicProvisioner.ensureTopics(kafka.bootstrapServers(), Map.of(), topics);
+      try (KafkaProducer<String, byte[]> producer = producer(kafka.bootstrapServers())) {
+        producer.send(new ProducerRecord<>(topics.name(Topics.ADAPTERS), "user-alice",
+            "\u00c3\u0001 not an adapter record".getBytes(StandardCharsets.ISO_8859_1))).get();
+
+        try (MarginalStreamsApp app = MarginalStreamsApp.start(config)) {
+          app.awaitRunning(Duration.ofSeconds(60));
+          deletion(producer, topics, "alice", "del-1");
+          assertEquals(ReceiptStatus.COMPLETED, awaitReceipt(kafka.bootstrapServers(), topics, "del-1").getStatus());
+
+          producer.send(new ProducerRecord<>(topics.name(Topics.ADAPTERS), "user-alice", null)).get();
+          deletion(producer, topics, "alice", "del-2");
+          assertEquals(ReceiptStatus.COMPLETED, awaitReceipt(kafka.bootstrapServers(), topics, "del-2").getStatus());
+          assertTrue(app.streams().state() == KafkaStreams.State.RUNNING, "state after the tombstone: " + app.streams().state());
+        }
+      }
+    }
+  }
+
+  private static void deletion(KafkaProducer<String, byte[]> producer, Topics topics, String user, String id) throws Exception {
+    producer.send(new ProducerRecord<>(topics.name(Topics.DELETIONS), user, MarginalSerdes.DELETION_REQUEST.serialize("",
+        Events.deletion(user, id, DeletionScope.ALL_USER_DATA, List.of(), null, System.currentTimeMillis())))).get();
+  }
+
+  private static DeletionReceipt awaitReceipt(String bootstrap, Topics topics, String deletionId) {
+    Map<String, Object> config = Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.GROUP_ID_CONFIG, "receipts-" + UUID.randomUUID(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    List<String> seen = new ArrayList<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config)) {
+      consumer.subscribe(List.of(topics.name(Topics.DELETION_RECEIPTS)));
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          DeletionReceipt receipt = MarginalSerdes.DELETION_RECEIPT.deserialize("", r.value());
+          seen.add(receipt.getDeletionId());
+          if (receipt.getDeletionId().equals(deletionId)) {
+            return receipt;
+          }
+        }
+      }
+    }
+    throw new AssertionError("no receipt for " + deletionId + " within 60 s; saw " + seen);
+  }
+
+  private static KafkaProducer<String, byte[]> producer(String bootstrap) {
+    return new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+  }
+}
