@@ -151,6 +151,29 @@ class AdapterSwapIT {
 
   @Test
   @Order(3)
+  void afterCompactionANewNodeStillFindsAndServesTheLastVerifiedVersion() throws Exception {
+    // Regression: every version used to share the adapter id as key, so compaction kept only the
+    // rejected v4 and a node started afterwards served no version at all.
+    List<AdapterPublished> left = cluster.compactedView(Topics.ADAPTERS).values().stream()
+        .map(b -> MarginalSerdes.ADAPTER_PUBLISHED.deserialize(Topics.ADAPTERS, b))
+        .filter(a -> a.getAdapterId().equals("shared-films")).toList();
+    assertEquals(List.of(1, 2, 3, 4), left.stream().map(AdapterPublished::getVersion).toList(),
+        "compaction keeps every version of the adapter");
+
+    InferenceNode restarted = cluster.startNode("node-after-compaction", Map.of());
+    try (Http other = new Http(restarted.port())) {
+      HttpResponse<Buffer> r = other.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, "Recommend a film.", 4, false));
+      assertEquals(200, r.statusCode());
+      assertTrue(r.getHeader("x-marginal-adapters").startsWith("shared-films@2:"), r.getHeader("x-marginal-adapters"));
+      JsonObject admin = other.get("/v1/adapters", ADMIN_KEY).bodyAsJsonObject();
+      assertEquals(4, admin.getJsonObject("rejected").getJsonObject("shared-films").getInteger("version"));
+    } finally {
+      restarted.close();
+    }
+  }
+
+  @Test
+  @Order(4)
   void userAdaptersApplyToTheirOwnerOnlyAndSurviveEvictionFromAOneSlotCache() throws Exception {
     cluster.publishAdapter("user-alice", "user:alice", 1, 55);
     awaitAck("user-alice", 1, ActivationState.ACTIVE);

@@ -155,7 +155,7 @@ final class TestCluster implements AutoCloseable {
           .setStatus(AdapterStatus.PUBLISHED).setBaseModel(base).setUri(dir.toUri().toString()).setSha256(manifest.sha256())
           .setSizeBytes(Files.size(dir.resolve("adapter_model.safetensors"))).setRequestId("req-" + version)
           .setTimestamp(Instant.now()).build();
-      send(Topics.ADAPTERS, adapterId, io.marginal.schemas.serde.MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, event));
+      send(Topics.ADAPTERS, io.marginal.schemas.topics.AdapterKeys.version(adapterId, version), io.marginal.schemas.serde.MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, event));
       return event;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -187,6 +187,35 @@ final class TestCluster implements AutoCloseable {
       }
     }
     throw new AssertionError("no matching record on " + base + " within " + timeout);
+  }
+
+  /**
+   * What log compaction leaves of {@code base}: the last value per key, in the order of those last
+   * records (tombstoned keys dropped). Read up to the current end of the topic.
+   */
+  Map<String, byte[]> compactedView(String base) {
+    Map<String, Object> c = new HashMap<>();
+    c.put("bootstrap.servers", broker.bootstrapServers());
+    c.put("key.deserializer", ByteArrayDeserializer.class);
+    c.put("value.deserializer", ByteArrayDeserializer.class);
+    Map<String, byte[]> view = new java.util.LinkedHashMap<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c)) {
+      List<TopicPartition> parts = new ArrayList<>();
+      consumer.partitionsFor(topics.name(base)).forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+      while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          String key = new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
+          view.remove(key);
+          if (r.value() != null) {
+            view.put(key, r.value());
+          }
+        }
+      }
+    }
+    return view;
   }
 
   @Override

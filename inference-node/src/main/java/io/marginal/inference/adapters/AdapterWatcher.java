@@ -9,6 +9,7 @@ import io.marginal.schemas.ActivationState;
 import io.marginal.schemas.AdapterActivation;
 import io.marginal.schemas.AdapterPublished;
 import io.marginal.schemas.serde.MarginalSerdes;
+import io.marginal.schemas.topics.AdapterKeys;
 import io.marginal.schemas.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * verified (checksum, manifest, tensor shapes) and loaded on this reader's thread — never on the
  * event loop — then swapped in, then acknowledged ACTIVE on adapter-activations with the swap
  * latency. A version that fails verification is acknowledged REJECTED with the reason, and the
- * previous version keeps serving. WITHDRAWN (or a tombstone) retires the adapter (RETIRED).
+ * previous version keeps serving. WITHDRAWN (or a tombstone of the served version) retires the
+ * adapter (RETIRED). Versions have keys of their own ({@link AdapterKeys}), so a node that starts
+ * after a compaction replays every verified version in order and ends on the newest good one.
  */
 public final class AdapterWatcher implements TopicTail.RecordHandler {
 
@@ -62,7 +65,7 @@ public final class AdapterWatcher implements TopicTail.RecordHandler {
     String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
     if (record.value() == null) {
       if (key != null) {
-        registry.withdraw(key).ifPresent(label -> retired(key, label, "tombstone on " + record.topic()));
+        tombstone(key, record.topic());
       }
       return;
     }
@@ -79,6 +82,24 @@ public final class AdapterWatcher implements TopicTail.RecordHandler {
           .ifPresent(label -> retired(event.getAdapterId(), label, "withdrawn by " + event.getRequestId()));
       case PUBLISHED -> activate(event, received);
       default -> LOG.warn("adapter {}: unknown status {}", event.getAdapterId(), event.getStatus());
+    }
+  }
+
+  /**
+   * A tombstone under a version key removes that version's record: it retires the adapter only when
+   * that is the version served (a cleanup of older versions changes nothing). A tombstone under a bare
+   * adapter id (keys written before versions had keys of their own) retires the adapter.
+   */
+  private void tombstone(String key, String topic) {
+    Optional<AdapterKeys.VersionKey> versioned = AdapterKeys.parseVersion(key);
+    if (versioned.isEmpty()) {
+      registry.withdraw(key).ifPresent(label -> retired(key, label, "tombstone on " + topic));
+      return;
+    }
+    String id = versioned.get().adapterId();
+    boolean served = registry.served(id).map(v -> v.version() == versioned.get().version()).orElse(false);
+    if (served) {
+      registry.withdraw(id).ifPresent(label -> retired(id, label, "tombstone of " + key + " on " + topic));
     }
   }
 

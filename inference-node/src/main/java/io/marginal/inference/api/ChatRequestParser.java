@@ -70,7 +70,7 @@ final class ChatRequestParser {
     if (n != null && n != 1) {
       throw ApiError.invalid("n", "Only n=1 is supported; send one request per completion.");
     }
-    Integer seedValue = integer(body, "seed");
+    Long seedValue = longInteger(body, "seed");
     long seed = seedValue == null ? 0 : seedValue;
     List<String> stop = stops(body);
     boolean stream = bool(body, "stream");
@@ -113,7 +113,8 @@ final class ChatRequestParser {
       }
       Object role = m.getValue("role");
       if (!(role instanceof String r) || !ROLES.contains(r)) {
-        throw ApiError.invalid("messages[" + i + "].role", "messages[" + i + "].role must be one of " + ROLES + ", got " + role + ".");
+        throw ApiError.invalid("messages[" + i + "].role", "messages[" + i + "].role must be one of " + ROLES + ", got "
+            + (role instanceof String ? "'" + role + "'" : describe(role)) + ".");
       }
       out.add(new ChatMessage(r.equals("developer") ? "system" : r, content(m.getValue("content"), i)));
     }
@@ -135,7 +136,8 @@ final class ChatRequestParser {
       }
       return sb.toString();
     }
-    throw ApiError.invalid("messages[" + i + "].content", "messages[" + i + "].content must be a string or an array of text parts.");
+    throw ApiError.invalid("messages[" + i + "].content", "messages[" + i + "].content must be a string or an array of text parts, got "
+        + describe(content) + ".");
   }
 
   private static List<String> stops(JsonObject body) {
@@ -160,7 +162,7 @@ final class ChatRequestParser {
     if (v instanceof String s) {
       return s;
     }
-    throw ApiError.invalid(field, "'" + field + "' must be a string.");
+    throw ApiError.invalid(field, "'" + field + "' must be a string, got " + describe(v) + ".");
   }
 
   private static double number(JsonObject body, String field, double dflt, double min, double max) {
@@ -169,7 +171,7 @@ final class ChatRequestParser {
       return dflt;
     }
     if (!(v instanceof Number num) || num.doubleValue() < min || num.doubleValue() > max || Double.isNaN(num.doubleValue())) {
-      throw ApiError.invalid(field, "'" + field + "' must be a number between " + min + " and " + max + ", got " + v + ".");
+      throw ApiError.invalid(field, "'" + field + "' must be a number between " + min + " and " + max + ", got " + describe(v) + ".");
     }
     return num.doubleValue();
   }
@@ -182,7 +184,47 @@ final class ChatRequestParser {
     if (v instanceof Number num && num.doubleValue() == Math.rint(num.doubleValue()) && Math.abs(num.doubleValue()) < Integer.MAX_VALUE) {
       return num.intValue();
     }
-    throw ApiError.invalid(field, "'" + field + "' must be an integer, got " + v + ".");
+    throw ApiError.invalid(field, "'" + field + "' must be an integer, got " + describe(v) + ".");
+  }
+
+  /** A 64-bit integer (OpenAI's {@code seed} is one); JSON numbers beyond it are refused by name. */
+  private static Long longInteger(JsonObject body, String field) {
+    Object v = body.getValue(field);
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
+      return ((Number) v).longValue();
+    }
+    if (v instanceof java.math.BigInteger big && big.bitLength() < 64) {
+      return big.longValue();
+    }
+    if (v instanceof Number num && num.doubleValue() == Math.rint(num.doubleValue()) && Math.abs(num.doubleValue()) < 0x1p53) {
+      return num.longValue();
+    }
+    throw ApiError.invalid(field, "'" + field + "' must be an integer between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE
+        + ", got " + describe(v) + ".");
+  }
+
+  /** A JSON value as the client sent it, with its type when that is the mistake ("16" is a string, not 16). */
+  static String describe(Object v) {
+    if (v == null) {
+      return "null";
+    }
+    if (v instanceof String s) {
+      String shown = s.length() > 40 ? s.substring(0, 40) + "…" : s;
+      return "the string \"" + shown + "\" (send it without quotes)";
+    }
+    if (v instanceof JsonObject) {
+      return "an object";
+    }
+    if (v instanceof JsonArray) {
+      return "an array";
+    }
+    if (v instanceof Boolean b) {
+      return "the boolean " + b;
+    }
+    return v.toString();
   }
 
   private static boolean bool(JsonObject body, String field) {
@@ -193,6 +235,6 @@ final class ChatRequestParser {
     if (v instanceof Boolean b) {
       return b;
     }
-    throw ApiError.invalid(field, "'" + field + "' must be true or false.");
+    throw ApiError.invalid(field, "'" + field + "' must be true or false, got " + describe(v) + ".");
   }
 }

@@ -78,7 +78,17 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
     }
   }
 
+  /** The exception and its root cause (Avro wraps the telling one in "Decoding datum failed"). */
   private static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String text = name(e);
+    return root == e ? text : text + "; caused by " + name(root);
+  }
+
+  private static String name(Throwable e) {
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
   }

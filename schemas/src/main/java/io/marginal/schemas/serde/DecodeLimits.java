@@ -1,6 +1,8 @@
 package io.marginal.schemas.serde;
 
+import java.lang.reflect.Method;
 import java.util.Map;
+import org.apache.avro.SystemLimitException;
 
 /**
  * Caps on the lengths a record may declare, so that a 24-byte record declaring 2,147,483,639 array
@@ -9,9 +11,11 @@ import java.util.Map;
  * array limit; ours are far above anything this system writes (a bank of 256 entries with
  * 4,096-float embeddings is ~1 M floats over several arrays; Kafka's default message is 1 MiB).
  *
- * <p>Avro reads the properties once, when {@code SystemLimitException} is first loaded, so they are
- * installed from {@link AvroSerde}'s static initialiser, before any decode. An operator's own
- * {@code -Dorg.apache.avro.limits.*} setting wins.
+ * <p>Avro reads the properties once, when {@code SystemLimitException} is first loaded — and that
+ * can happen before any of our decoding (building a record with defaults decodes the defaults), so
+ * after setting them this asks Avro to read them again ({@code SystemLimitException.resetLimits},
+ * package-private, called reflectively). Installed from {@link AvroSerde}'s static initialiser, before
+ * our first decode. An operator's own {@code -Dorg.apache.avro.limits.*} setting wins.
  */
 final class DecodeLimits {
 
@@ -36,5 +40,13 @@ final class DecodeLimits {
         System.setProperty(property, Integer.toString(limit));
       }
     });
+    try {
+      Method reset = SystemLimitException.class.getDeclaredMethod("resetLimits");
+      reset.setAccessible(true);
+      reset.invoke(null);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new IllegalStateException("cannot apply Avro decode limits (" + e + "); this Avro version is not supported:"
+          + " it would let a tiny record declare 2^31 items", e);
+    }
   }
 }

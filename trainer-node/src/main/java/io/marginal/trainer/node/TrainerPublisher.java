@@ -7,6 +7,7 @@ import io.marginal.schemas.DeletionScope;
 import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.UnlearningRequest;
 import io.marginal.schemas.serde.MarginalSerdes;
+import io.marginal.schemas.topics.AdapterKeys;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.trainer.store.StoredAdapter;
 import java.time.Clock;
@@ -41,7 +42,7 @@ final class TrainerPublisher {
         .setMetrics(metrics)
         .setLineage(coveredLineage(adapter).orElse(request.getLineage()))
         .build();
-    send(topics.name(Topics.ADAPTERS), adapter.adapterId(), MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, event));
+    send(topics.name(Topics.ADAPTERS), AdapterKeys.version(adapter.adapterId(), adapter.version()), MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, event));
     if (request.getSourceDeletionId() != null && request.getUserId() != null) {
       receipt(request, ReceiptStatus.UNLEARNED, adapter.label(), "adapter " + adapter.label() + " trained; it covers the deleted data once nodes acknowledge it on "
           + topics.name(Topics.ADAPTER_ACTIVATIONS));
@@ -58,7 +59,7 @@ final class TrainerPublisher {
         .setFailureReason(reason)
         .setMetrics(metrics)
         .build();
-    send(topics.name(Topics.ADAPTERS), adapterId + "/failed/" + request.getRequestId(),
+    send(topics.name(Topics.ADAPTERS), AdapterKeys.failed(adapterId, request.getRequestId()),
         MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, event));
     if (request.getSourceDeletionId() != null && request.getUserId() != null) {
       receipt(request, ReceiptStatus.REJECTED, null, "unlearning request " + request.getRequestId() + " failed: " + reason);

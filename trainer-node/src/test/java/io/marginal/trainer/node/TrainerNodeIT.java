@@ -102,16 +102,19 @@ class TrainerNodeIT {
       producer.send(new ProducerRecord<>(topic, "user:alice", goodBytes)).get(); // redelivered
       producer.send(new ProducerRecord<>(topic, "user:alice", MarginalSerdes.UNLEARNING_REQUEST.serialize(topic, empty))).get();
       producer.send(new ProducerRecord<>(topic, "user:alice", new byte[] {1, 2, 3})).get();
+      // Declares 2^31 items: used to end the trainer JVM with OutOfMemoryError on every restart.
+      producer.send(new ProducerRecord<>(topic, "user:alice",
+          io.marginal.schemas.fault.PoisonRecords.hugeDeclaredLengths(goodBytes).get(0).bytes())).get();
 
       List<ConsumerRecord<String, byte[]>> adapters = read(TOPICS.name(Topics.ADAPTERS), 3);
       List<ConsumerRecord<String, byte[]>> receipts = read(TOPICS.name(Topics.DELETION_RECEIPTS), 3);
-      List<ConsumerRecord<String, byte[]>> letters = read(TOPICS.name(Topics.DEAD_LETTERS), 1);
+      List<ConsumerRecord<String, byte[]>> letters = read(TOPICS.name(Topics.DEAD_LETTERS), 2);
 
       assertEquals(1, job.runs.get(), "a redelivered request is not trained twice");
       assertEquals(1, store.versions("user-alice").size());
 
       AdapterPublished first = MarginalSerdes.ADAPTER_PUBLISHED.deserialize("a", adapters.get(0).value());
-      assertEquals("user-alice", adapters.get(0).key());
+      assertEquals("user-alice@v1", adapters.get(0).key(), "each version keyed apart: compaction keeps the history");
       assertEquals(AdapterStatus.PUBLISHED, first.getStatus());
       assertEquals(1, first.getVersion());
       assertEquals(store.latest("user-alice").orElseThrow().sha256(), first.getSha256());
@@ -138,6 +141,9 @@ class TrainerNodeIT {
       DeadLetter letter = MarginalSerdes.DEAD_LETTER.deserialize("d", letters.get(0).value());
       assertEquals(topic, letter.getSourceTopic());
       assertTrue(letter.getReason().contains("not a readable UnlearningRequest"), letter.getReason());
+      DeadLetter huge = MarginalSerdes.DEAD_LETTER.deserialize("d", letters.get(1).value());
+      assertTrue(huge.getReason().contains("SystemLimitException"), huge.getReason());
+      assertTrue(loop.isAlive(), "the trainer loop survives a record declaring 2^31 items");
     }
 
     // Every offset was committed: a new member of the group finds nothing left to do.
