@@ -52,6 +52,8 @@ public final class InferenceNode implements AutoCloseable {
   /** Deletions whose latest receipt each user can see on this node (GET /v1/users/{id}/receipts). */
   private static final int RECEIPTS_PER_USER = 50;
 
+  private final List<java.util.function.Supplier<java.util.Optional<String>>> readinessChecks =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private final InferenceConfig config;
   private final LanguageModel model;
   private final boolean ownsModel;
@@ -138,6 +140,7 @@ public final class InferenceNode implements AutoCloseable {
     metrics.gauge("marginal_user_adapter_cache_hits", () -> registry.userCache().hits());
     metrics.gauge("marginal_user_adapter_cache_misses", () -> registry.userCache().misses());
     metrics.gauge("marginal_user_adapter_cache_evictions", () -> registry.userCache().evictions());
+    metrics.gauge("marginal_user_adapters_active", () -> registry.snapshot().userAdapters().size());
 
     services = new NodeServices(config, chat, workers, registry, watcher, banks, receipts, publisher, metrics,
         new ApiKeyAuthenticator(config.apiKeys(), config.adminKey()), this::notReady, adapterTail::rewind);
@@ -153,14 +156,27 @@ public final class InferenceNode implements AutoCloseable {
         port(), config.workerThreads(), config.queueCapacity());
   }
 
+  /**
+   * Adds a condition of the deployment around this node to {@code /ready} (the local launcher adds
+   * the streams app's state and the trainer process): a non-empty result is a reason not to send
+   * traffic here.
+   */
+  public void addReadinessCheck(java.util.function.Supplier<java.util.Optional<String>> check) {
+    readinessChecks.add(check);
+  }
+
   private List<String> notReady() {
     List<String> reasons = new ArrayList<>();
+    readinessChecks.forEach(c -> c.get().ifPresent(reasons::add));
     if (!bankTail.isCaughtUp()) {
       reasons.add("memory-bank replica still loading " + config.topics().name(Topics.MEMORY_BANKS));
     }
     if (!adapterTail.isCaughtUp()) {
       reasons.add("adapter watcher still reading " + config.topics().name(Topics.ADAPTERS));
     }
+    // A dead reader means stale banks or adapters: deleted data could be served again. Not ready.
+    bankTail.failure().ifPresent(why -> reasons.add("memory-bank reader stopped (" + why + "); restart the node"));
+    adapterTail.failure().ifPresent(why -> reasons.add("adapter reader stopped (" + why + "); restart the node"));
     return reasons;
   }
 

@@ -121,7 +121,7 @@ class AdapterSwapIT {
     }
     assertTrue(onV1 >= 1, "some streams started before the swap and finished on v1");
     assertTrue(finishedAfterAck >= 1, "streams were still running when the new version went live");
-    String metrics = http.get("/metrics", null).bodyAsString();
+    String metrics = http.get("/metrics", ADMIN_KEY).bodyAsString();
     assertTrue(metrics.contains("marginal_adapter_active_version{adapter_id=\"shared-films\",scope=\"shared:films\"} 2"), metrics);
   }
 
@@ -198,5 +198,12 @@ class AdapterSwapIT {
     assertEquals(1, cache.getInteger("loaded"));
     assertTrue(cache.getLong("evictions") >= 2, cache.encode());
     assertTrue(cache.getLong("misses") >= 1, cache.encode());
+
+    // Metrics count per-user adapters but never name their users, and only the operator reads them.
+    String metrics = http.get("/metrics", ADMIN_KEY).bodyAsString();
+    assertTrue(metrics.contains("marginal_user_adapters_active 2"), metrics);
+    assertFalse(metrics.contains("alice") || metrics.contains("bob"), metrics);
+    assertEquals(401, http.get("/metrics", null).statusCode());
+    assertEquals(401, http.get("/metrics", ALICE_KEY).statusCode());
   }
 }

@@ -1,5 +1,6 @@
 package io.marginal.inference;
 
+import static io.marginal.inference.TestCluster.ADMIN_KEY;
 import static io.marginal.inference.TestCluster.ALICE_KEY;
 import static io.marginal.inference.TestCluster.BOB_KEY;
 import static io.marginal.inference.TestCluster.MODEL;
@@ -59,7 +60,7 @@ class BackpressureIT {
       assertTrue(ok >= 2, "the running and the queued request are served: " + ok);
       assertTrue(refused >= 1, "the rest are refused at once");
       assertEquals(8, ok + refused);
-      String metrics = http.get("/metrics", null).bodyAsString();
+      String metrics = http.get("/metrics", ADMIN_KEY).bodyAsString();
       assertTrue(metrics.contains("marginal_requests_rejected_queue_full_total " + refused), metrics);
       assertTrue(metrics.contains("marginal_worker_queue_capacity 1"), metrics);
     }
@@ -81,7 +82,7 @@ class BackpressureIT {
       CompletableFuture<HttpResponse<Buffer>> stream = http.postAsync("/v1/chat/completions", ALICE_KEY,
           Http.chat(MODEL, "Tell me a long story.", 256, true));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!http.get("/metrics", null).bodyAsString().contains("marginal_workers_busy 1") && System.nanoTime() < deadline) {
+      while (!http.get("/metrics", ADMIN_KEY).bodyAsString().contains("marginal_workers_busy 1") && System.nanoTime() < deadline) {
         Thread.sleep(10);
       }
       CompletableFuture<Void> closing = CompletableFuture.runAsync(node::close);

@@ -283,7 +283,7 @@ class InferenceApiIT {
     assertEquals(200, admin.statusCode());
     assertEquals("node-api", admin.bodyAsJsonObject().getString("node_id"));
     http.post("/v1/chat/completions", BOB_KEY, Http.chat(MODEL, "hello", 4, false));
-    String metrics = http.get("/metrics", null).bodyAsString();
+    String metrics = http.get("/metrics", ADMIN_KEY).bodyAsString();
     for (String name : List.of("marginal_http_requests_total{route=\"/v1/chat/completions\",status=\"200\"}",
         "marginal_chat_request_duration_seconds_bucket", "marginal_generated_tokens_total", "marginal_tokens_per_second",
         "marginal_worker_queue_depth", "marginal_adapter_swap_seconds_count", "marginal_requests_in_flight")) {

@@ -36,6 +36,8 @@ public final class LocalLauncher {
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final java.util.List<InferenceNode> inferenceNodes = new java.util.ArrayList<>();
   private String bootstrapServers;
+  private MarginalStreamsApp streams;
+  private SupervisedProcess trainer;
   private Topics topics;
 
   private final Map<String, String> overrides;
@@ -171,7 +173,8 @@ public final class LocalLauncher {
       DemoModel.ensureBuilt(); // built (once) here rather than raced by two processes
     }
     Path log = config.dataDir().toAbsolutePath().resolve("trainer.log");
-    TrainerProcess trainer = TrainerProcess.start(trainerEnv, log, Duration.ofSeconds(120));
+    SupervisedProcess trainer = TrainerProcess.start(trainerEnv, log, Duration.ofSeconds(120));
+    this.trainer = trainer;
     started.push(trainer);
     System.out.printf("Trainer node %s consuming %s as process %d (log %s, ready in %d ms)%n", trainerEnv.get("MARGINAL_NODE_ID"),
         topics.name(Topics.UNLEARNING_REQUESTS), trainer.pid(), log, (System.nanoTime() - t0) / 1_000_000);
@@ -181,6 +184,9 @@ public final class LocalLauncher {
     long t0 = System.nanoTime();
     InferenceNode node = InferenceNode.start(InferenceConfig.from(env), model, false);
     started.push(node);
+    // In this all-in-one layout /ready also answers for the services behind the node.
+    node.addReadinessCheck(this::streamsNotReady);
+    node.addReadinessCheck(() -> trainer == null ? java.util.Optional.empty() : trainer.notReady());
     try {
       if (!node.awaitReady(java.time.Duration.ofSeconds(60))) {
         throw new IllegalStateException("inference node did not catch up with the memory-banks and adapters topics within 60 s");
@@ -214,10 +220,26 @@ public final class LocalLauncher {
     long t0 = System.nanoTime();
     StreamsAppConfig streamsConfig = StreamsAppConfig.from(env);
     MarginalStreamsApp streams = MarginalStreamsApp.start(streamsConfig);
+    this.streams = streams;
     started.push(streams);
     streams.awaitRunning(java.time.Duration.ofSeconds(120));
     System.out.printf("Streams app %s running (state in %s, ready in %d ms)%n", streamsConfig.applicationId(),
         env.get("MARGINAL_STREAMS_STATE_DIR"), (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private java.util.Optional<String> streamsNotReady() {
+    if (streams == null) {
+      return java.util.Optional.empty();
+    }
+    org.apache.kafka.streams.KafkaStreams.State state = streams.streams().state();
+    return state == org.apache.kafka.streams.KafkaStreams.State.RUNNING || state == org.apache.kafka.streams.KafkaStreams.State.REBALANCING
+        ? java.util.Optional.empty()
+        : java.util.Optional.of("streams app is " + state + " (feedback and deletions are not being processed)");
+  }
+
+  /** The supervised trainer child process (after {@link #start}). */
+  SupervisedProcess trainer() {
+    return trainer;
   }
 
   public void stop() {

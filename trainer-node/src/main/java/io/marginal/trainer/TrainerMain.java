@@ -40,7 +40,12 @@ public final class TrainerMain {
       node.close();
       model.close();
     }, "trainer-shutdown"));
+    LauncherWatch.startIfRequested(System.getenv(), () -> {
+      LOG.warn("the launcher is gone (stdin closed); stopping");
+      System.exit(0);
+    });
     loop.start();
+    LOG.info("trainer pid {} ready", ProcessHandle.current().pid());
     loop.join();
   }
 

@@ -11,7 +11,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The same single-node KRaft broker as a separate JVM ({@code kafka.Kafka server.properties}),
+ * The same single-node KRaft broker as a separate JVM ({@code kafka.Kafka server.properties}, through
+ * {@link BrokerMain} so that it stops when this process dies, even on {@code kill -9}),
  * for the distributed layout on one machine: services connect to it over the network exactly as
  * they would to a cluster. Uses this JVM's classpath, which already holds the broker jars.
  */
@@ -33,7 +34,7 @@ public final class BrokerProcess implements AutoCloseable {
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
       Files.createDirectories(logFile.toAbsolutePath().getParent());
       Process process = new ProcessBuilder(List.of(java.toString(), "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-          "kafka.Kafka", config.toString()))
+          BrokerMain.class.getName(), config.toString()))
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
           .start();

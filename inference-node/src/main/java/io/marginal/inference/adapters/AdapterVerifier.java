@@ -77,6 +77,14 @@ public final class AdapterVerifier {
     if (!Files.isRegularFile(dir.resolve(PeftAdapterReader.CONFIG_FILE)) || !Files.isRegularFile(weights)) {
       throw reject(label, dir + " lacks " + PeftAdapterReader.CONFIG_FILE + " or " + PeftAdapterReader.WEIGHTS_FILE, keeping);
     }
+    // The lexical check above is not enough: a symlink inside the store may point anywhere.
+    for (Path p : new Path[] {dir, weights, dir.resolve(PeftAdapterReader.CONFIG_FILE)}) {
+      Path real = realPath(p, label, keeping);
+      if (!real.startsWith(realStoreRoot(label, keeping))) {
+        throw reject(label, p + " resolves to " + real + ", outside the adapter store " + storeRoot
+            + " (a symlink?); adapters must live in the store itself", keeping);
+      }
+    }
     JsonNode manifest = readManifest(label, dir, keeping);
     String fileSha = sha256(weights);
     if (!fileSha.equals(event.getSha256())) {
@@ -114,6 +122,18 @@ public final class AdapterVerifier {
       return read.adapter();
     } catch (RuntimeException e) {
       throw reject(label, e.getMessage(), keeping);
+    }
+  }
+
+  private Path realStoreRoot(String label, String keeping) {
+    return realPath(storeRoot, label, keeping);
+  }
+
+  private static Path realPath(Path p, String label, String keeping) {
+    try {
+      return p.toRealPath();
+    } catch (IOException e) {
+      throw reject(label, "cannot resolve " + p + ": " + e.getMessage(), keeping);
     }
   }
 

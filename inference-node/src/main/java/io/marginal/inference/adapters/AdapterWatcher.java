@@ -131,7 +131,7 @@ public final class AdapterWatcher implements TopicTail.RecordHandler {
       acknowledge(id, version.version(), version.sha256(), ActivationState.ACTIVE, null, latencyMs);
     } catch (AdapterRejectedException e) {
       rejections.put(id, new Rejection(event.getVersion(), e.getMessage(), Instant.now()));
-      metrics.adapterRejected(id);
+      metrics.adapterRejected(id, event.getScope());
       LOG.warn("{}", e.getMessage());
       acknowledge(id, event.getVersion(), event.getSha256(), ActivationState.REJECTED, e.getMessage(), 0);
     }

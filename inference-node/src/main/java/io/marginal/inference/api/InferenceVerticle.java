@@ -31,6 +31,9 @@ public final class InferenceVerticle extends AbstractVerticle {
     this.gate = gate;
   }
 
+  static final long BODY_READ_TIMEOUT_MS = 10_000;
+  private static final String BODY_TIMER = "marginal.bodyTimer";
+
   @Override
   public void start(Promise<Void> started) {
     Router router = Router.router(vertx);
@@ -42,11 +45,13 @@ public final class InferenceVerticle extends AbstractVerticle {
     router.route().handler(this::countRequest);
     router.get("/health").handler(ops::health);
     router.get("/ready").handler(ops::ready);
-    router.get("/metrics").handler(ops::metrics);
+    router.get("/metrics").handler(this::requireAdminKey).handler(ops::metrics);
     mountConsole(router);
 
     router.route("/v1/*").handler(this::admit);
+    router.route("/v1/*").handler(this::startBodyTimer);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(services.config().maxBodyBytes()));
+    router.route("/v1/*").handler(this::stopBodyTimer);
     router.route("/v1/*").handler(this::authenticate);
     router.post("/v1/chat/completions").handler(new ChatCompletionsHandler(services));
     router.get("/v1/models").handler(models::list);
@@ -67,8 +72,12 @@ public final class InferenceVerticle extends AbstractVerticle {
     router.errorHandler(405, ctx -> new ApiError(405, "invalid_request_error", "method_not_allowed", null,
         ctx.request().method() + " is not allowed on " + ctx.request().path() + ".").send(ctx));
 
+    // Idle connections close once no byte moved for longer than any request may take (queue + generation).
+    int idleSeconds = (int) services.config().requestTimeout().plusSeconds(30).toSeconds();
     server = vertx.createHttpServer(new HttpServerOptions().setHost(services.config().httpHost())
-        .setPort(services.config().httpPort()).setCompressionSupported(false));
+        .setPort(services.config().httpPort()).setCompressionSupported(false).setIdleTimeout(idleSeconds));
+    // A client that drops its connection is routine: one line, no stack trace.
+    server.exceptionHandler(e -> LOG.debug("connection error: {}", e.toString()));
     server.requestHandler(router).listen().onSuccess(s -> {
       LOG.info("inference API listening on http://{}:{}/v1", services.config().httpHost(), s.actualPort());
       started.complete();
@@ -139,6 +148,49 @@ public final class InferenceVerticle extends AbstractVerticle {
       return;
     }
     ctx.addEndHandler(v -> gate.exit());
+    ctx.next();
+  }
+
+  /**
+   * A request body must arrive within {@link #BODY_READ_TIMEOUT_MS}: a client that sends half a body
+   * and stalls gets 408 and its connection closed, instead of holding a connection (and a slot of the
+   * shutdown gate) until the idle timeout.
+   */
+  private void startBodyTimer(RoutingContext ctx) {
+    long timer = vertx.setTimer(BODY_READ_TIMEOUT_MS, id -> {
+      if (ctx.response().ended() || ctx.response().closed()) {
+        return;
+      }
+      LOG.info("{} {}: request body not received within {} ms; closing the connection", ctx.request().method(),
+          ctx.request().path(), BODY_READ_TIMEOUT_MS);
+      ctx.response().putHeader("Connection", "close");
+      new ApiError(408, "invalid_request_error", "request_timeout", null, "The request body did not arrive within "
+          + BODY_READ_TIMEOUT_MS / 1000 + " s; send the whole body at once.").send(ctx);
+      ctx.request().connection().close();
+    });
+    ctx.put(BODY_TIMER, timer);
+    ctx.addEndHandler(v -> vertx.cancelTimer(timer));
+    ctx.next();
+  }
+
+  private void stopBodyTimer(RoutingContext ctx) {
+    Long timer = ctx.get(BODY_TIMER);
+    if (timer != null) {
+      vertx.cancelTimer(timer);
+    }
+    ctx.next();
+  }
+
+  /** {@code /metrics} names adapters and load: operators only (Prometheus sends the admin key as a bearer token). */
+  private void requireAdminKey(RoutingContext ctx) {
+    var principal = services.authenticator().authenticate(ctx.request().getHeader("Authorization"));
+    if (principal.isEmpty() || !principal.get().admin()) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      new ApiError(401, "invalid_request_error", "invalid_api_key", null,
+          "/metrics needs the admin key (MARGINAL_ADMIN_KEY) as 'Authorization: Bearer KEY'; in Prometheus set"
+              + " authorization.credentials in the scrape config.").send(ctx);
+      return;
+    }
     ctx.next();
   }
 

@@ -50,6 +50,7 @@ public final class TopicTail implements AutoCloseable {
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final AtomicBoolean rewind = new AtomicBoolean();
   private volatile boolean running = true;
+  private volatile String stoppedBecause;
 
   public TopicTail(String topic, Map<String, Object> clientConfig, String clientId, DeadLetterPublisher deadLetters,
       RecordHandler handler) {
@@ -86,6 +87,17 @@ public final class TopicTail implements AutoCloseable {
     return caughtUp.getCount() == 0;
   }
 
+  /** Why the reader thread ended while it should still be reading (readiness reports it); empty while healthy. */
+  public java.util.Optional<String> failure() {
+    if (stoppedBecause != null) {
+      return java.util.Optional.of(stoppedBecause);
+    }
+    if (running && thread.getState() == Thread.State.TERMINATED) {
+      return java.util.Optional.of("reader thread ended");
+    }
+    return java.util.Optional.empty();
+  }
+
   private void run() {
     try {
       List<TopicPartition> partitions = partitions();
@@ -119,9 +131,13 @@ public final class TopicTail implements AutoCloseable {
       }
     } catch (WakeupException e) {
       // closing
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       if (running) {
+        stoppedBecause = e.toString();
         LOG.error("{}: reader stopped: {}", topic, e.toString(), e);
+      }
+      if (e instanceof Error error && !(error instanceof OutOfMemoryError || error instanceof StackOverflowError)) {
+        throw error;
       }
     } finally {
       consumer.close(Duration.ofSeconds(5));

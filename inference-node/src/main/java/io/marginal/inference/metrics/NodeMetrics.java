@@ -31,7 +31,7 @@ public final class NodeMetrics {
   private final LongAdder personalized = new LongAdder();
   private final Map<String, String> adapterScopes = new ConcurrentHashMap<>();
   private final Map<String, Integer> adapterVersions = new ConcurrentHashMap<>();
-  private final Map<String, LongAdder> adapterRejections = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> adapterRejections = new ConcurrentSkipListMap<>();
   private final AtomicLong lastSwapMs = new AtomicLong(-1);
   private final Map<String, DoubleSupplier> gauges = new ConcurrentSkipListMap<>();
   private volatile double recentTokensPerSecond;
@@ -68,15 +68,26 @@ public final class NodeMetrics {
     (ok ? interactionsPublished : interactionPublishFailures).increment();
   }
 
+  /**
+   * Shared adapters are labelled by id; a per-user adapter's id names its user, so those are only
+   * counted ({@code marginal_user_adapters_active}): no user id ever appears in a label.
+   */
   public void adapterActivated(String adapterId, String scope, int version, long swapMs) {
-    adapterScopes.put(adapterId, scope);
-    adapterVersions.put(adapterId, version);
+    if (!isUserScope(scope)) {
+      adapterScopes.put(adapterId, scope);
+      adapterVersions.put(adapterId, version);
+    }
     lastSwapMs.set(swapMs);
     swapLatency.observe(swapMs / 1000.0);
   }
 
-  public void adapterRejected(String adapterId) {
-    adapterRejections.computeIfAbsent(adapterId, k -> new LongAdder()).increment();
+  /** A refused version (alert on any increase): by adapter id when shared, under {@code user} otherwise. */
+  public void adapterRejected(String adapterId, String scope) {
+    adapterRejections.computeIfAbsent(isUserScope(scope) ? "user" : "shared\u0000" + adapterId, k -> new LongAdder()).increment();
+  }
+
+  static boolean isUserScope(String scope) {
+    return scope == null || scope.startsWith("user:") || scope.equals("user");
   }
 
   public void adapterRetired(String adapterId) {
@@ -119,10 +130,13 @@ public final class NodeMetrics {
     out.append("# TYPE marginal_adapter_active_version gauge\n");
     new TreeMap<>(adapterVersions).forEach((id, v) -> out.append("marginal_adapter_active_version{adapter_id=\"").append(id)
         .append("\",scope=\"").append(adapterScopes.getOrDefault(id, "")).append("\"} ").append(v).append('\n'));
-    out.append("# HELP marginal_adapter_rejected_total Adapter versions refused (checksum, manifest, shapes).\n");
+    out.append("# HELP marginal_adapter_rejected_total Adapter versions refused (checksum, manifest, shapes, non-finite"
+        + " weights); alert on any increase. Per-user adapters are counted together, never by id.\n");
     out.append("# TYPE marginal_adapter_rejected_total counter\n");
-    new TreeMap<>(adapterRejections).forEach((id, v) -> out.append("marginal_adapter_rejected_total{adapter_id=\"").append(id)
-        .append("\"} ").append(v.sum()).append('\n'));
+    adapterRejections.forEach((k, v) -> {
+      String labels = k.equals("user") ? "scope=\"user\"" : "adapter_id=\"" + k.substring(k.indexOf('\u0000') + 1) + "\",scope=\"shared\"";
+      out.append("marginal_adapter_rejected_total{").append(labels).append("} ").append(v.sum()).append('\n');
+    });
     swapLatency.write(out, "marginal_adapter_swap_seconds", "Event received to new version serving (verify + load + swap).");
     gauge(out, "marginal_adapter_last_swap_milliseconds", "Latency of the most recent adapter swap.", lastSwapMs.get());
     gauges.forEach((name, supplier) -> {

@@ -112,7 +112,9 @@ public final class PeftAdapterReader {
                 + "; was it trained for another model?");
           }
           LoraTarget target = new LoraTarget(layer, p);
-          (isA ? a : b).put(target, file.read(tmp, t.name()));
+          NDArray tensor = file.read(tmp, t.name());
+          requireFinite(label, t.name(), tensor);
+          (isA ? a : b).put(target, tensor);
           found.add(p);
         }
         for (LoraTarget t : new TreeSet<>(a.keySet())) {
@@ -187,5 +189,16 @@ public final class PeftAdapterReader {
     }
     return new LoraConfig(r, cfg.path("lora_alpha").asDouble(8), cfg.path("lora_dropout").asDouble(0),
         EnumSet.allOf(Projection.class), layers, cfg.path("use_rslora").asBoolean(false));
+  }
+
+  /** An adapter with a NaN or infinite weight would turn every answer it touches into garbage: refuse it by tensor. */
+  private static void requireFinite(String label, String name, NDArray tensor) {
+    try (NDArray bad = tensor.isNaN().logicalOr(tensor.isInfinite()); NDArray count = bad.sum()) {
+      long n = count.toType(ai.djl.ndarray.types.DataType.INT64, false).getLong();
+      if (n > 0) {
+        throw new AdapterFormatException(label + ": tensor '" + name + "' holds " + n + " NaN or infinite values of "
+            + tensor.size() + "; the adapter was saved from a diverged training run");
+      }
+    }
   }
 }

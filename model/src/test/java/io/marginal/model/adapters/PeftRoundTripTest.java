@@ -117,6 +117,30 @@ class PeftRoundTripTest {
   }
 
   @Test
+  void anAdapterWithNaNWeightsIsRefusedByTensorName() throws Exception {
+    Path dir = tmp.resolve("diverged");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("adapter_config.json"), """
+        {"peft_type": "LORA", "r": 4, "lora_alpha": 8, "lora_dropout": 0.0, "target_modules": ["q_proj"]}
+        """);
+    int h = model.config().hiddenSize();
+    int q = model.config().queryDim();
+    float[] a = new float[4 * h];
+    float[] b = new float[q * 4];
+    b[5] = Float.NaN;
+    b[6] = Float.POSITIVE_INFINITY;
+    Map<String, SafetensorsWriter.Entry> t = new TreeMap<>();
+    t.put("base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight", SafetensorsWriter.Entry.f32(a, 4, h));
+    t.put("base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight", SafetensorsWriter.Entry.f32(b, q, 4));
+    Files.write(dir.resolve("adapter_model.safetensors"), SafetensorsWriter.encode(t, Map.of("format", "pt")));
+
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> PeftAdapterReader.read(dir, model.config(), model.manager()));
+
+    assertTrue(e.getMessage().contains("'base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight' holds 2 NaN or infinite"),
+        e.getMessage());
+  }
+
+  @Test
   void readsPlainPeftDirectoryWithoutManifest() throws Exception {
     // What Python PEFT writes: config + safetensors with PEFT names, no manifest, no masks.
     Path dir = tmp.resolve("python-peft");
