@@ -108,7 +108,8 @@ public final class InferenceNode implements AutoCloseable {
     NodeMetrics metrics = new NodeMetrics();
     EventPublisher publisher = EventPublisher.create(kafka, topics, config.nodeId());
     resources.add(publisher);
-    DeadLetterPublisher deadLetters = DeadLetterPublisher.create(kafka, topics.name(Topics.DEAD_LETTERS), "inference-" + config.nodeId());
+    DeadLetterPublisher deadLetters = DeadLetterPublisher.create(kafka, topics.name(Topics.DEAD_LETTERS), "inference-" + config.nodeId())
+        .rememberEarlierLetters(kafka, Duration.ofSeconds(30)); // the tails below replay their topics from the start
     resources.add(deadLetters);
 
     MemoryBankReplica banks = new MemoryBankReplica();

@@ -40,6 +40,7 @@ final class SupervisedProcess implements AutoCloseable {
   private volatile Process process;
   private volatile long startedAt;
   private volatile boolean closing;
+  private volatile boolean ready;
 
   private SupervisedProcess(String name, List<String> command, Map<String, String> env, Path log, String readyLine,
       Duration readyTimeout) {
@@ -76,8 +77,8 @@ final class SupervisedProcess implements AutoCloseable {
 
   /** Why the child cannot take work now (empty while it runs). */
   Optional<String> notReady() {
-    return process.isAlive() ? Optional.empty()
-        : Optional.of(name + " process is down (restarting; " + restarts.get() + " restarts so far; log " + log + ")");
+    return ready && process.isAlive() ? Optional.empty()
+        : Optional.of(name + " process is down or starting (" + restarts.get() + " restarts so far; log " + log + ")");
   }
 
   private void launchAndAwaitReady() {
@@ -87,10 +88,12 @@ final class SupervisedProcess implements AutoCloseable {
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       builder.environment().putAll(env);
+      ready = false;
       Process started = builder.start();
       process = started;
       startedAt = System.nanoTime();
       awaitReady(started, from);
+      ready = true;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the " + name + " process: " + e.getMessage(), e);
     }

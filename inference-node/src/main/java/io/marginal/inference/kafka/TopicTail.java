@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * Reads a whole (compacted) topic from the beginning and then follows it, on its own thread,
  * without a consumer group: every node needs every partition (it is a replica, not a share of
  * the work). {@link #awaitCaughtUp} tells when the records that existed at start have been seen.
- * A record the handler cannot read goes to the dead-letter topic and is skipped.
+ * A record the handler cannot read goes to the dead-letter topic (once, across restarts, when the
+ * publisher remembers earlier letters) and is skipped.
  */
 public final class TopicTail implements AutoCloseable {
 
@@ -166,7 +167,7 @@ public final class TopicTail implements AutoCloseable {
 
   private void deadLetter(ConsumerRecord<byte[], byte[]> record, UnreadableRecordException e) {
     try {
-      deadLetters.publish(record, e.getMessage(), e.getCause() == null ? e : e.getCause());
+      deadLetters.publishOnce(record, e.getMessage(), e.getCause() == null ? e : e.getCause());
     } catch (RuntimeException failure) {
       LOG.error("{}-{}@{}: unreadable ({}) and could not be dead-lettered: {}", record.topic(), record.partition(),
           record.offset(), e.getMessage(), failure.getMessage());

@@ -66,25 +66,68 @@ class TopicTailIT {
                  unreadable.add(new String(record.key()));
                  throw new TopicTail.UnreadableRecordException(e.getMessage(), e);
                }
-               applied.add(bank.getUserId());
+               applied.add(new String(record.key()));
              })) {
       for (Poison p : corpus) {
         producer.send(new ProducerRecord<>(topic, p.kind(), p.bytes()));
       }
       producer.send(new ProducerRecord<>(topic, "good", valid)).get();
+      producer.flush();
       tail.start();
 
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (applied.stream().noneMatch(u -> u.equals("sample-1")) && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
-      assertTrue(applied.contains("sample-1"), "the good record after " + corpus.size() + " poisons was applied");
+      assertTrue(tail.awaitCaughtUp(Duration.ofSeconds(60)), "the reader got through the corpus");
+      assertTrue(applied.contains("good"), "the good record after " + corpus.size() + " poisons was applied");
       assertTrue(tail.failure().isEmpty(), "reader alive: " + tail.failure());
       // The fixed kinds (garbage, empty, header-only, truncated, wrong-schema, unknown fingerprint, near 1 MiB) and
       // at least the huge lengths that hit a length field were refused; none killed the reader.
       assertTrue(unreadable.size() >= 8, "refused " + unreadable);
       assertEquals(corpus.size() + 1, unreadable.size() + applied.size());
     }
+    int lettersAfterFirstRun = lettersOf("tail-it");
+    assertEquals(unreadable.size(), lettersAfterFirstRun, "each bad record dead-lettered once");
+
+    // A restart replays the topic from the beginning: a publisher that remembers its earlier letters writes none again.
+    List<String> replayed = new CopyOnWriteArrayList<>();
+    Map<String, Object> client = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    try (DeadLetterPublisher letters = DeadLetterPublisher.create(client, TOPICS.name(Topics.DEAD_LETTERS), "tail-it")
+             .rememberEarlierLetters(client, Duration.ofSeconds(30));
+         TopicTail tail = new TopicTail(topic, client, "tail-it-2", letters, record -> {
+           try {
+             MarginalSerdes.MEMORY_BANK.deserialize(topic, record.value());
+             replayed.add(new String(record.key()));
+           } catch (RuntimeException e) {
+             throw new TopicTail.UnreadableRecordException(e.getMessage(), e);
+           }
+         }).start()) {
+      assertTrue(tail.awaitCaughtUp(Duration.ofSeconds(60)));
+      assertEquals(new java.util.HashSet<>(applied), new java.util.HashSet<>(replayed));
+    }
+    assertEquals(lettersAfterFirstRun, lettersOf("tail-it"), "no bad record dead-lettered a second time after the restart");
+  }
+
+  private static int lettersOf(String application) {
+    Map<String, Object> config = Map.of(
+        org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        org.apache.kafka.clients.consumer.ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+        org.apache.kafka.common.serialization.ByteArrayDeserializer.class,
+        org.apache.kafka.clients.consumer.ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+        org.apache.kafka.common.serialization.ByteArrayDeserializer.class);
+    int n = 0;
+    try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(config)) {
+      var parts = consumer.partitionsFor(TOPICS.name(Topics.DEAD_LETTERS)).stream()
+          .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      var end = consumer.endOffsets(parts);
+      while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        for (var r : consumer.poll(Duration.ofMillis(200))) {
+          if (MarginalSerdes.DEAD_LETTER.deserialize("dlq", r.value()).getApplication().equals(application)) {
+            n++;
+          }
+        }
+      }
+    }
+    return n;
   }
 
   @Test
