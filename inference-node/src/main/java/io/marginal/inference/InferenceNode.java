@@ -188,6 +188,11 @@ public final class InferenceNode implements AutoCloseable {
         && adapterTail.awaitCaughtUp(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
   }
 
+  /** The HTTP routes this node serves ("METHOD path"). */
+  public List<String> routes() {
+    return verticle.routes();
+  }
+
   public int port() {
     return verticle.actualPort();
   }

@@ -204,6 +204,6 @@ class AdapterSwapIT {
     assertTrue(metrics.contains("marginal_user_adapters_active 2"), metrics);
     assertFalse(metrics.contains("alice") || metrics.contains("bob"), metrics);
     assertEquals(401, http.get("/metrics", null).statusCode());
-    assertEquals(401, http.get("/metrics", ALICE_KEY).statusCode());
+    assertEquals(403, http.get("/metrics", ALICE_KEY).statusCode());
   }
 }

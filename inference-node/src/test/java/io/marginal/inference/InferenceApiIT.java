@@ -159,6 +159,42 @@ class InferenceApiIT {
     assertError(http.get("/v1/nothing-here", ALICE_KEY), 404, "invalid_request_error", "unknown_url", "Unknown request URL");
   }
 
+  /**
+   * Every route the node serves, walked with Bob's key aimed at Alice's data (her id in the path,
+   * in every user field of the body, her adapter as the model): user-scoped routes answer 403 or
+   * 404, and no answer anywhere carries anything of Alice's.
+   */
+  @Test
+  void bobsKeyReachesNothingOfAlicesOnAnyRoute() throws Exception {
+    cluster.publishAdapter("user-alice", "user:alice", 1, 77);
+    cluster.await(io.marginal.schemas.topics.Topics.ADAPTER_ACTIVATIONS,
+        b -> io.marginal.schemas.serde.MarginalSerdes.ADAPTER_ACTIVATION.deserialize("a", b),
+        a -> a.getAdapterId().equals("user-alice") && a.getNodeId().equals("node-api"), java.time.Duration.ofSeconds(30));
+    String body = new JsonObject().put("user", "alice").put("user_id", "alice").put("model", MODEL + ":user-alice")
+        .put("messages", new io.vertx.core.json.JsonArray().add(new JsonObject().put("role", "user").put("content", "hi")))
+        .put("max_tokens", 2).put("interaction_id", "x").put("kind", "thumbs_up").put("scope", "all_user_data").encode();
+    java.util.List<String> walked = new java.util.ArrayList<>();
+    for (String route : node.routes()) {
+      String method = route.substring(0, route.indexOf(' '));
+      String path = route.substring(route.indexOf(' ') + 1);
+      if (method.equals("*") || path.startsWith("/console")) {
+        continue; // middleware (auth, body limits) and the static console page
+      }
+      String concrete = path.replace(":id", path.startsWith("/v1/models") ? MODEL + ":user-alice" : "alice");
+      HttpResponse<Buffer> r = method.equals("POST") ? http.post(concrete, BOB_KEY, body) : http.get(concrete, BOB_KEY);
+      walked.add(route + " -> " + r.statusCode());
+      boolean userScoped = path.contains(":id") || method.equals("POST") || path.startsWith("/v1/adapters") || path.equals("/metrics");
+      if (userScoped) {
+        assertTrue(r.statusCode() == 403 || r.statusCode() == 404, route + " answered " + r.statusCode() + ": " + r.bodyAsString());
+      }
+      // An error may echo what Bob sent; an answer must hold nothing of Alice's.
+      assertFalse(r.statusCode() < 300 && (r.bodyAsString().contains("user-alice") || r.bodyAsString().contains("\"alice\"")),
+          route + " showed Bob something of Alice's: " + r.bodyAsString());
+    }
+    System.out.println("access walk with another user's key: " + walked);
+    assertTrue(walked.size() >= 13, "walked only " + walked);
+  }
+
   @Test
   void feedbackAndDeletionsArePublishedUnderTheAuthenticatedUser() throws Exception {
     HttpResponse<Buffer> fb = http.post("/v1/feedback", ALICE_KEY,

@@ -25,6 +25,7 @@ public final class InferenceVerticle extends AbstractVerticle {
   private final NodeServices services;
   private final RequestGate gate;
   private HttpServer server;
+  private Router router;
 
   public InferenceVerticle(NodeServices services, RequestGate gate) {
     this.services = services;
@@ -37,6 +38,7 @@ public final class InferenceVerticle extends AbstractVerticle {
   @Override
   public void start(Promise<Void> started) {
     Router router = Router.router(vertx);
+    this.router = router;
     OpsHandlers ops = new OpsHandlers(services, gate);
     ModelsHandler models = new ModelsHandler(services);
     UserDataHandlers userData = new UserDataHandlers(services);
@@ -106,6 +108,22 @@ public final class InferenceVerticle extends AbstractVerticle {
     });
     router.route("/console/*").handler(StaticHandler.create("console").setCachingEnabled(false)
         .setIndexPage("index.html").setDefaultContentEncoding("UTF-8"));
+  }
+
+  /** Every route as "METHOD path" (a route without a method is listed as "* path"), for the access walk test. */
+  public java.util.List<String> routes() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (io.vertx.ext.web.Route r : router.getRoutes()) {
+      if (r.getPath() == null) {
+        continue;
+      }
+      if (r.methods() == null || r.methods().isEmpty()) {
+        out.add("* " + r.getPath());
+      } else {
+        r.methods().forEach(m -> out.add(m.name() + " " + r.getPath()));
+      }
+    }
+    return out;
   }
 
   public int actualPort() {
@@ -184,7 +202,10 @@ public final class InferenceVerticle extends AbstractVerticle {
   /** {@code /metrics} names adapters and load: operators only (Prometheus sends the admin key as a bearer token). */
   private void requireAdminKey(RoutingContext ctx) {
     var principal = services.authenticator().authenticate(ctx.request().getHeader("Authorization"));
-    if (principal.isEmpty() || !principal.get().admin()) {
+    if (principal.isPresent() && !principal.get().admin()) {
+      throw ApiError.forbidden("/metrics is for operators: it needs the admin key (MARGINAL_ADMIN_KEY), not a user key.");
+    }
+    if (principal.isEmpty()) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
       new ApiError(401, "invalid_request_error", "invalid_api_key", null,
           "/metrics needs the admin key (MARGINAL_ADMIN_KEY) as 'Authorization: Bearer KEY'; in Prometheus set"
