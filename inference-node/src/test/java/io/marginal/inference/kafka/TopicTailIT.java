@@ -84,6 +84,8 @@ class TopicTailIT {
       assertEquals(corpus.size() + 1, unreadable.size() + applied.size());
     }
     int lettersAfterFirstRun = lettersOf("tail-it");
+    System.out.printf("topic tail: %d poison records + 1 good; %d dead-lettered, %d applied, reader alive%n", corpus.size(),
+        unreadable.size(), applied.size());
     assertEquals(unreadable.size(), lettersAfterFirstRun, "each bad record dead-lettered once");
 
     // A restart replays the topic from the beginning: a publisher that remembers its earlier letters writes none again.

@@ -62,15 +62,15 @@ class PoisonInputsIT {
       TopicProvisioner.ensureTopics(kafka.bootstrapServers(), Map.of(), topics);
       Map<String, Long> unreadable = new HashMap<>(); // "topic-partition@offset" of records that do not decode
       int sent = 0;
-      try (KafkaProducer<String, byte[]> producer = producer(kafka.bootstrapServers())) {
+      try (KafkaProducer<String, byte[]> producer = AppTraffic.producer(kafka.bootstrapServers())) {
         sent += sendCorpus(producer, topics.name(Topics.INTERACTIONS), MarginalSerdes.INTERACTION, Interaction.class, unreadable);
         sent += sendCorpus(producer, topics.name(Topics.FEEDBACK), MarginalSerdes.FEEDBACK, Feedback.class, unreadable);
         sent += sendCorpus(producer, topics.name(Topics.DELETIONS), MarginalSerdes.DELETION_REQUEST, DeletionRequest.class, unreadable);
 
         try (MarginalStreamsApp app = MarginalStreamsApp.start(config)) {
           app.awaitRunning(Duration.ofSeconds(60));
-          deletion(producer, topics, "alice", "after-poison");
-          awaitReceipt(kafka.bootstrapServers(), topics, "after-poison");
+          AppTraffic.deletion(producer, topics, "alice", "after-poison");
+          AppTraffic.awaitReceipt(kafka.bootstrapServers(), topics, "after-poison");
           assertEquals(KafkaStreams.State.RUNNING, app.streams().state());
           assertEquals(1, app.streams().metadataForLocalThreads().size(), "no stream thread was replaced");
         }
@@ -82,8 +82,8 @@ class PoisonInputsIT {
 
         try (MarginalStreamsApp again = MarginalStreamsApp.start(config)) {
           again.awaitRunning(Duration.ofSeconds(60));
-          deletion(producer, topics, "alice", "after-restart");
-          awaitReceipt(kafka.bootstrapServers(), topics, "after-restart");
+          AppTraffic.deletion(producer, topics, "alice", "after-restart");
+          AppTraffic.awaitReceipt(kafka.bootstrapServers(), topics, "after-restart");
         }
         assertEquals(letters, letterCounts(kafka.bootstrapServers(), topics), "nothing dead-lettered again after the restart");
       }
@@ -128,43 +128,5 @@ class PoisonInputsIT {
       }
     }
     return counts;
-  }
-
-  private static void deletion(KafkaProducer<String, byte[]> producer, Topics topics, String user, String id) throws Exception {
-    producer.send(new ProducerRecord<>(topics.name(Topics.DELETIONS), user, MarginalSerdes.DELETION_REQUEST.serialize("",
-        Events.deletion(user, id, DeletionScope.ALL_USER_DATA, List.of(), null, System.currentTimeMillis())))).get();
-  }
-
-  private static DeletionReceipt awaitReceipt(String bootstrap, Topics topics, String deletionId) {
-    Map<String, Object> config = Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.GROUP_ID_CONFIG, "receipts-" + UUID.randomUUID(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    Set<String> seen = new TreeSet<>();
-    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config)) {
-      consumer.subscribe(List.of(topics.name(Topics.DELETION_RECEIPTS)));
-      while (System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          DeletionReceipt receipt = MarginalSerdes.DELETION_RECEIPT.deserialize("", r.value());
-          seen.add(receipt.getDeletionId());
-          if (receipt.getDeletionId().equals(deletionId)) {
-            return receipt;
-          }
-        }
-      }
-    }
-    throw new AssertionError("no receipt for " + deletionId + " within 90 s; saw " + seen);
-  }
-
-  private static KafkaProducer<String, byte[]> producer(String bootstrap) {
-    return new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 << 20,
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
   }
 }

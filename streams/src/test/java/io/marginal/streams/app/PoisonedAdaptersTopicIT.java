@@ -47,58 +47,21 @@ class PoisonedAdaptersTopicIT {
           .withState("poisoned-adapters-it", Files.createTempDirectory("poisoned-adapters-it")).withBank(TopologyFixture.SETTINGS);
       Topics topics = config.topics();
       TopicProvisioner.ensureTopics(kafka.bootstrapServers(), Map.of(), topics);
-      try (KafkaProducer<String, byte[]> producer = producer(kafka.bootstrapServers())) {
+      try (KafkaProducer<String, byte[]> producer = AppTraffic.producer(kafka.bootstrapServers())) {
         producer.send(new ProducerRecord<>(topics.name(Topics.ADAPTERS), "user-alice",
             "\u00c3\u0001 not an adapter record".getBytes(StandardCharsets.ISO_8859_1))).get();
 
         try (MarginalStreamsApp app = MarginalStreamsApp.start(config)) {
           app.awaitRunning(Duration.ofSeconds(60));
-          deletion(producer, topics, "alice", "del-1");
-          assertEquals(ReceiptStatus.COMPLETED, awaitReceipt(kafka.bootstrapServers(), topics, "del-1").getStatus());
+          AppTraffic.deletion(producer, topics, "alice", "del-1");
+          assertEquals(ReceiptStatus.COMPLETED, AppTraffic.awaitReceipt(kafka.bootstrapServers(), topics, "del-1").getStatus());
 
           producer.send(new ProducerRecord<>(topics.name(Topics.ADAPTERS), "user-alice", null)).get();
-          deletion(producer, topics, "alice", "del-2");
-          assertEquals(ReceiptStatus.COMPLETED, awaitReceipt(kafka.bootstrapServers(), topics, "del-2").getStatus());
+          AppTraffic.deletion(producer, topics, "alice", "del-2");
+          assertEquals(ReceiptStatus.COMPLETED, AppTraffic.awaitReceipt(kafka.bootstrapServers(), topics, "del-2").getStatus());
           assertTrue(app.streams().state() == KafkaStreams.State.RUNNING, "state after the tombstone: " + app.streams().state());
         }
       }
     }
-  }
-
-  private static void deletion(KafkaProducer<String, byte[]> producer, Topics topics, String user, String id) throws Exception {
-    producer.send(new ProducerRecord<>(topics.name(Topics.DELETIONS), user, MarginalSerdes.DELETION_REQUEST.serialize("",
-        Events.deletion(user, id, DeletionScope.ALL_USER_DATA, List.of(), null, System.currentTimeMillis())))).get();
-  }
-
-  private static DeletionReceipt awaitReceipt(String bootstrap, Topics topics, String deletionId) {
-    Map<String, Object> config = Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.GROUP_ID_CONFIG, "receipts-" + UUID.randomUUID(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    List<String> seen = new ArrayList<>();
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config)) {
-      consumer.subscribe(List.of(topics.name(Topics.DELETION_RECEIPTS)));
-      while (System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          DeletionReceipt receipt = MarginalSerdes.DELETION_RECEIPT.deserialize("", r.value());
-          seen.add(receipt.getDeletionId());
-          if (receipt.getDeletionId().equals(deletionId)) {
-            return receipt;
-          }
-        }
-      }
-    }
-    throw new AssertionError("no receipt for " + deletionId + " within 60 s; saw " + seen);
-  }
-
-  private static KafkaProducer<String, byte[]> producer(String bootstrap) {
-    return new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
   }
 }
