@@ -157,6 +157,11 @@ class InferenceApiIT {
         "invalid_value", "needs 'target_ids'");
     assertError(http.get("/v1/adapters", ALICE_KEY), 403, "permission_error", "forbidden", "admin key");
     assertError(http.get("/v1/nothing-here", ALICE_KEY), 404, "invalid_request_error", "unknown_url", "Unknown request URL");
+    String stringTokens = new JsonObject(Http.chat(MODEL, "hi", 5, false)).put("max_tokens", "16").encode();
+    assertError(http.post("/v1/chat/completions", ALICE_KEY, stringTokens), 400, "invalid_request_error", "invalid_value",
+        "got the string \"16\" (send it without quotes)");
+    String bigSeed = new JsonObject(Http.chat(MODEL, "hi", 3, false)).put("seed", 9_007_199_254_740_993L).encode();
+    assertEquals(200, http.post("/v1/chat/completions", ALICE_KEY, bigSeed).statusCode(), "a 64-bit seed is valid");
   }
 
   /**
@@ -193,6 +198,24 @@ class InferenceApiIT {
     }
     System.out.println("access walk with another user's key: " + walked);
     assertTrue(walked.size() >= 13, "walked only " + walked);
+  }
+
+  @Test
+  void aBodyThatStopsHalfWayGets408AndTheConnectionIsClosed() throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("localhost", node.port())) {
+      socket.setSoTimeout(30_000);
+      var out = socket.getOutputStream();
+      out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + ALICE_KEY
+          + "\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"model\": \"marginal-").getBytes(
+          java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      long t0 = System.nanoTime();
+      String response = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(response.startsWith("HTTP/1.1 408"), response);
+      assertTrue(response.contains("\"code\":\"request_timeout\""), response);
+      assertTrue(waitedMs >= 9_000, "closed after " + waitedMs + " ms"); // readAllBytes returned: the server closed it
+    }
   }
 
   @Test
