@@ -40,7 +40,8 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
 
   ChatCompletionsHandler(NodeServices services) {
     this.services = services;
-    this.parser = new ChatRequestParser(services.config(), services.adapters());
+    this.parser = new ChatRequestParser(services.config(), services.adapters(),
+        services.chat().model().tokenizer()::unknownCharacters);
   }
 
   @Override

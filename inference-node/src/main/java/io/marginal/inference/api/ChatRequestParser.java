@@ -26,10 +26,12 @@ final class ChatRequestParser {
 
   private final InferenceConfig config;
   private final AdapterRegistry adapters;
+  private final java.util.function.ToIntFunction<String> unknownCharacters;
 
-  ChatRequestParser(InferenceConfig config, AdapterRegistry adapters) {
+  ChatRequestParser(InferenceConfig config, AdapterRegistry adapters, java.util.function.ToIntFunction<String> unknownCharacters) {
     this.config = config;
     this.adapters = adapters;
+    this.unknownCharacters = unknownCharacters;
   }
 
   Parsed parse(JsonObject body, Principal principal) {
@@ -50,6 +52,7 @@ final class ChatRequestParser {
           + chars + " characters; this node accepts at most " + config.maxPromptChars()
           + " (MARGINAL_MAX_PROMPT_CHARS). Shorten the conversation.");
     }
+    refuseUnreadableText(messages);
     double temperature = number(body, "temperature", 1.0, 0, 2);
     double topP = number(body, "top_p", 1.0, 0, 1);
     if (topP == 0) {
@@ -81,6 +84,27 @@ final class ChatRequestParser {
     }
     GenerationRequest generation = new GenerationRequest(maxTokens, temperature, topP, seed, stop, null);
     return new Parsed(model, selection, messages, generation, stream, includeUsage);
+  }
+
+  /**
+   * A message the model can mostly only read as its unknown token (a word-level vocabulary and a
+   * prompt in another script) is refused by name instead of being answered as if it were empty.
+   */
+  private void refuseUnreadableText(List<ChatMessage> messages) {
+    for (int i = 0; i < messages.size(); i++) {
+      String text = messages.get(i).content();
+      long visible = text.codePoints().filter(c -> !Character.isWhitespace(c)).count();
+      if (visible == 0) {
+        continue;
+      }
+      int unknown = unknownCharacters.applyAsInt(text);
+      if (unknown * 2 > visible) {
+        throw new ApiError(400, "invalid_request_error", "unsupported_text", "messages[" + i + "].content", "messages[" + i
+            + "].content: this model's tokenizer can only read " + unknown + " of its " + visible + " characters as its"
+            + " unknown token (its vocabulary has no such words or script), so the model would not see the message."
+            + " Rephrase it in words the model knows.");
+      }
+    }
   }
 
   /** {@code <base>}, {@code <base>:none} or {@code <base>:<adapterId>}; anything else is 404 model_not_found. */

@@ -26,6 +26,8 @@ public final class TextTokenizer implements AutoCloseable {
   private final Map<String, Integer> vocab;
   private final Set<Integer> specialIds;
   private final int vocabSize;
+  /** The model's unknown token ({@code model.unk_token}), if it has one: word-level and WordPiece vocabularies do, byte-level BPE does not. */
+  private OptionalInt unknownId = OptionalInt.empty();
 
   private TextTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> specialTokens, Map<String, Integer> vocab, int vocabSize) {
     this.tokenizer = tokenizer;
@@ -67,7 +69,12 @@ public final class TextTokenizer implements AutoCloseable {
       }
       HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(file, Map.of(
           "addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-      return new TextTokenizer(hf, special, vocab, maxId + 1);
+      TextTokenizer loaded = new TextTokenizer(hf, special, vocab, maxId + 1);
+      String unk = root.path("model").path("unk_token").asText("");
+      if (!unk.isEmpty() && vocab.containsKey(unk)) {
+        loaded.unknownId = OptionalInt.of(vocab.get(unk));
+      }
+      return loaded;
     } catch (IOException | RuntimeException e) {
       throw new CheckpointException("checkpoint " + dirOrFile + ": cannot load tokenizer.json: " + e.getMessage(), e);
     }
@@ -81,6 +88,28 @@ public final class TextTokenizer implements AutoCloseable {
       out[i] = (int) ids[i];
     }
     return out;
+  }
+
+  /**
+   * How many characters of {@code text} the model can only read as its unknown token (0 for a
+   * tokenizer without one). A word-level vocabulary turns a whole unknown word — or 14,000
+   * characters of é and 中 — into one such token: callers use this to say so instead of answering a
+   * prompt the model never saw.
+   */
+  public int unknownCharacters(String text) {
+    if (unknownId.isEmpty() || text.isEmpty()) {
+      return 0;
+    }
+    ai.djl.huggingface.tokenizers.Encoding encoding = tokenizer.encode(text, false, false);
+    long[] ids = encoding.getIds();
+    ai.djl.huggingface.tokenizers.jni.CharSpan[] spans = encoding.getCharTokenSpans();
+    int unknown = 0;
+    for (int i = 0; i < ids.length && i < spans.length; i++) {
+      if (ids[i] == unknownId.getAsInt() && spans[i] != null) {
+        unknown += spans[i].getEnd() - spans[i].getStart();
+      }
+    }
+    return unknown;
   }
 
   /** Text of {@code ids}, special tokens skipped. */

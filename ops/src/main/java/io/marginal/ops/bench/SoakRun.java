@@ -32,7 +32,7 @@ public final class SoakRun {
 
   private static final List<String> PROMPTS = List.of("hey there", "what is the baggage allowance", "recommend me a sci-fi film",
       "I lost my card", "do I need a visa", "how do I reset my pin", "who are you", "recommend a movie about space",
-      "héllo, ¿qué tal? 你好", "suggest a movie about dreams for me");
+      "suggest a movie about dreams for me");
 
   /** One sample of the process. */
   record Sample(String at, int requests, long rssKb, long heapUsedKb, long heapCommittedKb, int threads) {
