@@ -116,7 +116,7 @@ final class SupervisedProcess implements AutoCloseable {
   }
 
   private void supervise() {
-    Duration backoff = Duration.ofSeconds(1);
+    Duration backoff = Duration.ofMillis(500); // doubled before the first wait: 1 s, 2 s, 4 s … 30 s
     while (!closing) {
       Process p = process;
       int code;
