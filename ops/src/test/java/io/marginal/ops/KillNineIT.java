@@ -52,6 +52,7 @@ class KillNineIT {
 
   private static final int USERS = 4;
   private static final int PAIRS_PER_USER = 50;
+  private static final int EARLY_PAIRS = 5;
 
   @Test
   void everyAcknowledgedFeedbackIsInTheBanksExactlyOnceAfterKillingStreamsAndTheBroker() throws Exception {
@@ -74,6 +75,12 @@ class KillNineIT {
       int failed = 0;
       long t0 = System.nanoTime();
       try (KafkaProducer<String, byte[]> producer = producer(settings.bootstrapServers())) {
+        for (int n = 0; n < EARLY_PAIRS; n++) {
+          producer.send(new ProducerRecord<>(topics.name(Topics.INTERACTIONS), "user-early",
+              MarginalSerdes.INTERACTION.serialize("", interaction("user-early", "e-" + n)))).get(60, TimeUnit.SECONDS);
+          producer.send(new ProducerRecord<>(topics.name(Topics.FEEDBACK), "user-early",
+              MarginalSerdes.FEEDBACK.serialize("", preferred("user-early", "e-" + n)))).get(60, TimeUnit.SECONDS);
+        }
         for (int n = 0; n < USERS * PAIRS_PER_USER; n++) {
           String user = "user-" + (n % USERS);
           String id = "i-" + n;
@@ -90,6 +97,11 @@ class KillNineIT {
             long pid = streams.pid();
             kill9(pid);
             System.out.printf("kill -9 streams process %d after %d pairs%n", pid, n);
+            // Accepted by Kafka while streams is down: must complete once it is back.
+            DeletionRequest early = DeletionRequest.newBuilder().setDeletionId("forget-early").setUserId("user-early")
+                .setTimestamp(Instant.now()).setScope(DeletionScope.ALL_USER_DATA).setTargetIds(List.of()).build();
+            producer.send(new ProducerRecord<>(topics.name(Topics.DELETIONS), "user-early",
+                MarginalSerdes.DELETION_REQUEST.serialize("", early))).get(60, TimeUnit.SECONDS);
           }
           if (n == USERS * PAIRS_PER_USER / 2) {
             kill9(broker.pid());
@@ -110,7 +122,10 @@ class KillNineIT {
               .get(60, TimeUnit.SECONDS);
         }
       }
-      Map<String, DeletionReceipt> receipts = receipts(settings.bootstrapServers(), topics, acked.size());
+      Map<String, DeletionReceipt> receipts = receipts(settings.bootstrapServers(), topics, acked.size() + 1);
+      assertEquals(EARLY_PAIRS, receipts.get("forget-early").getErased().stream()
+          .filter(i -> i.getStore().equals("memory-bank-store")).mapToLong(ErasedItem::getCount).sum(),
+          "the deletion accepted while streams was down erased the user's whole bank once streams was back");
       for (Map.Entry<String, Integer> e : acked.entrySet()) {
         DeletionReceipt r = receipts.get("forget-" + e.getKey());
         long entries = r.getErased().stream().filter(i -> i.getStore().equals("memory-bank-store"))

@@ -69,6 +69,10 @@ public final class TrainerNode implements Runnable, AutoCloseable {
     Map<String, Object> consumerConfig = new HashMap<>(client);
     consumerConfig.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     consumerConfig.put(ConsumerConfig.CLIENT_ID_CONFIG, config.nodeId());
+    // Static membership: a trainer restarted after a crash (same node id) takes its partitions back at
+    // once and resumes from the last committed request, instead of waiting out the dead member's
+    // session and a rebalance that may wait for the whole max.poll.interval (a job's length).
+    consumerConfig.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, config.nodeId());
     consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     consumerConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
