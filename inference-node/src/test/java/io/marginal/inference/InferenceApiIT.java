@@ -161,9 +161,11 @@ class InferenceApiIT {
     assertError(http.post("/v1/chat/completions", ALICE_KEY, stringTokens), 400, "invalid_request_error", "invalid_value",
         "got the string \"16\" (send it without quotes)");
     assertError(http.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, "é中".repeat(1500), 5, false)), 400,
-        "invalid_request_error", "unsupported_text", "can only read 3000 of its 3000 characters as its unknown token");
+        "invalid_request_error", "unsupported_text", "3000 of its 3000 characters (such as é中) appear in no token");
     assertEquals(200, http.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, "how do I reset my pin, señor?", 3, false))
-        .statusCode(), "an unknown word among known ones is fine");
+        .statusCode(), "an unknown letter among known ones is fine");
+    assertEquals(200, http.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, "Quixotic zebra 0", 3, false))
+        .statusCode(), "unknown words of known letters are ordinary for a small vocabulary");
     String bigSeed = new JsonObject(Http.chat(MODEL, "hi", 3, false)).put("seed", 9_007_199_254_740_993L).encode();
     assertEquals(200, http.post("/v1/chat/completions", ALICE_KEY, bigSeed).statusCode(), "a 64-bit seed is valid");
   }

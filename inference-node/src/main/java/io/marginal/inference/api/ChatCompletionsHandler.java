@@ -41,7 +41,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
   ChatCompletionsHandler(NodeServices services) {
     this.services = services;
     this.parser = new ChatRequestParser(services.config(), services.adapters(),
-        services.chat().model().tokenizer()::unknownCharacters);
+        services.chat().model().tokenizer()::unrepresentableCharacters);
   }
 
   @Override

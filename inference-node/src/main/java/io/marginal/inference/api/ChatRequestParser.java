@@ -26,12 +26,12 @@ final class ChatRequestParser {
 
   private final InferenceConfig config;
   private final AdapterRegistry adapters;
-  private final java.util.function.ToIntFunction<String> unknownCharacters;
+  private final java.util.function.UnaryOperator<String> unrepresentable;
 
-  ChatRequestParser(InferenceConfig config, AdapterRegistry adapters, java.util.function.ToIntFunction<String> unknownCharacters) {
+  ChatRequestParser(InferenceConfig config, AdapterRegistry adapters, java.util.function.UnaryOperator<String> unrepresentable) {
     this.config = config;
     this.adapters = adapters;
-    this.unknownCharacters = unknownCharacters;
+    this.unrepresentable = unrepresentable;
   }
 
   Parsed parse(JsonObject body, Principal principal) {
@@ -87,22 +87,23 @@ final class ChatRequestParser {
   }
 
   /**
-   * A message the model can mostly only read as its unknown token (a word-level vocabulary and a
-   * prompt in another script) is refused by name instead of being answered as if it were empty.
+   * A message made mostly of characters that no token of the model's vocabulary contains (a
+   * word-level vocabulary and a prompt in another script) is refused by name instead of being
+   * answered as if it were empty.
    */
   private void refuseUnreadableText(List<ChatMessage> messages) {
     for (int i = 0; i < messages.size(); i++) {
       String text = messages.get(i).content();
       long visible = text.codePoints().filter(c -> !Character.isWhitespace(c)).count();
-      if (visible == 0) {
-        continue;
-      }
-      int unknown = unknownCharacters.applyAsInt(text);
-      if (unknown * 2 > visible) {
+      String unreadable = unrepresentable.apply(text);
+      long count = unreadable.codePoints().count();
+      if (visible > 0 && count * 2 > visible) {
+        String examples = unreadable.codePoints().distinct().limit(5)
+            .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
         throw new ApiError(400, "invalid_request_error", "unsupported_text", "messages[" + i + "].content", "messages[" + i
-            + "].content: this model's tokenizer can only read " + unknown + " of its " + visible + " characters as its"
-            + " unknown token (its vocabulary has no such words or script), so the model would not see the message."
-            + " Rephrase it in words the model knows.");
+            + "].content: " + count + " of its " + visible + " characters (such as " + examples + ") appear in no token of"
+            + " this model's vocabulary, so the model would read them only as its unknown token and not see the message."
+            + " Write it in the script the model was trained on.");
       }
     }
   }

@@ -26,8 +26,8 @@ public final class TextTokenizer implements AutoCloseable {
   private final Map<String, Integer> vocab;
   private final Set<Integer> specialIds;
   private final int vocabSize;
-  /** The model's unknown token ({@code model.unk_token}), if it has one: word-level and WordPiece vocabularies do, byte-level BPE does not. */
-  private OptionalInt unknownId = OptionalInt.empty();
+  /** Every character of the vocabulary's tokens, when it has an unknown token (word-level, WordPiece); empty otherwise. */
+  private Set<Integer> alphabet = Set.of();
 
   private TextTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> specialTokens, Map<String, Integer> vocab, int vocabSize) {
     this.tokenizer = tokenizer;
@@ -71,8 +71,11 @@ public final class TextTokenizer implements AutoCloseable {
           "addSpecialTokens", "false", "truncation", "false", "padding", "false"));
       TextTokenizer loaded = new TextTokenizer(hf, special, vocab, maxId + 1);
       String unk = root.path("model").path("unk_token").asText("");
-      if (!unk.isEmpty() && vocab.containsKey(unk)) {
-        loaded.unknownId = OptionalInt.of(vocab.get(unk));
+      boolean byteFallback = root.path("model").path("byte_fallback").asBoolean(false);
+      if (!unk.isEmpty() && vocab.containsKey(unk) && !byteFallback) {
+        Set<Integer> letters = new HashSet<>();
+        vocab.keySet().forEach(token -> token.codePoints().forEach(letters::add));
+        loaded.alphabet = Set.copyOf(letters);
       }
       return loaded;
     } catch (IOException | RuntimeException e) {
@@ -91,25 +94,19 @@ public final class TextTokenizer implements AutoCloseable {
   }
 
   /**
-   * How many characters of {@code text} the model can only read as its unknown token (0 for a
-   * tokenizer without one). A word-level vocabulary turns a whole unknown word — or 14,000
-   * characters of é and 中 — into one such token: callers use this to say so instead of answering a
-   * prompt the model never saw.
+   * The characters of {@code text} that no token of the vocabulary contains, so that the model can
+   * only ever read them as its unknown token — none for a tokenizer without one (byte-level BPE
+   * represents every byte). A word-level vocabulary turned 14,000 characters of é and 中 into one
+   * unknown token; callers use this to say so instead of answering a prompt the model never saw. (An
+   * unknown word made of known letters is not counted: that is ordinary for a small vocabulary.)
    */
-  public int unknownCharacters(String text) {
-    if (unknownId.isEmpty() || text.isEmpty()) {
-      return 0;
+  public String unrepresentableCharacters(String text) {
+    if (alphabet.isEmpty()) {
+      return "";
     }
-    ai.djl.huggingface.tokenizers.Encoding encoding = tokenizer.encode(text, false, false);
-    long[] ids = encoding.getIds();
-    ai.djl.huggingface.tokenizers.jni.CharSpan[] spans = encoding.getCharTokenSpans();
-    int unknown = 0;
-    for (int i = 0; i < ids.length && i < spans.length; i++) {
-      if (ids[i] == unknownId.getAsInt() && spans[i] != null) {
-        unknown += spans[i].getEnd() - spans[i].getStart();
-      }
-    }
-    return unknown;
+    StringBuilder out = new StringBuilder();
+    text.codePoints().filter(c -> !Character.isWhitespace(c) && !alphabet.contains(c)).forEach(out::appendCodePoint);
+    return out.toString();
   }
 
   /** Text of {@code ids}, special tokens skipped. */
