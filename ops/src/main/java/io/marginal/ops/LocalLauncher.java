@@ -237,6 +237,11 @@ public final class LocalLauncher {
         : java.util.Optional.of("streams app is " + state + " (feedback and deletions are not being processed)");
   }
 
+  /** The streams app (after {@link #start}). */
+  MarginalStreamsApp streamsApp() {
+    return streams;
+  }
+
   /** The supervised trainer child process (after {@link #start}). */
   SupervisedProcess trainer() {
     return trainer;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.marginal.schemas.topics.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
@@ -28,6 +29,18 @@ class LocalLauncherIT {
         java.net.http.HttpResponse.BodyHandlers.ofString());
     assertEquals(200, models.statusCode(), models.body());
     assertTrue(models.body().contains("marginal-demo"), models.body());
+    String ready = launcher.inference().baseUrl() + "/ready";
+    assertEquals(200, awaitStatus(ready, 200, "", Duration.ofSeconds(30)).statusCode());
+
+    // /ready answers for the services behind the node: a killed trainer, then a stopped streams app.
+    ProcessHandle trainer = ProcessHandle.of(launcher.trainer().pid()).orElseThrow();
+    trainer.destroyForcibly();
+    trainer.onExit().get();
+    awaitStatus(ready, 503, "trainer process is down or starting", Duration.ofSeconds(30));
+    awaitStatus(ready, 200, "", Duration.ofSeconds(120)); // the supervisor brought it back
+    assertEquals(1, launcher.trainer().restarts());
+    launcher.streamsApp().streams().close(Duration.ofSeconds(10));
+    awaitStatus(ready, 503, "streams app is NOT_RUNNING", Duration.ofSeconds(30));
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       Set<String> names = admin.listTopics().names().get();
       for (var spec : Topics.defaults().all()) {
@@ -37,6 +50,22 @@ class LocalLauncherIT {
       launcher.stop();
     }
     assertTrue(Files.exists(dir.resolve("kafka/data/meta.properties")), "broker data stays for the next start");
+  }
+
+  private static java.net.http.HttpResponse<String> awaitStatus(String url, int status, String bodyPart, Duration timeout)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    java.net.http.HttpResponse<String> last = null;
+    while (System.nanoTime() < deadline) {
+      last = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      if (last.statusCode() == status && last.body().contains(bodyPart)) {
+        return last;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("GET " + url + " never answered " + status + " with '" + bodyPart + "'; last: "
+        + (last == null ? "nothing" : last.statusCode() + " " + last.body()));
   }
 
   @Test
