@@ -139,23 +139,23 @@ public final class LanguageModel implements AutoCloseable {
     return generate(encodeChat(messages), request, adapters, listener);
   }
 
-  /** Continues raw text (no chat template). */
+  /** Continues raw text (no chat template), tokenised as transformers' {@code tokenizer(prompt)} (BOS where it adds one). */
   public GenerationResult complete(String prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
-    return generate(tokenizer.encode(prompt), request, adapters, listener);
+    return generate(tokenizer.encodeText(prompt), request, adapters, listener);
   }
 
   public GenerationResult generate(int[] prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
     return generator.generate(prompt, request, adapters == null ? ActiveAdapters.NONE : adapters, listener);
   }
 
-  /** Mean-pooled final hidden state of {@code text} under the base model, L2-normalised. */
+  /** Mean-pooled final hidden state of {@code text} (raw text, BOS where the tokenizer adds one) under the base model, L2-normalised. */
   public float[] embed(String text) {
     return embed(text, ActiveAdapters.NONE);
   }
 
   public float[] embed(String text, ActiveAdapters adapters) {
-    int[] ids = tokenizer.encode(text);
-    if (ids.length == 0) {
+    int[] ids = tokenizer.encodeText(text);
+    if (ids.length == (tokenizer.bosTokenId().isPresent() ? 1 : 0)) { // no text tokens
       return new float[config().hiddenSize()];
     }
     try (NoGradScope noGrad = NoGradScope.open(); NDManager request = manager.newSubManager()) {
@@ -166,9 +166,13 @@ public final class LanguageModel implements AutoCloseable {
     }
   }
 
-  /** Token ids of a prompt and a continuation, tokenised separately (the scoring boundary). */
+  /**
+   * Token ids of a prompt and a continuation, tokenised separately (the scoring boundary); the prompt
+   * as raw text ({@link TextTokenizer#encodeText}, BOS where the tokenizer adds one), the
+   * continuation without special tokens.
+   */
   public Continuation continuation(String prompt, String continuation) {
-    return new Continuation(tokenizer.encode(prompt), tokenizer.encode(continuation));
+    return new Continuation(tokenizer.encodeText(prompt), tokenizer.encode(continuation));
   }
 
   /** Chat prompt for {@code messages} and {@code answer} as the assistant's continuation (end-of-turn token appended). */
@@ -206,9 +210,9 @@ public final class LanguageModel implements AutoCloseable {
     return scorer.logProbs(manager, items, options);
   }
 
-  /** Hidden states of {@code text} after every layer and after the final norm. */
+  /** Hidden states of {@code text} (raw text, BOS where the tokenizer adds one) after every layer and after the final norm. */
   public HiddenStates hiddenStates(String text, ActiveAdapters adapters) {
-    int[] ids = tokenizer.encode(text);
+    int[] ids = tokenizer.encodeText(text);
     List<float[][]> layers = new ArrayList<>();
     int h = config().hiddenSize();
     ModuleHook hook = (layer, point, output) -> {
@@ -226,7 +230,7 @@ public final class LanguageModel implements AutoCloseable {
 
   /** Runs {@code text} through the model showing every activation to {@code hook} (e.g. an ActivationRecorder). */
   public void record(String text, ActiveAdapters adapters, ModuleHook hook) {
-    int[] ids = tokenizer.encode(text);
+    int[] ids = tokenizer.encodeText(text);
     try (NoGradScope noGrad = NoGradScope.open(); NDManager request = manager.newSubManager()) {
       transformer.forward(request.create(ids).reshape(1, ids.length), 0, null, new ForwardOptions(adapters, false, hook));
     }

@@ -29,6 +29,9 @@ public final class HfCheckpoint {
   private final Set<String> biases = new LinkedHashSet<>();
   private final Map<String, long[]> extra = new LinkedHashMap<>();
   private boolean lmHead = true;
+  private boolean bosToken;
+  private boolean bosInPostProcessor;
+  private String tokenizerConfig;
 
   private HfCheckpoint(ObjectNode config) {
     this.config = config;
@@ -89,6 +92,22 @@ public final class HfCheckpoint {
     return this;
   }
 
+  /**
+   * Adds a special {@code <s>} token (the last id) to the tokenizer; with {@code inPostProcessor}, a
+   * Llama-style {@code TemplateProcessing} post-processor puts it before every text.
+   */
+  public HfCheckpoint bosToken(boolean inPostProcessor) {
+    bosToken = true;
+    bosInPostProcessor = inPostProcessor;
+    return this;
+  }
+
+  /** Writes this text as tokenizer_config.json. */
+  public HfCheckpoint tokenizerConfig(String json) {
+    tokenizerConfig = json;
+    return this;
+  }
+
   /** A copy of the config.json this writes (vocab_size filled in by {@link #write}). */
   public ObjectNode configJson() {
     return config.deepCopy();
@@ -99,6 +118,14 @@ public final class HfCheckpoint {
     try {
       Files.createDirectories(dir);
       int vocab = DemoTokenizerWriter.write(dir.resolve("tokenizer.json"), TinyModels.TEXTS);
+      if (bosToken) {
+        addBos(dir.resolve("tokenizer.json"), vocab, bosInPostProcessor);
+        config.put("bos_token_id", vocab);
+        vocab++;
+      }
+      if (tokenizerConfig != null) {
+        Files.writeString(dir.resolve("tokenizer_config.json"), tokenizerConfig);
+      }
       config.put("vocab_size", vocab);
       Files.writeString(dir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config));
       int h = config.get("hidden_size").asInt();
@@ -140,6 +167,23 @@ public final class HfCheckpoint {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static void addBos(Path file, int id, boolean inPostProcessor) throws IOException {
+    ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
+    ObjectNode t = ((com.fasterxml.jackson.databind.node.ArrayNode) root.get("added_tokens")).addObject();
+    t.put("id", id).put("content", "<s>").put("single_word", false).put("lstrip", false).put("rstrip", false)
+        .put("normalized", false).put("special", true);
+    ((ObjectNode) root.path("model").path("vocab")).put("<s>", id);
+    if (inPostProcessor) {
+      root.set("post_processor", JSON.readTree("""
+          {"type": "TemplateProcessing",
+           "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+           "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                    {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+           "special_tokens": {"<s>": {"id": "<s>", "ids": [%d], "tokens": ["<s>"]}}}""".formatted(id)));
+    }
+    Files.writeString(file, JSON.writeValueAsString(root));
   }
 
   private static void put(Map<String, SafetensorsWriter.Entry> t, Random random, String name, double std, double mean,
