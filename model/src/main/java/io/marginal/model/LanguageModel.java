@@ -3,6 +3,7 @@ package io.marginal.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.marginal.model.config.GenerationDefaults;
 import io.marginal.model.config.ModelConfig;
 import io.marginal.model.generate.GenerationRequest;
 import io.marginal.model.generate.GenerationResult;
@@ -11,8 +12,9 @@ import io.marginal.model.generate.TokenListener;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.scoring.Continuation;
 import io.marginal.model.scoring.SequenceScorer;
+import io.marginal.model.tokenizer.ChatFormat;
+import io.marginal.model.tokenizer.ChatFormats;
 import io.marginal.model.tokenizer.ChatMessage;
-import io.marginal.model.tokenizer.ChatTemplate;
 import io.marginal.model.tokenizer.TextTokenizer;
 import io.marginal.model.transformer.ForwardOptions;
 import io.marginal.model.transformer.HookPoint;
@@ -43,19 +45,24 @@ public final class LanguageModel implements AutoCloseable {
   private final ModelWeights weights;
   private final Transformer transformer;
   private final TextTokenizer tokenizer;
-  private final ChatTemplate chatTemplate;
+  private final ChatFormat chatTemplate;
+  private final GenerationDefaults generationDefaults;
   private final List<Integer> stopTokenIds;
   private final Generator generator;
   private final SequenceScorer scorer;
 
-  private LanguageModel(String name, NDManager manager, ModelWeights weights, TextTokenizer tokenizer, ChatTemplate template) {
+  private LanguageModel(String name, NDManager manager, ModelWeights weights, TextTokenizer tokenizer, ChatFormat template,
+      GenerationDefaults generationDefaults) {
     this.name = name;
     this.manager = manager;
     this.weights = weights;
     this.transformer = new Transformer(weights);
     this.tokenizer = tokenizer;
     this.chatTemplate = template;
-    this.stopTokenIds = template.stopTokenIds(tokenizer, weights.config());
+    this.generationDefaults = generationDefaults;
+    List<Integer> stops = new ArrayList<>(template.stopTokenIds(tokenizer, weights.config()));
+    generationDefaults.eosTokenIds().stream().filter(id -> !stops.contains(id)).forEach(stops::add);
+    this.stopTokenIds = List.copyOf(stops);
     this.generator = new Generator(transformer, tokenizer, stopTokenIds);
     this.scorer = new SequenceScorer(transformer);
   }
@@ -67,9 +74,11 @@ public final class LanguageModel implements AutoCloseable {
 
   /**
    * Loads {@code config.json}, the safetensors shards and {@code tokenizer.json} from
-   * {@code checkpointDir} onto {@code device}.
+   * {@code checkpointDir} onto {@code device}, with {@code tokenizer_config.json} (chat template,
+   * BOS) and {@code generation_config.json} (eos ids, sampling defaults) when present.
    *
-   * @throws CheckpointException naming the missing file, unsupported architecture or misshapen tensor
+   * @throws CheckpointException naming the missing file, unsupported architecture or field, misshapen
+   *     or unused tensor, or a chat template that cannot be rendered
    */
   public static LanguageModel load(Path checkpointDir, Device device) {
     long start = System.nanoTime();
@@ -88,9 +97,10 @@ public final class LanguageModel implements AutoCloseable {
             + " the checkpoint is corrupt (a diverged training run?) and cannot be served");
       });
       LanguageModel model = new LanguageModel(checkpointDir.getFileName().toString(), manager, weights, tokenizer,
-          ChatTemplate.detect(tokenizer));
-      LOG.info("loaded {} from {} on {} in {} ms ({}; chat template {})", model.name, checkpointDir, device,
-          (System.nanoTime() - start) / 1_000_000, config.describe(), model.chatTemplate);
+          ChatFormats.forTokenizer(tokenizer), GenerationDefaults.read(checkpointDir));
+      LOG.info("loaded {} from {} on {} in {} ms ({}; chat format {}; stop ids {}; BOS on raw text: {})", model.name,
+          checkpointDir, device, (System.nanoTime() - start) / 1_000_000, config.describe(), model.chatTemplate.describe(),
+          model.stopTokenIds, tokenizer.bosTokenId().isPresent() ? tokenizer.bosTokenId().getAsInt() : "none");
       return model;
     } catch (RuntimeException e) {
       manager.close();
@@ -111,8 +121,14 @@ public final class LanguageModel implements AutoCloseable {
     return tokenizer;
   }
 
-  public ChatTemplate chatTemplate() {
+  /** The checkpoint's own chat_template, or the built-in format chosen for it. */
+  public ChatFormat chatTemplate() {
     return chatTemplate;
+  }
+
+  /** generation_config.json's eos ids and sampling settings (empty when the checkpoint has none). */
+  public GenerationDefaults generationDefaults() {
+    return generationDefaults;
   }
 
   public Transformer transformer() {
@@ -124,7 +140,7 @@ public final class LanguageModel implements AutoCloseable {
     return manager;
   }
 
-  /** Token ids that end generation by default (end of turn, eos). */
+  /** Token ids that end generation by default: end of turn, config.json's and generation_config.json's eos ids. */
   public List<Integer> stopTokenIds() {
     return stopTokenIds;
   }
@@ -246,7 +262,7 @@ public final class LanguageModel implements AutoCloseable {
 
   /** Wraps already-built parts (tests, the demo builder). The model takes ownership of all. */
   public static LanguageModel of(String name, NDManager manager, ModelWeights weights, TextTokenizer tokenizer) {
-    return new LanguageModel(name, manager, weights, tokenizer, ChatTemplate.detect(tokenizer));
+    return new LanguageModel(name, manager, weights, tokenizer, ChatFormats.forTokenizer(tokenizer), GenerationDefaults.NONE);
   }
 
   @Override
