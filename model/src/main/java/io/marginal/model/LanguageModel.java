@@ -67,9 +67,12 @@ public final class LanguageModel implements AutoCloseable {
     this.scorer = new SequenceScorer(transformer);
   }
 
-  /** Loads a Hugging Face checkpoint directory onto the CPU. */
+  /**
+   * Loads a Hugging Face checkpoint directory onto the configured device ({@link ComputeDevice}:
+   * {@code MARGINAL_DEVICE}, by default the first GPU when PyTorch sees one, else the CPU).
+   */
   public static LanguageModel load(Path checkpointDir) {
-    return load(checkpointDir, Device.cpu());
+    return load(checkpointDir, ComputeDevice.configured());
   }
 
   /**
