@@ -185,8 +185,21 @@ public record ModelConfig(
     return new ModelConfig(architecture, modelType, hidden, required(n, "intermediate_size"),
         required(n, "num_hidden_layers"), heads, kvHeads, headDim, required(n, "vocab_size"),
         n.path("rms_norm_eps").asDouble(1e-6), ropeTheta, scaling,
-        n.path("max_position_embeddings").asInt(2048), n.path("tie_word_embeddings").asBoolean(false),
+        contextLength(n, architecture), n.path("tie_word_embeddings").asBoolean(false),
         bias, n.path("bos_token_id").asInt(-1), eos, hiddenAct);
+  }
+
+  /**
+   * {@code max_position_embeddings}, capped at Mistral's {@code sliding_window} (and Qwen2's when
+   * {@code use_sliding_window} is on): attention here is always full, which equals sliding-window
+   * attention only up to the window, so longer sequences are refused rather than computed differently.
+   */
+  private static int contextLength(JsonNode n, String architecture) {
+    int max = n.path("max_position_embeddings").asInt(2048);
+    boolean windowed = architecture.equals("MistralForCausalLM")
+        || architecture.equals("Qwen2ForCausalLM") && n.path("use_sliding_window").asBoolean(false);
+    JsonNode window = n.path("sliding_window");
+    return windowed && window.isNumber() && window.asInt() > 0 ? Math.min(max, window.asInt()) : max;
   }
 
   /** {@code rope_theta} from the top level or {@code rope_parameters}; both given and different is refused. */
