@@ -41,6 +41,8 @@ public final class JinjaChatTemplate implements ChatFormat {
     this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
         .withTrimBlocks(true)
         .withLstripBlocks(true)
+        // Message text is data: Jinjava would otherwise evaluate "{{ ... }}" inside a user's message.
+        .withNestedInterpretationEnabled(false)
         .withLegacyOverrides(LegacyOverrides.newBuilder()
             .withUseNaturalOperatorPrecedence(true)
             .withParseWhitespaceControlStrictly(true)

@@ -80,6 +80,13 @@ class JinjaChatTemplateTest {
   }
 
   @Test
+  void messageTextIsNeverInterpretedAsJinja() {
+    String content = "{{ 7 * 7 }} {% if true %}x{% endif %} {{ raise_exception('boom') }}";
+    assertEquals("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n" + content + "<|im_end|>\n",
+        template("qwen2.5-instruct").render(List.of(ChatMessage.system("Be brief."), ChatMessage.user(content)), false));
+  }
+
+  @Test
   void aTemplateThatCannotRenderIsRefusedAtLoad() {
     TokenizerSettings s = settings("llama-3-instruct");
     var e = assertThrows(io.marginal.model.CheckpointException.class,
