@@ -31,6 +31,7 @@ public final class HfCheckpoint {
   private boolean lmHead = true;
   private boolean bosToken;
   private boolean bosInPostProcessor;
+  private boolean postProcessorSequence;
   private String tokenizerConfig;
 
   private HfCheckpoint(ObjectNode config) {
@@ -102,6 +103,12 @@ public final class HfCheckpoint {
     return this;
   }
 
+  /** Like {@link #bosToken(boolean) bosToken(true)}, as Llama 3 writes it: ByteLevel then TemplateProcessing in a Sequence. */
+  public HfCheckpoint bosTokenInPostProcessorSequence() {
+    postProcessorSequence = true;
+    return bosToken(true);
+  }
+
   /** Writes this text as tokenizer_config.json. */
   public HfCheckpoint tokenizerConfig(String json) {
     tokenizerConfig = json;
@@ -119,7 +126,7 @@ public final class HfCheckpoint {
       Files.createDirectories(dir);
       int vocab = DemoTokenizerWriter.write(dir.resolve("tokenizer.json"), TinyModels.TEXTS);
       if (bosToken) {
-        addBos(dir.resolve("tokenizer.json"), vocab, bosInPostProcessor);
+        addBos(dir.resolve("tokenizer.json"), vocab, bosInPostProcessor, postProcessorSequence);
         config.put("bos_token_id", vocab);
         vocab++;
       }
@@ -169,7 +176,7 @@ public final class HfCheckpoint {
     }
   }
 
-  private static void addBos(Path file, int id, boolean inPostProcessor) throws IOException {
+  private static void addBos(Path file, int id, boolean inPostProcessor, boolean sequence) throws IOException {
     ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
     ObjectNode t = ((com.fasterxml.jackson.databind.node.ArrayNode) root.get("added_tokens")).addObject();
     t.put("id", id).put("content", "<s>").put("single_word", false).put("lstrip", false).put("rstrip", false)
@@ -182,6 +189,13 @@ public final class HfCheckpoint {
            "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
                     {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
            "special_tokens": {"<s>": {"id": "<s>", "ids": [%d], "tokens": ["<s>"]}}}""".formatted(id)));
+      if (sequence) {
+        ObjectNode seq = JSON.createObjectNode().put("type", "Sequence");
+        seq.putArray("processors").add(JSON.readTree(
+            "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": false, \"use_regex\": true}"))
+            .add(root.get("post_processor"));
+        root.set("post_processor", seq);
+      }
     }
     Files.writeString(file, JSON.writeValueAsString(root));
   }

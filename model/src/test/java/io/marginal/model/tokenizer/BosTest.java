@@ -48,6 +48,15 @@ class BosTest {
   }
 
   @Test
+  void llama3StylePostProcessorSequenceAddsBos() {
+    Path dir = HfCheckpoint.llama().bosTokenInPostProcessorSequence().write(tmp.resolve("seq"), 5);
+    try (TextTokenizer t = TextTokenizer.load(dir)) {
+      assertEquals(t.tokenId("<s>").getAsInt(), t.bosTokenId().orElseThrow());
+      assertArrayEquals(t.encode(PROMPT), java.util.Arrays.copyOfRange(t.encodeText(PROMPT), 1, t.encodeText(PROMPT).length));
+    }
+  }
+
+  @Test
   void addBosTokenInTokenizerConfigWinsOverThePostProcessor() {
     Path off = HfCheckpoint.llama().bosToken(true).tokenizerConfig("{\"add_bos_token\": false, \"bos_token\": \"<s>\"}")
         .write(tmp.resolve("off"), 5);
