@@ -12,7 +12,14 @@ import io.marginal.model.LanguageModel;
 import io.marginal.model.testing.HfCheckpoint;
 import io.marginal.model.testing.ReferenceLlama;
 import io.marginal.model.transformer.ForwardOptions;
+import io.marginal.model.lora.ActiveAdapters;
+import io.marginal.model.lora.LoraAdapter;
+import io.marginal.model.lora.LoraConfig;
+import io.marginal.model.scoring.Continuation;
+import io.marginal.model.training.LoraTrainingStep;
+import io.marginal.model.transformer.ModuleHook;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -98,6 +105,26 @@ class HfLayoutTest {
       double[][] misread = ReferenceLlama.fromCheckpoint(dir, wrong).logits(TOKENS);
       assertTrue(maxDifference(misread, actual) > 100 * tolerance, name + ": the knocked-out config gives the same logits;"
           + " the case does not test its feature");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"gelu", "gelu_pytorch_tanh", "relu"})
+  void loraTrainsThroughEveryActivation(String act) {
+    Path dir = act(act).config(n -> n.put("attention_bias", true)).biases("q_proj", "k_proj", "v_proj", "o_proj")
+        .write(tmp.resolve(act), 9);
+    try (LanguageModel model = LanguageModel.load(dir);
+        LoraAdapter adapter = LoraAdapter.create("a", 1, model.config(),
+            LoraConfig.of(4, 8, 0, Projection.O, Projection.GATE, Projection.DOWN), model.manager(), 2);
+        LoraTrainingStep trainer = LoraTrainingStep.adam(model.manager(), List.of(adapter), 1e-2f)) {
+      List<Continuation> batch = List.of(model.continuation("recommend me a sci-fi film", "You should watch Inception ."));
+      ForwardOptions options = new ForwardOptions(ActiveAdapters.of(adapter), true, ModuleHook.NONE);
+      float first = trainer.step(step -> model.sequenceLogProbs(step, batch, options).mean().neg());
+      float last = first;
+      for (int i = 0; i < 5; i++) {
+        last = trainer.step(step -> model.sequenceLogProbs(step, batch, options).mean().neg());
+      }
+      assertTrue(Float.isFinite(last) && last < first, act + ": loss " + first + " -> " + last);
     }
   }
 
