@@ -134,6 +134,21 @@ public final class LanguageModel implements AutoCloseable {
     return generationDefaults;
   }
 
+  /**
+   * The request the checkpoint's authors recommend, as transformers' {@code generate} would run it
+   * with generation_config.json: sampling with its temperature and top_p (1.0 where absent) when
+   * {@code do_sample} is true, otherwise greedy. {@code top_k} is not applied (the sampler has none).
+   */
+  public GenerationRequest defaultRequest(int maxTokens, long seed) {
+    GenerationDefaults d = generationDefaults;
+    if (d.doSample().orElse(false)) {
+      double temperature = d.temperature().orElse(1.0);
+      return temperature <= 0 ? GenerationRequest.greedy(maxTokens)
+          : GenerationRequest.sampling(maxTokens, temperature, d.topP().orElse(1.0), seed);
+    }
+    return GenerationRequest.greedy(maxTokens);
+  }
+
   public Transformer transformer() {
     return transformer;
   }

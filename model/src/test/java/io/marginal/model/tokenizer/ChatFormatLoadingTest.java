@@ -41,6 +41,7 @@ class ChatFormatLoadingTest {
       assertEquals(0.6, model.generationDefaults().temperature().orElseThrow());
       assertEquals(0.9, model.generationDefaults().topP().orElseThrow());
       assertEquals(true, model.generationDefaults().doSample().orElseThrow());
+      assertEquals(io.marginal.model.generate.GenerationRequest.sampling(32, 0.6, 0.9, 7), model.defaultRequest(32, 7));
       // Raw text gets no BOS: no add_bos_token and no post-processor (bos_token alone does not add one).
       assertTrue(model.tokenizer().bosTokenId().isEmpty());
     }
@@ -64,6 +65,10 @@ class ChatFormatLoadingTest {
     Path chatml = HfCheckpoint.llama().write(tmp.resolve("chatml"), 1);
     try (TextTokenizer t = TextTokenizer.load(chatml)) {
       assertEquals(ChatTemplate.CHATML, ChatFormats.forTokenizer(t));
+    }
+    try (LanguageModel model = LanguageModel.load(chatml)) {
+      assertEquals(io.marginal.model.generate.GenerationRequest.greedy(16), model.defaultRequest(16, 3));
+      assertEquals(List.of(2, 0), model.stopTokenIds()); // CHATML: <|im_end|>, <|endoftext|>; eos 2 already in
     }
   }
 
