@@ -84,6 +84,9 @@ public final class TextTokenizer implements AutoCloseable {
       TextTokenizer tokenizer;
       try {
         tokenizer = new TextTokenizer(hf, special, vocab, maxId + 1, settings);
+      } catch (CheckpointException e) {
+        hf.close();
+        throw new CheckpointException("checkpoint " + dirOrFile + ": " + e.getMessage(), e);
       } catch (RuntimeException e) {
         hf.close();
         throw e;
