@@ -3,6 +3,7 @@ package io.marginal.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.marginal.model.config.GenerationDefaults;
 import io.marginal.model.config.ModelConfig;
 import io.marginal.model.generate.GenerationRequest;
 import io.marginal.model.generate.GenerationResult;
@@ -11,8 +12,9 @@ import io.marginal.model.generate.TokenListener;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.scoring.Continuation;
 import io.marginal.model.scoring.SequenceScorer;
+import io.marginal.model.tokenizer.ChatFormat;
+import io.marginal.model.tokenizer.ChatFormats;
 import io.marginal.model.tokenizer.ChatMessage;
-import io.marginal.model.tokenizer.ChatTemplate;
 import io.marginal.model.tokenizer.TextTokenizer;
 import io.marginal.model.transformer.ForwardOptions;
 import io.marginal.model.transformer.HookPoint;
@@ -43,33 +45,43 @@ public final class LanguageModel implements AutoCloseable {
   private final ModelWeights weights;
   private final Transformer transformer;
   private final TextTokenizer tokenizer;
-  private final ChatTemplate chatTemplate;
+  private final ChatFormat chatTemplate;
+  private final GenerationDefaults generationDefaults;
   private final List<Integer> stopTokenIds;
   private final Generator generator;
   private final SequenceScorer scorer;
 
-  private LanguageModel(String name, NDManager manager, ModelWeights weights, TextTokenizer tokenizer, ChatTemplate template) {
+  private LanguageModel(String name, NDManager manager, ModelWeights weights, TextTokenizer tokenizer, ChatFormat template,
+      GenerationDefaults generationDefaults) {
     this.name = name;
     this.manager = manager;
     this.weights = weights;
     this.transformer = new Transformer(weights);
     this.tokenizer = tokenizer;
     this.chatTemplate = template;
-    this.stopTokenIds = template.stopTokenIds(tokenizer, weights.config());
+    this.generationDefaults = generationDefaults;
+    List<Integer> stops = new ArrayList<>(template.stopTokenIds(tokenizer, weights.config()));
+    generationDefaults.eosTokenIds().stream().filter(id -> !stops.contains(id)).forEach(stops::add);
+    this.stopTokenIds = List.copyOf(stops);
     this.generator = new Generator(transformer, tokenizer, stopTokenIds);
     this.scorer = new SequenceScorer(transformer);
   }
 
-  /** Loads a Hugging Face checkpoint directory onto the CPU. */
+  /**
+   * Loads a Hugging Face checkpoint directory onto the configured device ({@link ComputeDevice}:
+   * {@code MARGINAL_DEVICE}, by default the first GPU when PyTorch sees one, else the CPU).
+   */
   public static LanguageModel load(Path checkpointDir) {
-    return load(checkpointDir, Device.cpu());
+    return load(checkpointDir, ComputeDevice.configured());
   }
 
   /**
    * Loads {@code config.json}, the safetensors shards and {@code tokenizer.json} from
-   * {@code checkpointDir} onto {@code device}.
+   * {@code checkpointDir} onto {@code device}, with {@code tokenizer_config.json} (chat template,
+   * BOS) and {@code generation_config.json} (eos ids, sampling defaults) when present.
    *
-   * @throws CheckpointException naming the missing file, unsupported architecture or misshapen tensor
+   * @throws CheckpointException naming the missing file, unsupported architecture or field, misshapen
+   *     or unused tensor, or a chat template that cannot be rendered
    */
   public static LanguageModel load(Path checkpointDir, Device device) {
     long start = System.nanoTime();
@@ -88,9 +100,10 @@ public final class LanguageModel implements AutoCloseable {
             + " the checkpoint is corrupt (a diverged training run?) and cannot be served");
       });
       LanguageModel model = new LanguageModel(checkpointDir.getFileName().toString(), manager, weights, tokenizer,
-          ChatTemplate.detect(tokenizer));
-      LOG.info("loaded {} from {} on {} in {} ms ({}; chat template {})", model.name, checkpointDir, device,
-          (System.nanoTime() - start) / 1_000_000, config.describe(), model.chatTemplate);
+          ChatFormats.forTokenizer(tokenizer), GenerationDefaults.read(checkpointDir));
+      LOG.info("loaded {} from {} on {} in {} ms ({}; chat format {}; stop ids {}; BOS on raw text: {})", model.name,
+          checkpointDir, device, (System.nanoTime() - start) / 1_000_000, config.describe(), model.chatTemplate.describe(),
+          model.stopTokenIds, tokenizer.bosTokenId().isPresent() ? tokenizer.bosTokenId().getAsInt() : "none");
       return model;
     } catch (RuntimeException e) {
       manager.close();
@@ -111,8 +124,29 @@ public final class LanguageModel implements AutoCloseable {
     return tokenizer;
   }
 
-  public ChatTemplate chatTemplate() {
+  /** The checkpoint's own chat_template, or the built-in format chosen for it. */
+  public ChatFormat chatTemplate() {
     return chatTemplate;
+  }
+
+  /** generation_config.json's eos ids and sampling settings (empty when the checkpoint has none). */
+  public GenerationDefaults generationDefaults() {
+    return generationDefaults;
+  }
+
+  /**
+   * The request the checkpoint's authors recommend, as transformers' {@code generate} would run it
+   * with generation_config.json: sampling with its temperature and top_p (1.0 where absent) when
+   * {@code do_sample} is true, otherwise greedy. {@code top_k} is not applied (the sampler has none).
+   */
+  public GenerationRequest defaultRequest(int maxTokens, long seed) {
+    GenerationDefaults d = generationDefaults;
+    if (d.doSample().orElse(false)) {
+      double temperature = d.temperature().orElse(1.0);
+      return temperature <= 0 ? GenerationRequest.greedy(maxTokens)
+          : GenerationRequest.sampling(maxTokens, temperature, d.topP().orElse(1.0), seed);
+    }
+    return GenerationRequest.greedy(maxTokens);
   }
 
   public Transformer transformer() {
@@ -124,7 +158,7 @@ public final class LanguageModel implements AutoCloseable {
     return manager;
   }
 
-  /** Token ids that end generation by default (end of turn, eos). */
+  /** Token ids that end generation by default: end of turn, config.json's and generation_config.json's eos ids. */
   public List<Integer> stopTokenIds() {
     return stopTokenIds;
   }
@@ -139,23 +173,23 @@ public final class LanguageModel implements AutoCloseable {
     return generate(encodeChat(messages), request, adapters, listener);
   }
 
-  /** Continues raw text (no chat template). */
+  /** Continues raw text (no chat template), tokenised as transformers' {@code tokenizer(prompt)} (BOS where it adds one). */
   public GenerationResult complete(String prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
-    return generate(tokenizer.encode(prompt), request, adapters, listener);
+    return generate(tokenizer.encodeText(prompt), request, adapters, listener);
   }
 
   public GenerationResult generate(int[] prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
     return generator.generate(prompt, request, adapters == null ? ActiveAdapters.NONE : adapters, listener);
   }
 
-  /** Mean-pooled final hidden state of {@code text} under the base model, L2-normalised. */
+  /** Mean-pooled final hidden state of {@code text} (raw text, BOS where the tokenizer adds one) under the base model, L2-normalised. */
   public float[] embed(String text) {
     return embed(text, ActiveAdapters.NONE);
   }
 
   public float[] embed(String text, ActiveAdapters adapters) {
-    int[] ids = tokenizer.encode(text);
-    if (ids.length == 0) {
+    int[] ids = tokenizer.encodeText(text);
+    if (ids.length == (tokenizer.bosTokenId().isPresent() ? 1 : 0)) { // no text tokens
       return new float[config().hiddenSize()];
     }
     try (NoGradScope noGrad = NoGradScope.open(); NDManager request = manager.newSubManager()) {
@@ -166,9 +200,13 @@ public final class LanguageModel implements AutoCloseable {
     }
   }
 
-  /** Token ids of a prompt and a continuation, tokenised separately (the scoring boundary). */
+  /**
+   * Token ids of a prompt and a continuation, tokenised separately (the scoring boundary); the prompt
+   * as raw text ({@link TextTokenizer#encodeText}, BOS where the tokenizer adds one), the
+   * continuation without special tokens.
+   */
   public Continuation continuation(String prompt, String continuation) {
-    return new Continuation(tokenizer.encode(prompt), tokenizer.encode(continuation));
+    return new Continuation(tokenizer.encodeText(prompt), tokenizer.encode(continuation));
   }
 
   /** Chat prompt for {@code messages} and {@code answer} as the assistant's continuation (end-of-turn token appended). */
@@ -206,9 +244,9 @@ public final class LanguageModel implements AutoCloseable {
     return scorer.logProbs(manager, items, options);
   }
 
-  /** Hidden states of {@code text} after every layer and after the final norm. */
+  /** Hidden states of {@code text} (raw text, BOS where the tokenizer adds one) after every layer and after the final norm. */
   public HiddenStates hiddenStates(String text, ActiveAdapters adapters) {
-    int[] ids = tokenizer.encode(text);
+    int[] ids = tokenizer.encodeText(text);
     List<float[][]> layers = new ArrayList<>();
     int h = config().hiddenSize();
     ModuleHook hook = (layer, point, output) -> {
@@ -226,7 +264,7 @@ public final class LanguageModel implements AutoCloseable {
 
   /** Runs {@code text} through the model showing every activation to {@code hook} (e.g. an ActivationRecorder). */
   public void record(String text, ActiveAdapters adapters, ModuleHook hook) {
-    int[] ids = tokenizer.encode(text);
+    int[] ids = tokenizer.encodeText(text);
     try (NoGradScope noGrad = NoGradScope.open(); NDManager request = manager.newSubManager()) {
       transformer.forward(request.create(ids).reshape(1, ids.length), 0, null, new ForwardOptions(adapters, false, hook));
     }
@@ -242,7 +280,7 @@ public final class LanguageModel implements AutoCloseable {
 
   /** Wraps already-built parts (tests, the demo builder). The model takes ownership of all. */
   public static LanguageModel of(String name, NDManager manager, ModelWeights weights, TextTokenizer tokenizer) {
-    return new LanguageModel(name, manager, weights, tokenizer, ChatTemplate.detect(tokenizer));
+    return new LanguageModel(name, manager, weights, tokenizer, ChatFormats.forTokenizer(tokenizer), GenerationDefaults.NONE);
   }
 
   @Override

@@ -1,7 +1,7 @@
 package io.marginal.trainer;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
+import io.marginal.model.ComputeDevice;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.demo.DemoModel;
 import io.marginal.trainer.config.TrainerConfig;
@@ -49,11 +49,11 @@ public final class TrainerMain {
     loop.join();
   }
 
-  /** The checkpoint in {@code dir}, or the demo model (built on first use), on the engine's default device. */
+  /** The checkpoint in {@code dir}, or the demo model (built on first use), on the configured device (MARGINAL_DEVICE, default auto: cuda:0 when present). */
   public static LanguageModel loadModel(Optional<String> dir) {
     DemoModel.defaultEngineSettings();
     Path path = dir.filter(d -> !d.isBlank()).map(Path::of).orElseGet(DemoModel::ensureBuilt);
-    Device device = Engine.getInstance().defaultDevice();
+    Device device = ComputeDevice.configured();
     LOG.info("loading base model from {} on {}", path, device);
     return LanguageModel.load(path, device);
   }

@@ -58,7 +58,11 @@ public final class PeftAdapterWriter {
     ObjectNode n = JSON.createObjectNode();
     n.put("peft_type", "LORA");
     n.put("task_type", "CAUSAL_LM");
-    n.put("base_model_name_or_path", adapter.metadata().baseModel());
+    if (adapter.metadata().baseModel().isBlank()) {
+      n.putNull("base_model_name_or_path"); // PEFT's own default for "unknown", not an empty name
+    } else {
+      n.put("base_model_name_or_path", adapter.metadata().baseModel());
+    }
     n.put("r", c.rank());
     n.put("lora_alpha", c.alpha());
     n.put("lora_dropout", c.dropout());

@@ -37,7 +37,7 @@ public final class GenerationBenchmark {
           .map(p -> model.encodeChat(List.of(ChatMessage.user(p[0])))).toList();
       // Ignore stop tokens so every request decodes exactly `tokens` tokens.
       GenerationRequest request = GenerationRequest.greedy(tokens).withStopTokenIds(List.of());
-      System.out.printf("model %s: %s%n", dir, model.config().describe());
+      System.out.printf("model %s on %s: %s%n", dir, model.manager().getDevice(), model.config().describe());
       System.out.printf("threads: %s, %d prompts x %d tokens, %d interleaved rounds per setting%n",
           System.getProperty("ai.djl.pytorch.num_threads", "default"), prompts.size(), tokens, rounds);
       ActiveAdapters[] settings = {ActiveAdapters.NONE, ActiveAdapters.of(shared), ActiveAdapters.of(shared, user)};

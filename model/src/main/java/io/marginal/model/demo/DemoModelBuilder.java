@@ -96,7 +96,8 @@ public final class DemoModelBuilder {
       progress.printf("demo model: %d dialogues, vocab %d, %s%n", dialogues.size(), vocab, config.describe());
       progress.printf("training plan: %s%n", plan.describe());
 
-      try (NDManager manager = NDManager.newBaseManager();
+      // Always on the CPU: the demo model must be the same bytes on every machine, GPU or not.
+      try (NDManager manager = NDManager.newBaseManager(ai.djl.Device.cpu());
           TextTokenizer tokenizer = TextTokenizer.load(work)) {
         ModelWeights weights = ModelWeights.random(config, manager, plan.seed());
         List<NDArray> params = new ArrayList<>(weights.byName().values());

@@ -1,15 +1,14 @@
 package io.marginal.model.tokenizer;
 
-import io.marginal.model.config.ModelConfig;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Built-in chat formats, one per model family (no Jinja): the checkpoint's template is
- * recognised by its special tokens. Each renders messages to text and names the token strings
- * that end an assistant turn.
+ * Built-in chat formats, one per model family, for checkpoints whose tokenizer_config.json has no
+ * {@code chat_template} (a checkpoint's own template is rendered by {@link JinjaChatTemplate}):
+ * chosen by the special tokens the tokenizer has. Each renders messages to text and names the
+ * token strings that end an assistant turn.
  */
-public enum ChatTemplate {
+public enum ChatTemplate implements ChatFormat {
   /** Qwen, SmolLM2 and the demo model: {@code <|im_start|>role\ncontent<|im_end|>\n}. */
   CHATML(List.of("<|im_end|>", "<|endoftext|>")) {
     @Override
@@ -85,34 +84,24 @@ public enum ChatTemplate {
     this.endOfTurnTokens = endOfTurnTokens;
   }
 
-  /** Renders a conversation; with {@code addGenerationPrompt}, ends where the assistant's answer begins. */
+  @Override
   public abstract String render(List<ChatMessage> messages, boolean addGenerationPrompt);
 
-  /** Token strings that end an assistant turn (those present in the vocabulary become stop tokens). */
+  @Override
   public List<String> endOfTurnTokens() {
     return endOfTurnTokens;
   }
 
-  /** Text that ends an assistant turn where there is no token for it. */
-  public List<String> stopStrings() {
-    return List.of();
+  @Override
+  public String describe() {
+    return name() + " (built in)";
   }
 
-  /** Ids of {@link #endOfTurnTokens()} known to {@code tokenizer}, plus the config's eos ids. */
-  public List<Integer> stopTokenIds(TextTokenizer tokenizer, ModelConfig config) {
-    List<Integer> ids = new ArrayList<>();
-    for (String t : endOfTurnTokens) {
-      tokenizer.tokenId(t).ifPresent(ids::add);
-    }
-    for (int id : config.eosTokenIds()) {
-      if (!ids.contains(id)) {
-        ids.add(id);
-      }
-    }
-    return ids;
-  }
-
-  /** Picks the template whose special tokens the tokenizer has. */
+  /**
+   * Picks the built-in format whose special tokens the tokenizer has. {@code </s>} alone says
+   * nothing about a chat format (every Llama-2/Mistral base model has it), so only an {@code [INST]}
+   * token selects INST; a base model without chat tokens gets PLAIN.
+   */
   public static ChatTemplate detect(TextTokenizer tokenizer) {
     if (tokenizer.tokenId("<|im_start|>").isPresent()) {
       return CHATML;
@@ -120,7 +109,7 @@ public enum ChatTemplate {
     if (tokenizer.tokenId("<|start_header_id|>").isPresent()) {
       return LLAMA3;
     }
-    if (tokenizer.tokenId("[INST]").isPresent() || tokenizer.tokenId("</s>").isPresent()) {
+    if (tokenizer.tokenId("[INST]").isPresent()) {
       return INST;
     }
     return PLAIN;

@@ -13,31 +13,44 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Hugging Face {@code tokenizer.json} through DJL's tokenizers binding, always loaded from a
- * local file (never the hub). Encoding adds no special tokens: chat templates write them as text.
- * Token-to-id lookups come from the JSON itself because the binding has no such call.
- * Thread-safe (the native tokenizer is immutable).
+ * local file (never the hub). {@link #encode} adds no special tokens (chat templates write them as
+ * text); {@link #encodeText} is what transformers' {@code tokenizer(text)} gives, i.e. with the BOS
+ * token when this tokenizer adds one ({@link BosPolicy}). Token-to-id lookups come from the JSON
+ * itself because the binding has no such call. Thread-safe (the native tokenizer is immutable).
  */
 public final class TextTokenizer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TextTokenizer.class);
+
   private final HuggingFaceTokenizer tokenizer;
   private final Map<String, Integer> specialTokens;
   private final Map<String, Integer> vocab;
   private final Set<Integer> specialIds;
   private final int vocabSize;
+  private final TokenizerSettings settings;
+  private final int bosId;
   /** Every character of the vocabulary's tokens, when it has an unknown token (word-level, WordPiece); empty otherwise. */
   private Set<Integer> alphabet = Set.of();
 
-  private TextTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> specialTokens, Map<String, Integer> vocab, int vocabSize) {
+  private TextTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> specialTokens, Map<String, Integer> vocab,
+      int vocabSize, TokenizerSettings settings) {
     this.tokenizer = tokenizer;
     this.specialTokens = Collections.unmodifiableMap(specialTokens);
     this.vocab = vocab;
     this.specialIds = Set.copyOf(new HashSet<>(specialTokens.values()));
     this.vocabSize = vocabSize;
+    this.settings = settings;
+    this.bosId = BosPolicy.bosTokenId(this, settings);
   }
 
-  /** Loads {@code dir/tokenizer.json} (or {@code dir} itself when it is the file). */
+  /**
+   * Loads {@code dir/tokenizer.json} (or {@code dir} itself when it is the file), with
+   * {@code tokenizer_config.json} beside it when present.
+   */
   public static TextTokenizer load(Path dirOrFile) {
     Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve("tokenizer.json") : dirOrFile;
     if (!Files.isRegularFile(file)) {
@@ -67,20 +80,71 @@ public final class TextTokenizer implements AutoCloseable {
       } else if (modelVocab.isArray()) {
         maxId = Math.max(maxId, modelVocab.size() - 1);
       }
+      TokenizerSettings settings = TokenizerSettings.read(file.toAbsolutePath().getParent());
       HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(file, Map.of(
           "addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-      TextTokenizer loaded = new TextTokenizer(hf, special, vocab, maxId + 1);
+      TextTokenizer tokenizer;
+      try {
+        tokenizer = new TextTokenizer(hf, special, vocab, maxId + 1, settings);
+      } catch (CheckpointException e) {
+        hf.close();
+        throw new CheckpointException("checkpoint " + dirOrFile + ": " + e.getMessage(), e);
+      } catch (RuntimeException e) {
+        hf.close();
+        throw e;
+      }
       String unk = root.path("model").path("unk_token").asText("");
       boolean byteFallback = root.path("model").path("byte_fallback").asBoolean(false);
       if (!unk.isEmpty() && vocab.containsKey(unk) && !byteFallback) {
         Set<Integer> letters = new HashSet<>();
         vocab.keySet().forEach(token -> token.codePoints().forEach(letters::add));
-        loaded.alphabet = Set.copyOf(letters);
+        tokenizer.alphabet = Set.copyOf(letters);
       }
-      return loaded;
+      if (tokenizer.bosId >= 0) {
+        LOG.info("tokenizer {}: raw text starts with BOS id {} ({}), as transformers' tokenizer(text) does", file,
+            tokenizer.bosId, settings.addBosToken().isPresent() ? "add_bos_token in tokenizer_config.json" : "post-processor");
+      }
+      return tokenizer;
+    } catch (CheckpointException e) {
+      throw e;
     } catch (IOException | RuntimeException e) {
       throw new CheckpointException("checkpoint " + dirOrFile + ": cannot load tokenizer.json: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Token ids of raw text as transformers' {@code tokenizer(text)} gives them: with the BOS token in
+   * front when this tokenizer adds one (Llama 2/3, Mistral), else the same as {@link #encode}.
+   */
+  public int[] encodeText(String text) {
+    int[] ids = encode(text);
+    if (bosId < 0) {
+      return ids;
+    }
+    int[] out = new int[ids.length + 1];
+    out[0] = bosId;
+    System.arraycopy(ids, 0, out, 1, ids.length);
+    return out;
+  }
+
+  /** The id {@link #encodeText} puts in front of raw text, if any. */
+  public OptionalInt bosTokenId() {
+    return bosId < 0 ? OptionalInt.empty() : OptionalInt.of(bosId);
+  }
+
+  /** What {@code tokenizer_config.json} says (empty settings when there is none). */
+  public TokenizerSettings settings() {
+    return settings;
+  }
+
+  /** Ids of {@code text} with the tokenizer.json post-processor applied (its template's special tokens). */
+  int[] encodeWithPostProcessor(String text) {
+    long[] ids = tokenizer.encode(text, true, false).getIds();
+    int[] out = new int[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      out[i] = (int) ids[i];
+    }
+    return out;
   }
 
   /** Token ids of {@code text}, without any special tokens added. */

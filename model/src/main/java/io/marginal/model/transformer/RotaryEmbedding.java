@@ -38,7 +38,7 @@ public final class RotaryEmbedding {
     this.sin = manager.create(s, new Shape(positions, headDim));
   }
 
-  /** {@code theta^(-2j/d)} for {@code j < d/2}, with llama3 scaling applied when configured. */
+  /** {@code theta^(-2j/d)} for {@code j < d/2}, with llama3 or linear scaling applied when configured. */
   public static double[] inverseFrequencies(ModelConfig config) {
     int half = config.headDim() / 2;
     double[] inv = new double[half];
@@ -46,7 +46,11 @@ public final class RotaryEmbedding {
       inv[j] = 1.0 / Math.pow(config.ropeTheta(), (2.0 * j) / config.headDim());
     }
     ModelConfig.RopeScaling rs = config.ropeScaling();
-    if (rs != null) {
+    if (rs != null && rs.type().equals(ModelConfig.RopeScaling.LINEAR)) {
+      for (int j = 0; j < half; j++) {
+        inv[j] = inv[j] / rs.factor();
+      }
+    } else if (rs != null) {
       double lowWavelen = rs.originalMaxPositionEmbeddings() / rs.lowFreqFactor();
       double highWavelen = rs.originalMaxPositionEmbeddings() / rs.highFreqFactor();
       for (int j = 0; j < half; j++) {

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import io.marginal.model.config.HiddenActivation;
 import io.marginal.model.config.ModelConfig;
 import io.marginal.model.training.Scalars;
 import io.marginal.model.weights.LayerWeights;
@@ -20,8 +21,8 @@ import io.marginal.model.weights.Projection;
  *   x = embed(tokens)
  *   for each layer:
  *     h = rmsnorm(x);  q,k,v = h·Wq, h·Wk, h·Wv (+bias);  q,k = rope(q,k)
- *     x = x + attention(q, [cache|k], [cache|v]) · Wo          (grouped-query, causal)
- *     h = rmsnorm(x);  x = x + (silu(h·Wgate) * h·Wup) · Wdown
+ *     x = x + attention(q, [cache|k], [cache|v]) · Wo (+bias)  (grouped-query, causal)
+ *     h = rmsnorm(x);  x = x + (act(h·Wgate) * h·Wup) · Wdown  (act = hidden_act, SiLU for most)
  *   return rmsnorm(x)
  * </pre>
  *
@@ -35,12 +36,14 @@ public final class Transformer {
   private final ModelWeights weights;
   private final RotaryEmbedding rope;
   private final float attentionScale;
+  private final HiddenActivation activation;
 
   public Transformer(ModelWeights weights) {
     this.config = weights.config();
     this.weights = weights;
     this.rope = new RotaryEmbedding(config, weights.manager());
     this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+    this.activation = config.activation();
   }
 
   public ModelConfig config() {
@@ -130,7 +133,7 @@ public final class Transformer {
   private NDArray feedForward(int layer, LayerWeights w, NDArray h, ForwardOptions o) {
     NDArray gate = project(layer, Projection.GATE, h, w, o);
     NDArray up = project(layer, Projection.UP, h, w, o);
-    NDArray neurons = Scalars.silu(gate).mul(up);
+    NDArray neurons = MlpActivation.apply(activation, gate).mul(up);
     neurons = o.hook().onOutput(layer, HookPoint.MLP_ACTIVATION, neurons);
     return project(layer, Projection.DOWN, neurons, w, o);
   }

@@ -10,18 +10,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
  * All tensors of a checkpoint directory, across one or several safetensors shards. Shards are
  * found through {@code model.safetensors.index.json} when present, otherwise every
- * {@code *.safetensors} file in the directory is read.
+ * {@code *.safetensors} file in the directory is read. Remembers which tensors were consumed, so
+ * the loader can refuse a checkpoint holding tensors that nothing would use.
  */
 public final class CheckpointTensors {
   private final Path dir;
   private final Map<String, SafetensorsFile> byTensor;
+  private final Set<String> consumed = new HashSet<>();
 
   private CheckpointTensors(Path dir, Map<String, SafetensorsFile> byTensor) {
     this.dir = dir;
@@ -69,6 +75,23 @@ public final class CheckpointTensors {
     return byTensor.containsKey(name);
   }
 
+  /** The directory the tensors come from. */
+  public Path dir() {
+    return dir;
+  }
+
+  /** Counts {@code name} as consumed without reading it (a tensor deliberately ignored). */
+  public void markConsumed(String name) {
+    consumed.add(name);
+  }
+
+  /** Names of the tensors neither read nor marked consumed, sorted. */
+  public SortedSet<String> unconsumed() {
+    SortedSet<String> out = new TreeSet<>(byTensor.keySet());
+    out.removeAll(consumed);
+    return out;
+  }
+
   /**
    * Reads {@code name} as FLOAT32 and checks its shape.
    *
@@ -85,6 +108,7 @@ public final class CheckpointTensors {
           + " has shape " + Arrays.toString(actual) + " but config.json implies " + Arrays.toString(expectedShape)
           + " (" + why + ")");
     }
+    consumed.add(name);
     return file.read(manager, name);
   }
 }

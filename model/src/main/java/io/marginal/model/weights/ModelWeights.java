@@ -3,6 +3,7 @@ package io.marginal.model.weights;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.marginal.model.CheckpointException;
 import io.marginal.model.config.ModelConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,13 +11,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * All tensors of a model, FLOAT32, owned by one manager. Read-only during inference; only the
  * demo-model builder ever trains them (and LoRA training never touches them).
  */
 public final class ModelWeights implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelWeights.class);
+  /** Buffers some checkpoints carry that transformers recomputes from the config (we do too). */
+  private static final String ROTARY_BUFFER_SUFFIX = "rotary_emb.inv_freq";
+
   private final ModelConfig config;
   private final NDManager manager;
   private final NDArray embedTokens;
@@ -34,7 +42,11 @@ public final class ModelWeights implements AutoCloseable {
     this.lmHead = lmHead;
   }
 
-  /** Loads and shape-checks every tensor the configuration implies. */
+  /**
+   * Loads and shape-checks every tensor the configuration implies, and refuses a checkpoint that
+   * holds tensors nothing would use (they would be silently dropped and change the output), except
+   * rotary {@code inv_freq} buffers, which are recomputed from the config.
+   */
   public static ModelWeights load(Path checkpointDir, ModelConfig c, NDManager parent) {
     CheckpointTensors tensors = CheckpointTensors.open(checkpointDir);
     NDManager m = parent.newSubManager();
@@ -45,33 +57,65 @@ public final class ModelWeights implements AutoCloseable {
       for (int l = 0; l < c.numHiddenLayers(); l++) {
         String prefix = "model.layers." + l + ".";
         NDArray[] proj = new NDArray[Projection.values().length];
+        NDArray[] bias = new NDArray[Projection.values().length];
         for (Projection p : Projection.values()) {
           proj[p.ordinal()] = tensors.read(m, p.weightName(l), new long[] {p.outFeatures(c), p.inFeatures(c)},
               p.moduleName() + " is [out=" + p.outFeatures(c) + ", in=" + p.inFeatures(c) + "] for " + c.describe());
-        }
-        NDArray[] bias = new NDArray[3];
-        if (c.attentionBias()) {
-          for (Projection p : List.of(Projection.Q, Projection.K, Projection.V)) {
+          if (hasBias(c, p)) {
             bias[p.ordinal()] = tensors.read(m, prefix + p.path() + ".bias", new long[] {p.outFeatures(c)},
-                "attention bias of " + p.moduleName());
+                "bias of " + p.moduleName() + (p == Projection.O ? " (Llama's attention_bias=true covers o_proj too)" : ""));
           }
         }
         long[] hidden = {c.hiddenSize()};
         layers.add(new LayerWeights(
             tensors.read(m, prefix + "input_layernorm.weight", hidden, "hidden_size"),
-            proj[0], proj[1], proj[2], proj[3], bias[0], bias[1], bias[2],
+            proj[0], proj[1], proj[2], proj[3], bias[0], bias[1], bias[2], bias[3],
             tensors.read(m, prefix + "post_attention_layernorm.weight", hidden, "hidden_size"),
             proj[4], proj[5], proj[6]));
       }
       NDArray norm = tensors.read(m, "model.norm.weight", new long[] {c.hiddenSize()}, "hidden_size");
-      NDArray head = c.tieWordEmbeddings() && !tensors.contains("lm_head.weight") ? embed
+      NDArray head = c.tieWordEmbeddings() ? tiedHead(tensors, embed)
           : tensors.read(m, "lm_head.weight", new long[] {c.vocabSize(), c.hiddenSize()},
               "vocab_size x hidden_size; set tie_word_embeddings=true if the checkpoint has no lm_head");
+      refuseUnconsumed(tensors, c);
       return new ModelWeights(c, m, embed, layers, norm, head);
     } catch (RuntimeException e) {
       m.close();
       throw e;
     }
+  }
+
+  /** Whether the architecture gives projection {@code p} a bias. */
+  static boolean hasBias(ModelConfig c, Projection p) {
+    return switch (p) {
+      case Q, K, V -> c.attentionBias();
+      case O -> c.outputProjectionBias();
+      default -> false;
+    };
+  }
+
+  /** With tie_word_embeddings, transformers ties lm_head to embed_tokens even when the file also holds an lm_head. */
+  private static NDArray tiedHead(CheckpointTensors tensors, NDArray embed) {
+    if (tensors.contains("lm_head.weight")) {
+      tensors.markConsumed("lm_head.weight");
+      LOG.info("checkpoint {}: tie_word_embeddings=true, so lm_head.weight in the file is ignored and the output head"
+          + " is model.embed_tokens.weight, as transformers does (set tie_word_embeddings=false to use the file's head)",
+          tensors.dir());
+    }
+    return embed;
+  }
+
+  private static void refuseUnconsumed(CheckpointTensors tensors, ModelConfig c) {
+    SortedSet<String> unused = tensors.unconsumed();
+    unused.removeIf(name -> name.endsWith(ROTARY_BUFFER_SUFFIX));
+    if (unused.isEmpty()) {
+      return;
+    }
+    List<String> shown = unused.stream().limit(8).toList();
+    throw new CheckpointException("checkpoint " + tensors.dir() + ": " + unused.size() + " tensor(s) that " + c.architecture()
+        + " with this config.json does not use: " + String.join(", ", shown) + (unused.size() > shown.size() ? ", ..." : "")
+        + "; ignoring them would change the model's output. Check config.json (attention_bias, mlp_bias, num_hidden_layers,"
+        + " architectures) or remove the tensors if they are really unused");
   }
 
   /**
@@ -91,13 +135,17 @@ public final class ModelWeights implements AutoCloseable {
       NDArray bq = null;
       NDArray bk = null;
       NDArray bv = null;
+      NDArray bo = null;
       if (c.attentionBias()) {
         bq = normal(m, random, 0.02f, c.queryDim());
         bk = normal(m, random, 0.02f, c.keyValueDim());
         bv = normal(m, random, 0.02f, c.keyValueDim());
       }
+      if (c.outputProjectionBias()) {
+        bo = normal(m, random, 0.02f, c.hiddenSize());
+      }
       layers.add(new LayerWeights(m.ones(new Shape(c.hiddenSize())), proj[0], proj[1], proj[2], proj[3],
-          bq, bk, bv, m.ones(new Shape(c.hiddenSize())), proj[4], proj[5], proj[6]));
+          bq, bk, bv, bo, m.ones(new Shape(c.hiddenSize())), proj[4], proj[5], proj[6]));
     }
     NDArray head = c.tieWordEmbeddings() ? embed : normal(m, random, 0.02f, c.vocabSize(), c.hiddenSize());
     return new ModelWeights(c, m, embed, layers, m.ones(new Shape(c.hiddenSize())), head);

@@ -93,6 +93,20 @@ class PeftRoundTripTest {
   }
 
   @Test
+  void anAdapterWithoutABaseModelWritesNullNotAnEmptyName() throws Exception {
+    assertEquals("tiny", new ObjectMapper().readTree(PeftAdapterWriter.peftConfig(adapter).toString())
+        .get("base_model_name_or_path").asText());
+    adapter.setMetadata(AdapterMetadata.EMPTY);
+    Path dir = tmp.resolve("no-base");
+    PeftAdapterWriter.write(adapter, dir);
+    JsonNode cfg = new ObjectMapper().readTree(dir.resolve("adapter_config.json").toFile());
+    assertTrue(cfg.has("base_model_name_or_path") && cfg.get("base_model_name_or_path").isNull(), cfg.toString());
+    try (LoraAdapter read = PeftAdapterReader.read(dir, model.config(), model.manager())) {
+      assertEquals("", read.metadata().baseModel());
+    }
+  }
+
+  @Test
   void corruptWeightsAreRefusedWithChecksumError() throws Exception {
     Path dir = tmp.resolve("adapter");
     PeftAdapterWriter.write(adapter, dir);

@@ -163,5 +163,22 @@ class CheckpointLoadingTest {
     assertEquals(1_000_000.0, c.ropeTheta());
     assertEquals(128, c.keyValueDim());
     assertEquals(c, ModelConfig.parse(c.toJson()));
+    assertEquals("silu", c.hiddenAct());
+  }
+
+  @Test
+  void slidingWindowCapsTheContextWhereFullAttentionStopsBeingExact() {
+    String mistral = """
+        {"architectures": ["MistralForCausalLM"], "model_type": "mistral", "hidden_size": 64, "intermediate_size": 128,
+         "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100,
+         "max_position_embeddings": 32768, "sliding_window": %s}""";
+    assertEquals(4096, ModelConfig.parse(mistral.formatted("4096")).maxPositionEmbeddings());
+    assertEquals(32768, ModelConfig.parse(mistral.formatted("null")).maxPositionEmbeddings());
+    String qwen = """
+        {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 64, "intermediate_size": 128,
+         "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100,
+         "max_position_embeddings": 32768, "sliding_window": 4096, "use_sliding_window": %s}""";
+    assertEquals(32768, ModelConfig.parse(qwen.formatted("false")).maxPositionEmbeddings());
+    assertEquals(4096, ModelConfig.parse(qwen.formatted("true")).maxPositionEmbeddings());
   }
 }
