@@ -4,7 +4,11 @@ import io.marginal.schemas.AdapterPublished;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.streams.app.StreamsAppConfig;
-import io.marginal.streams.topology.Emitted.BankChanged;
+import io.marginal.streams.topology.Emitted.EntryChanged;
+import io.marginal.streams.bank.BankChanges;
+import io.marginal.streams.store.BankSummary;
+import io.marginal.streams.store.StoredEntry;
+import io.marginal.streams.store.WaitingFeedback;
 import io.marginal.streams.topology.Emitted.DeadLettered;
 import io.marginal.streams.topology.Emitted.ReceiptIssued;
 import io.marginal.streams.topology.Emitted.UnlearningRequested;
@@ -29,10 +33,11 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  *   interactions ─┐
- *   feedback ─────┼─ merge ─▶ memory-bank-processor ─┬─▶ memory-banks         (bank or tombstone)
- *   deletions ────┘   │  stores: memory-bank-store,   ├─▶ deletion-receipts
- *                     │  user-interactions,           ├─▶ unlearning-requests  (key user:&lt;id&gt;)
- *                     │  pending-feedback,            └─▶ dead-letters         (unmatched/late/invalid)
+ *   feedback ─────┼─ merge ─▶ memory-bank-processor ─┬─▶ memory-banks.v2      (one entry upsert/tombstone)
+ *   deletions ────┘   │  stores: memory-bank-entries, ├─▶ deletion-receipts
+ *                     │  memory-bank-summaries,       ├─▶ unlearning-requests  (key user:&lt;id&gt;)
+ *                     │  memory-bank-order,           └─▶ dead-letters         (unmatched/late/invalid)
+ *                     │  user-interactions, interaction-expiry, pending-feedback,
  *                     │  recent-deletions,
  *                     │  late-deletion-matches (RocksDB)
  *   adapters ──▶ GlobalKTable adapter-lineage (read by the processor for deletion lineage)
@@ -43,11 +48,17 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class MemoryBankTopology {
 
-  /** userId → MemoryBank. Queryable. */
-  public static final String BANKS_STORE = "memory-bank-store";
+  /** userId\0entryId → (arrival seq, BankEntry): one key per entry, so an event costs O(1). Queryable with the summaries. */
+  public static final String BANKS_STORE = "memory-bank-entries";
+  /** userId → BankSummary (count, revision, eviction ring bounds). */
+  public static final String BANK_SUMMARIES_STORE = "memory-bank-summaries";
+  /** userId\0seq → entryId: arrival order, for O(1) eviction of the oldest entry. */
+  public static final String BANK_ORDER_STORE = "memory-bank-order";
   /** userId\0interactionId → Interaction, kept for the interaction retention. */
   public static final String INTERACTIONS_STORE = "user-interactions";
-  /** userId\0interactionId\0feedbackId → Feedback waiting for its interaction (timestamp = buffered at). */
+  /** zero-padded timestamp\0userId\0interactionId → interaction key: what to expire, oldest first. */
+  public static final String INTERACTION_EXPIRY_STORE = "interaction-expiry";
+  /** userId\0interactionId → the feedback waiting for that interaction (each with its buffered-at stream time). */
   public static final String PENDING_FEEDBACK_STORE = "pending-feedback";
   /** userId\0deletionId → DeletionRequest (timestamp = its record time), kept for the feedback window: see {@link LateArrivals}. */
   public static final String RECENT_DELETIONS_STORE = "recent-deletions";
@@ -63,12 +74,18 @@ public final class MemoryBankTopology {
 
   public static void build(StreamsBuilder builder, Topics topics, StreamsAppConfig config) {
     Map<String, String> changelog = userDataChangelogConfig(topics);
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANKS_STORE), KEYS, MarginalSerdes.MEMORY_BANK)
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANKS_STORE), KEYS, StoredEntry.SERDE)
+        .withLoggingEnabled(changelog).withCachingDisabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANK_SUMMARIES_STORE), KEYS, BankSummary.SERDE)
+        .withLoggingEnabled(changelog).withCachingDisabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANK_ORDER_STORE), KEYS, KEYS)
+        .withLoggingEnabled(changelog).withCachingDisabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INTERACTION_EXPIRY_STORE), KEYS, KEYS)
         .withLoggingEnabled(changelog).withCachingDisabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INTERACTIONS_STORE), KEYS, MarginalSerdes.INTERACTION)
         .withLoggingEnabled(changelog).withCachingDisabled());
-    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(PENDING_FEEDBACK_STORE),
-            KEYS, MarginalSerdes.FEEDBACK)
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_FEEDBACK_STORE),
+            KEYS, WaitingFeedback.LIST_SERDE)
         .withLoggingEnabled(changelog).withCachingDisabled());
     builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(RECENT_DELETIONS_STORE),
             KEYS, MarginalSerdes.DELETION_REQUEST)
@@ -91,12 +108,12 @@ public final class MemoryBankTopology {
 
     KStream<String, Emitted> emitted = interactions.merge(feedback).merge(deletions)
         .process(() -> new MemoryBankProcessor(topics, config.bank()), Named.as("memory-bank-processor"),
-            BANKS_STORE, INTERACTIONS_STORE, PENDING_FEEDBACK_STORE, RECENT_DELETIONS_STORE, LATE_MATCHES_STORE);
+            BANKS_STORE, BANK_SUMMARIES_STORE, BANK_ORDER_STORE, INTERACTIONS_STORE, INTERACTION_EXPIRY_STORE, PENDING_FEEDBACK_STORE, RECENT_DELETIONS_STORE, LATE_MATCHES_STORE);
 
     emitted.split(Named.as("emit-"))
-        .branch((user, e) -> e instanceof BankChanged, Branched.withConsumer(s -> s
-            .mapValues(e -> ((BankChanged) e).bank(), Named.as("bank-value"))
-            .to(topics.name(Topics.MEMORY_BANKS), Produced.with(KEYS, MarginalSerdes.MEMORY_BANK)), "banks"))
+        .branch((key, e) -> e instanceof EntryChanged, Branched.withConsumer(s -> s
+            .mapValues(e -> ((EntryChanged) e).change(), Named.as("bank-entry-value"))
+            .to(topics.name(Topics.MEMORY_BANKS), Produced.with(KEYS, BankChanges.SERDE)), "banks"))
         .branch((user, e) -> e instanceof ReceiptIssued, Branched.withConsumer(s -> s
             .mapValues(e -> ((ReceiptIssued) e).receipt(), Named.as("receipt-value"))
             .to(topics.name(Topics.DELETION_RECEIPTS), Produced.with(KEYS, MarginalSerdes.DELETION_RECEIPT)), "receipts"))
