@@ -18,6 +18,8 @@ import java.time.Instant;
 public final class BankChanges {
 
   public static final char SEP = '\u0000';
+  /** The base name serdes are told (the value's encoding does not depend on it). */
+  public static final String TOPIC_BASE = io.marginal.schemas.topics.Topics.MEMORY_BANKS;
   public static final AvroSerde<BankEntryChange> SERDE = new AvroSerde<>(BankEntryChange.class);
 
   private BankChanges() {

@@ -33,15 +33,23 @@ public final class MemoryBankTopicWatcher implements AutoCloseable {
   private final Map<String, Long> upsertedAtNanos = new ConcurrentHashMap<>();
   private final AtomicLong upserts = new AtomicLong();
   private final AtomicBoolean running = new AtomicBoolean(true);
+  private final Map<String, Integer> liveEntries = new ConcurrentHashMap<>();
+  private final boolean decode;
   private final boolean recordArrivals;
   private final Thread thread;
 
+  /** A watcher that keeps a full replica. */
   public MemoryBankTopicWatcher(String bootstrapServers, String topic) {
-    this(bootstrapServers, topic, false);
+    this(bootstrapServers, topic, true, false);
   }
 
-  /** With {@code recordArrivals}, remembers when each entry id's first upsert arrived (for latency figures). */
-  public MemoryBankTopicWatcher(String bootstrapServers, String topic, boolean recordArrivals) {
+  /**
+   * With {@code decode} false the watcher reads keys only (what changed, not the entries), so that a
+   * benchmark's observer costs little CPU; {@link #latest()} and {@link #replica()} are then unavailable.
+   * With {@code recordArrivals}, it remembers when each entry id's first upsert arrived (latency figures).
+   */
+  public MemoryBankTopicWatcher(String bootstrapServers, String topic, boolean decode, boolean recordArrivals) {
+    this.decode = decode;
     this.recordArrivals = recordArrivals;
     Map<String, Object> config = Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
@@ -56,15 +64,23 @@ public final class MemoryBankTopicWatcher implements AutoCloseable {
         while (running.get()) {
           consumer.poll(Duration.ofMillis(20)).forEach(r -> {
             long now = System.nanoTime();
-            BankEntryChange change = BankChanges.SERDE.deserialize(topic, r.value());
-            String user = replica.apply(r.key(), change);
+            String user = BankChanges.userOf(r.key());
+            String entryId = BankChanges.entryIdOf(r.key());
+            if (this.decode) {
+              BankEntryChange change = BankChanges.SERDE.deserialize(topic, r.value());
+              replica.apply(r.key(), change);
+            }
             counts.merge(user, 1, Integer::sum);
-            if (change == null && BankChanges.entryIdOf(r.key()) == null) {
+            if (r.value() == null && entryId == null) {
               tombstonedAtNanos.put(user, now);
-            } else if (change != null) {
+              liveEntries.remove(user);
+            } else if (r.value() == null) {
+              liveEntries.computeIfPresent(user, (u, n) -> n > 1 ? n - 1 : null);
+            } else {
               upserts.incrementAndGet();
+              liveEntries.merge(user, 1, Integer::sum);
               if (this.recordArrivals) {
-                upsertedAtNanos.putIfAbsent(change.getEntry().getEntryId(), now);
+                upsertedAtNanos.putIfAbsent(entryId, now);
               }
             }
           });
@@ -77,6 +93,7 @@ public final class MemoryBankTopicWatcher implements AutoCloseable {
 
   /** Every user seen so far and their bank as the replica holds it; empty when the user has no entry left. */
   public Map<String, Optional<MemoryBank>> latest() {
+    requireReplica();
     Map<String, Optional<MemoryBank>> out = new HashMap<>();
     for (String user : counts.keySet()) {
       out.put(user, replica.bankOf(user));
@@ -85,7 +102,19 @@ public final class MemoryBankTopicWatcher implements AutoCloseable {
   }
 
   public ReplicatedBanks replica() {
+    requireReplica();
     return replica;
+  }
+
+  /** Entries per user as upserts minus tombstones counted so far (a redelivered entry counts twice). */
+  public Map<String, Integer> liveEntryCounts() {
+    return Map.copyOf(liveEntries);
+  }
+
+  private void requireReplica() {
+    if (!decode) {
+      throw new IllegalStateException("this watcher reads keys only; construct it with decode=true to get banks");
+    }
   }
 
   /** Records (upserts and tombstones) per user. */

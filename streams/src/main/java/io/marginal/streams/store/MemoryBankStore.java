@@ -1,7 +1,6 @@
 package io.marginal.streams.store;
 
 import io.marginal.schemas.BankEntry;
-import io.marginal.schemas.BankEntryChange;
 import io.marginal.schemas.MemoryBank;
 import io.marginal.streams.bank.BankChanges;
 import io.marginal.streams.bank.MemoryBankUpdater;
@@ -47,8 +46,8 @@ public final class MemoryBankStore {
     this.order = order;
   }
 
-  /** What one upsert changed: the record to publish and the keys of entries evicted to stay within the cap. */
-  public record Upserted(BankEntryChange change, List<String> evictedKeys) {
+  /** What one upsert changed: the encoded record to publish and the keys of entries evicted to stay within the cap. */
+  public record Upserted(byte[] encodedChange, List<String> evictedKeys) {
   }
 
   /** What a deletion removed, and the entries that remain (oldest first). */
@@ -71,7 +70,9 @@ public final class MemoryBankStore {
       count++;
       order.put(orderKey(user, seq), entry.getEntryId());
     }
-    entries.put(key, new StoredEntry(seq, entry));
+    long revision = s.revision() + 1;
+    byte[] change = BankChanges.SERDE.serialize(BankChanges.TOPIC_BASE, BankChanges.upsert(user, revision, at, entry));
+    entries.put(key, new StoredEntry(seq, change));
     List<String> evicted = new ArrayList<>(1);
     while (count > cap && oldest < next) {
       String slot = orderKey(user, oldest++);
@@ -85,9 +86,8 @@ public final class MemoryBankStore {
       evicted.add(victimKey);
       count--;
     }
-    long revision = s.revision() + 1;
     summaries.put(user, new BankSummary(count, revision, at, oldest, next));
-    return new Upserted(BankChanges.upsert(user, revision, at, entry), evicted);
+    return new Upserted(change, evicted);
   }
 
   /** Removes every entry of the user matching {@code doomed}; the summary goes with the last entry. */
@@ -95,12 +95,13 @@ public final class MemoryBankStore {
     List<BankEntry> removed = new ArrayList<>();
     List<BankEntry> kept = new ArrayList<>();
     for (StoredEntry e : storedEntriesOf(entries, user)) {
-      if (doomed.test(e.entry())) {
-        entries.put(BankChanges.entryKey(user, e.entry().getEntryId()), null);
+      BankEntry entry = e.entry();
+      if (doomed.test(entry)) {
+        entries.put(BankChanges.entryKey(user, entry.getEntryId()), null);
         order.put(orderKey(user, e.seq()), null);
-        removed.add(e.entry());
+        removed.add(entry);
       } else {
-        kept.add(e.entry());
+        kept.add(entry);
       }
     }
     removed.sort(AGE_ORDER);

@@ -1,7 +1,8 @@
 package io.marginal.streams.store;
 
 import io.marginal.schemas.BankEntry;
-import io.marginal.schemas.serde.AvroSerde;
+import io.marginal.schemas.BankEntryChange;
+import io.marginal.streams.bank.BankChanges;
 import java.nio.ByteBuffer;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -9,10 +10,21 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 
-/** A bank entry as stored: its arrival sequence number (its slot in the eviction ring) and the entry. */
-public record StoredEntry(long seq, BankEntry entry) {
+/**
+ * A bank entry as stored: its arrival sequence number (its slot in the eviction ring) and the
+ * encoded {@link BankEntryChange} that published it. The store keeps the very bytes that went to
+ * memory-banks, so an upsert encodes the entry once for both (DESIGN.md §6: encoding was the cost);
+ * the entry is decoded only when a deletion or a query reads it.
+ */
+public record StoredEntry(long seq, byte[] encodedChange) {
 
-  static final AvroSerde<BankEntry> ENTRY = new AvroSerde<>(BankEntry.class);
+  public BankEntryChange change() {
+    return BankChanges.SERDE.deserialize("memory-bank-entries", encodedChange);
+  }
+
+  public BankEntry entry() {
+    return change().getEntry();
+  }
 
   public static final Serde<StoredEntry> SERDE = Serdes.serdeFrom(new Serializer<>() {
     @Override
@@ -20,8 +32,7 @@ public record StoredEntry(long seq, BankEntry entry) {
       if (e == null) {
         return null;
       }
-      byte[] entry = ENTRY.serialize(topic, e.entry);
-      return ByteBuffer.allocate(8 + entry.length).putLong(e.seq).put(entry).array();
+      return ByteBuffer.allocate(8 + e.encodedChange.length).putLong(e.seq).put(e.encodedChange).array();
     }
   }, new Deserializer<>() {
     @Override
@@ -32,10 +43,9 @@ public record StoredEntry(long seq, BankEntry entry) {
       if (bytes.length < 8) {
         throw new SerializationException("stored bank entry of " + bytes.length + " bytes on " + topic + " is truncated");
       }
-      long seq = ByteBuffer.wrap(bytes, 0, 8).getLong();
-      byte[] entry = new byte[bytes.length - 8];
-      System.arraycopy(bytes, 8, entry, 0, entry.length);
-      return new StoredEntry(seq, ENTRY.deserialize(topic, entry));
+      byte[] change = new byte[bytes.length - 8];
+      System.arraycopy(bytes, 8, change, 0, change.length);
+      return new StoredEntry(ByteBuffer.wrap(bytes, 0, 8).getLong(), change);
     }
   });
 }

@@ -189,7 +189,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
       return;
     }
     MemoryBankStore.Upserted upserted = bank.upsert(user, entry.get(), settings.maxEntriesPerUser(), timestamp);
-    context.forward(new Record<>(BankChanges.entryKey(user, entry.get().getEntryId()), new EntryChanged(upserted.change()), timestamp));
+    context.forward(new Record<>(BankChanges.entryKey(user, entry.get().getEntryId()), new EntryChanged(upserted.encodedChange()), timestamp));
     for (String evicted : upserted.evictedKeys()) {
       context.forward(new Record<>(evicted, new EntryChanged(null), timestamp));
     }

@@ -5,7 +5,6 @@ import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.streams.app.StreamsAppConfig;
 import io.marginal.streams.topology.Emitted.EntryChanged;
-import io.marginal.streams.bank.BankChanges;
 import io.marginal.streams.store.BankSummary;
 import io.marginal.streams.store.StoredEntry;
 import io.marginal.streams.store.WaitingFeedback;
@@ -112,8 +111,8 @@ public final class MemoryBankTopology {
 
     emitted.split(Named.as("emit-"))
         .branch((key, e) -> e instanceof EntryChanged, Branched.withConsumer(s -> s
-            .mapValues(e -> ((EntryChanged) e).change(), Named.as("bank-entry-value"))
-            .to(topics.name(Topics.MEMORY_BANKS), Produced.with(KEYS, BankChanges.SERDE)), "banks"))
+            .mapValues(e -> ((EntryChanged) e).encodedChange(), Named.as("bank-entry-value"))
+            .to(topics.name(Topics.MEMORY_BANKS), Produced.with(KEYS, Serdes.ByteArray())), "banks"))
         .branch((user, e) -> e instanceof ReceiptIssued, Branched.withConsumer(s -> s
             .mapValues(e -> ((ReceiptIssued) e).receipt(), Named.as("receipt-value"))
             .to(topics.name(Topics.DELETION_RECEIPTS), Produced.with(KEYS, MarginalSerdes.DELETION_RECEIPT)), "receipts"))
