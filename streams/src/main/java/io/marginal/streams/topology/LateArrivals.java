@@ -125,21 +125,24 @@ final class LateArrivals {
     return out;
   }
 
-  /** Forgets deletions carried out before {@code cutoff} (record time). */
-  void expire(long cutoff) {
-    for (Iterator<Map.Entry<String, List<Remembered>>> users = byUser.entrySet().iterator(); users.hasNext(); ) {
-      List<Remembered> list = users.next().getValue();
+  /** Forgets deletions carried out before {@code cutoff} (record time); returns the users whose deletions went. */
+  java.util.Set<String> expire(long cutoff) {
+    java.util.Set<String> users = new java.util.HashSet<>();
+    for (Iterator<Map.Entry<String, List<Remembered>>> it = byUser.entrySet().iterator(); it.hasNext(); ) {
+      List<Remembered> list = it.next().getValue();
       list.removeIf(d -> {
         if (d.timestamp() < cutoff) {
           deletions.put(d.key(), null);
+          users.add(d.key().substring(0, d.key().indexOf(StoreKeys.SEP)));
           return true;
         }
         return false;
       });
       if (list.isEmpty()) {
-        users.remove();
+        it.remove();
       }
     }
+    return users;
   }
 
   private void index(String key, DeletionRequest request, long timestamp) {

@@ -17,6 +17,7 @@ import io.marginal.streams.app.StreamsAppConfig.BankSettings;
 import io.marginal.streams.bank.DiscrepancyEntries;
 import io.marginal.streams.bank.DiscrepancyEntries.InvalidFeedbackException;
 import io.marginal.streams.bank.BankChanges;
+import io.marginal.streams.store.ErasableStores;
 import io.marginal.streams.store.MemoryBankStore;
 import io.marginal.streams.store.WaitingFeedback;
 import io.marginal.streams.deletion.AdapterLineage;
@@ -67,6 +68,8 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
   private static final StringSerializer KEYS = new StringSerializer();
   /** How often interactions that arrived after a concept deletion covering them are sent for unlearning. */
   static final Duration LATE_MATCH_FLUSH = Duration.ofMillis(200);
+  /** How often the local RocksDB files of users with a deletion are compacted (well inside any erasure bound). */
+  static final Duration LOCAL_ERASURE_INTERVAL = Duration.ofSeconds(1);
 
   private final Topics topics;
   private final BankSettings settings;
@@ -77,6 +80,8 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
   private KeyValueStore<String, List<WaitingFeedback>> pending;
   private ReadOnlyKeyValueStore<String, ?> adapters;
   private LateArrivals late;
+  /** Users whose deleted data may still sit in this task's SST files. */
+  private final Set<String> toErase = new LinkedHashSet<>();
 
   MemoryBankProcessor(Topics topics, BankSettings settings) {
     this.topics = topics;
@@ -97,6 +102,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     late.rebuild(); // processors are initialised after their task's stores are restored
     context.schedule(settings.sweepInterval(), PunctuationType.STREAM_TIME, this::sweep);
     context.schedule(LATE_MATCH_FLUSH, PunctuationType.WALL_CLOCK_TIME, this::sendLateMatches);
+    context.schedule(LOCAL_ERASURE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::eraseLocally);
   }
 
   @Override
@@ -198,7 +204,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
   // ---- expiry (stream time; the expiry index is read oldest first and only as far as the cutoff) ----
 
   private void sweep(long streamTime) {
-    late.expire(streamTime - settings.feedbackWindow().toMillis());
+    toErase.addAll(late.expire(streamTime - settings.feedbackWindow().toMillis())); // their requests may name concepts
     long interactionCutoff = streamTime - settings.interactionRetention().toMillis();
     List<KeyValue<String, String>> expired = new ArrayList<>();
     try (KeyValueIterator<String, String> it = expiry.all()) {
@@ -322,14 +328,37 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     if (StoreKeys.usable(request.getDeletionId())) {
       late.remember(user, request, record.timestamp());
     }
+    toErase.add(user);
     LOG.info("deletion {} ({}) of user {}: {} entries, {} interactions, {} pending feedback erased; receipt {}",
         request.getDeletionId(), request.getScope(), user, removedEntries.size(), removedInteractions.size(),
         removedPending.size(), receipt.getStatus());
   }
 
+  /**
+   * Makes deleted values of users with a deletion physically gone from this task's RocksDB files: flush and
+   * compact each user-text store over the user's key range (see {@link ErasableStores}). A RocksDB delete alone
+   * leaves the old value in SST files until some compaction happens to rewrite them.
+   */
+  private void eraseLocally(long now) {
+    if (toErase.isEmpty()) {
+      return;
+    }
+    for (String storeName : MemoryBankTopology.USER_TEXT_STORES) {
+      ErasableStores.ErasableStore store = ErasableStores.find(context.getStateStore(storeName));
+      if (store == null) {
+        LOG.warn("store {} is not erasable; deleted values stay in its files until RocksDB compacts them", storeName);
+        continue;
+      }
+      toErase.forEach(store::erase);
+    }
+    LOG.info("local state of {} user(s) compacted after their deletions", toErase.size());
+    toErase.clear();
+  }
+
   /** Sends interactions that arrived after a concept/preference deletion covering them for unlearning (one request per deletion). */
   private void sendLateMatches(long now) {
     for (LateArrivals.Parked p : late.drain()) {
+      toErase.add(p.user()); // the parked interactions were deleted from late-deletion-matches
       DeletionRequest deletion = p.deletion();
       DeletionMatcher matcher = new DeletionMatcher(deletion);
       Instant at = Instant.ofEpochMilli(now);

@@ -6,6 +6,7 @@ import io.marginal.schemas.topics.Topics;
 import io.marginal.streams.app.StreamsAppConfig;
 import io.marginal.streams.topology.Emitted.EntryChanged;
 import io.marginal.streams.store.BankSummary;
+import io.marginal.streams.store.ErasableStores;
 import io.marginal.streams.store.StoredEntry;
 import io.marginal.streams.store.WaitingFeedback;
 import io.marginal.streams.topology.Emitted.DeadLettered;
@@ -63,6 +64,9 @@ public final class MemoryBankTopology {
   public static final String RECENT_DELETIONS_STORE = "recent-deletions";
   /** userId\0deletionId\0interactionId → Interaction that arrived after a concept deletion covering it, until sent for unlearning. */
   public static final String LATE_MATCHES_STORE = "late-deletion-matches";
+  /** The stores that hold user text: after a deletion their RocksDB files are compacted over the user's keys. */
+  static final java.util.List<String> USER_TEXT_STORES =
+      java.util.List.of(BANKS_STORE, INTERACTIONS_STORE, PENDING_FEEDBACK_STORE, RECENT_DELETIONS_STORE, LATE_MATCHES_STORE);
   /** adapterId → AdapterPublished (global). */
   public static final String ADAPTERS_STORE = "adapter-lineage";
 
@@ -73,7 +77,7 @@ public final class MemoryBankTopology {
 
   public static void build(StreamsBuilder builder, Topics topics, StreamsAppConfig config) {
     Map<String, String> changelog = userDataChangelogConfig(topics);
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANKS_STORE), KEYS, StoredEntry.SERDE)
+    builder.addStateStore(Stores.keyValueStoreBuilder(ErasableStores.persistentKeyValueStore(BANKS_STORE), KEYS, StoredEntry.SERDE)
         .withLoggingEnabled(changelog).withCachingDisabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANK_SUMMARIES_STORE), KEYS, BankSummary.SERDE)
         .withLoggingEnabled(changelog).withCachingDisabled());
@@ -81,15 +85,15 @@ public final class MemoryBankTopology {
         .withLoggingEnabled(changelog).withCachingDisabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INTERACTION_EXPIRY_STORE), KEYS, KEYS)
         .withLoggingEnabled(changelog).withCachingDisabled());
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INTERACTIONS_STORE), KEYS, MarginalSerdes.INTERACTION)
+    builder.addStateStore(Stores.keyValueStoreBuilder(ErasableStores.persistentKeyValueStore(INTERACTIONS_STORE), KEYS, MarginalSerdes.INTERACTION)
         .withLoggingEnabled(changelog).withCachingDisabled());
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_FEEDBACK_STORE),
+    builder.addStateStore(Stores.keyValueStoreBuilder(ErasableStores.persistentKeyValueStore(PENDING_FEEDBACK_STORE),
             KEYS, WaitingFeedback.LIST_SERDE)
         .withLoggingEnabled(changelog).withCachingDisabled());
-    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(RECENT_DELETIONS_STORE),
+    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(ErasableStores.persistentTimestampedKeyValueStore(RECENT_DELETIONS_STORE),
             KEYS, MarginalSerdes.DELETION_REQUEST)
         .withLoggingEnabled(changelog).withCachingDisabled());
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LATE_MATCHES_STORE), KEYS, MarginalSerdes.INTERACTION)
+    builder.addStateStore(Stores.keyValueStoreBuilder(ErasableStores.persistentKeyValueStore(LATE_MATCHES_STORE), KEYS, MarginalSerdes.INTERACTION)
         .withLoggingEnabled(changelog).withCachingDisabled());
     builder.globalTable(topics.name(Topics.ADAPTERS), Consumed.with(KEYS, MarginalSerdes.ADAPTER_PUBLISHED),
         Materialized.<String, AdapterPublished, KeyValueStore<Bytes, byte[]>>as(ADAPTERS_STORE)
