@@ -43,7 +43,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *       app's producer sent per event (changelogs + memory-banks + transaction overhead).</li>
  *   <li>Latency: {@code rate × paced-seconds} pairs at {@code rate}/s; per feedback, send → its upsert on
  *       memory-banks (what a replica sees); p50/p99.</li>
- *   <li>Deletions: ALL_USER_DATA one at a time, send → the user tombstone on memory-banks.</li>
+ *   <li>Deletions: ALL_USER_DATA one every 200 ms, send → the user tombstone on memory-banks. By then each
+ *       user has every interaction of the run stored (retention 1 day), all of which the deletion removes.</li>
  * </ol>
  *
  * Baseline in the same run ({@code --baseline}): an exactly-once pass-through app (feedback in, the same
@@ -63,7 +64,7 @@ public final class FeedbackBenchmark {
         flags.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
       }
       Options o = new Options(i(flags, "bank-size", 256), i(flags, "users", 100), i(flags, "warmup", 20_000),
-          i(flags, "events", 40_000), i(flags, "rate", 10_000), i(flags, "paced-seconds", 5), i(flags, "deletions", 50),
+          i(flags, "events", 40_000), i(flags, "rate", 10_000), i(flags, "paced-seconds", 5), i(flags, "deletions", 20),
           Boolean.parseBoolean(flags.getOrDefault("baseline", "true")));
       flags.keySet().removeAll(List.of("bank-size", "users", "warmup", "events", "rate", "paced-seconds", "deletions", "baseline"));
       if (!flags.isEmpty()) {
@@ -155,7 +156,7 @@ public final class FeedbackBenchmark {
       sentAt[d] = System.nanoTime();
       producer.send(new ProducerRecord<>(topics.name(Topics.DELETIONS), user, MarginalSerdes.DELETION_REQUEST.serialize("", request)));
       producer.flush();
-      Thread.sleep(20);
+      Thread.sleep(200); // one at a time: this measures a deletion's latency, not a queue of them
     }
     boolean done = MemoryBankTopicWatcher.await(() -> {
       for (int d = 0; d < count; d++) {

@@ -26,11 +26,11 @@ import org.rocksdb.RocksDBException;
  * <p>Why: a RocksDB delete writes a tombstone; the old value stays in SST files until a compaction
  * rewrites them. Periodic compaction ({@code periodic_compaction_seconds}) only fires when a flush or
  * compaction makes RocksDB re-evaluate (the RocksDB bundled with Kafka 4.1–4.4 has no timer for it), so on
- * a quiet store a deleted value can stay on disk indefinitely. {@link ErasableStore#erase(String)} flushes
- * the memtable and compacts exactly the key range of one user ({@code user U+0000} …), down to the bottom
- * level, so the old values and the tombstones are both dropped. Kafka Streams does not expose the RocksDB
+ * a quiet store a deleted value can stay on disk indefinitely. {@link ErasableStore#erase} flushes the
+ * memtable and compacts the key range of the users with deletions ({@code user U+0000} …), down to the
+ * bottom level, so the old values and the tombstones are both dropped. Kafka Streams does not expose the RocksDB
  * handle, so it is read from {@code RocksDBStore}'s field by reflection; when that fails (another Kafka
- * version), {@link ErasableStore#erase(String)} says so and the erasure IT fails.
+ * version), {@link ErasableStore#erase} says so and the erasure IT fails.
  *
  * <p>Called on the stream thread that owns the task (never concurrently with the store's close).
  */
@@ -88,14 +88,21 @@ public final class ErasableStores {
     }
 
     /**
-     * Flushes, then compacts every key that starts with {@code user U+0000} through the bottom level:
-     * afterwards no SST file holds a value deleted under that prefix before the call.
+     * Flushes, then compacts through the bottom level one key range that covers every key starting with
+     * {@code user U+0000} for each of {@code users}: afterwards no SST file holds a value deleted under those
+     * prefixes before the call. One flush and one compaction for the whole batch: the users' keys usually sit
+     * in the same files, which a compaction per user would rewrite again and again.
      */
-    public void erase(String user) {
+    public void erase(java.util.Collection<String> users) {
+      if (users.isEmpty()) {
+        return;
+      }
       RocksDB db = (RocksDB) field(wrapped(), "db");
       List<ColumnFamilyHandle> families = columnFamilies(field(wrapped(), "cfAccessor"));
-      byte[] from = (user + '\u0000').getBytes(StandardCharsets.UTF_8);
-      byte[] to = (user + '\u0001').getBytes(StandardCharsets.UTF_8);
+      String first = java.util.Collections.min(users);
+      String last = java.util.Collections.max(users);
+      byte[] from = (first + '\u0000').getBytes(StandardCharsets.UTF_8);
+      byte[] to = (last + '\u0001').getBytes(StandardCharsets.UTF_8);
       try (CompactRangeOptions options = new CompactRangeOptions()
           .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)
           .setExclusiveManualCompaction(false)) {
@@ -104,7 +111,7 @@ public final class ErasableStores {
           db.compactRange(family, from, to, options);
         }
       } catch (RocksDBException e) {
-        throw new IllegalStateException("store " + name() + ": compacting the deleted data of user " + user + " failed: "
+        throw new IllegalStateException("store " + name() + ": compacting the deleted data of " + users.size() + " user(s) failed: "
             + e.getMessage() + "; it stays until RocksDB compacts those files on its own", e);
       }
     }

@@ -68,8 +68,15 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
   private static final StringSerializer KEYS = new StringSerializer();
   /** How often interactions that arrived after a concept deletion covering them are sent for unlearning. */
   static final Duration LATE_MATCH_FLUSH = Duration.ofMillis(200);
-  /** How often the local RocksDB files of users with a deletion are compacted (well inside any erasure bound). */
-  static final Duration LOCAL_ERASURE_INTERVAL = Duration.ofSeconds(1);
+  /**
+   * How often the local RocksDB files of users with a deletion are compacted: a quarter of the topics' segment
+   * age, between 1 s and 60 s — well inside the receipt's bound (segment age + compaction lag / retention), and
+   * rare enough that a burst of deletions costs one compaction per store, not one per deletion.
+   */
+  static Duration localErasureInterval(Topics topics) {
+    long quarter = topics.settings().segmentAge().toMillis() / 4;
+    return Duration.ofMillis(Math.max(1_000, Math.min(60_000, quarter)));
+  }
 
   private final Topics topics;
   private final BankSettings settings;
@@ -102,7 +109,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     late.rebuild(); // processors are initialised after their task's stores are restored
     context.schedule(settings.sweepInterval(), PunctuationType.STREAM_TIME, this::sweep);
     context.schedule(LATE_MATCH_FLUSH, PunctuationType.WALL_CLOCK_TIME, this::sendLateMatches);
-    context.schedule(LOCAL_ERASURE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::eraseLocally);
+    context.schedule(localErasureInterval(topics), PunctuationType.WALL_CLOCK_TIME, this::eraseLocally);
   }
 
   @Override
@@ -349,7 +356,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
         LOG.warn("store {} is not erasable; deleted values stay in its files until RocksDB compacts them", storeName);
         continue;
       }
-      toErase.forEach(store::erase);
+      store.erase(toErase);
     }
     LOG.info("local state of {} user(s) compacted after their deletions", toErase.size());
     toErase.clear();
