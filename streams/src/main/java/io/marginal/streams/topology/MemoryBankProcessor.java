@@ -82,7 +82,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
   private final BankSettings settings;
   private ProcessorContext<String, Emitted> context;
   private MemoryBankStore bank;
-  private KeyValueStore<String, Interaction> interactions;
+  private KeyValueStore<String, byte[]> interactions;
   private KeyValueStore<String, String> expiry;
   private KeyValueStore<String, List<WaitingFeedback>> pending;
   private ReadOnlyKeyValueStore<String, ?> adapters;
@@ -117,7 +117,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     String user = record.key();
     InputEvent event = record.value();
     if (event instanceof Interacted i) {
-      onInteraction(user, i.interaction(), record);
+      onInteraction(user, i.interaction(), i.raw(), record);
     } else if (event instanceof FeedbackGiven f) {
       onFeedback(user, f.feedback(), record);
     } else if (event instanceof DeletionRequested d) {
@@ -127,10 +127,10 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
 
   // ---- join (point lookups only: no iterator per event) ----
 
-  private void onInteraction(String user, Interaction interaction, Record<String, InputEvent> record) {
+  private void onInteraction(String user, Interaction interaction, byte[] raw, Record<String, InputEvent> record) {
     if (interaction == null || !StoreKeys.usable(user) || !user.equals(interaction.getUserId())
         || !StoreKeys.usable(interaction.getInteractionId())) {
-      deadLetter(record, Topics.INTERACTIONS, interaction == null ? null : MarginalSerdes.INTERACTION.serialize("", interaction),
+      deadLetter(record, Topics.INTERACTIONS, raw,
           "interaction without a usable key/userId/interactionId (key=" + user + "); producers must key by user id and set ids");
       return;
     }
@@ -146,7 +146,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
           user, covered.get().getDeletionId(), covered.get().getScope());
       return;
     }
-    interactions.put(key, interaction);
+    interactions.put(key, raw); // the bytes as they arrived: no second encoding
     expiry.put(StoreKeys.expiry(interaction.getTimestamp().toEpochMilli(), key), key);
     if (waiting != null) {
       for (WaitingFeedback w : waiting) {
@@ -177,7 +177,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
       return;
     }
     String key = StoreKeys.interaction(user, feedback.getInteractionId());
-    Interaction interaction = interactions.get(key);
+    Interaction interaction = decode(interactions.get(key));
     if (interaction != null) {
       applyFeedback(user, interaction, feedback, record.timestamp());
     } else {
@@ -225,7 +225,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     }
     for (KeyValue<String, String> kv : expired) {
       expiry.put(kv.key, null);
-      Interaction stored = interactions.get(kv.value);
+      Interaction stored = decode(interactions.get(kv.value));
       if (stored != null && stored.getTimestamp().toEpochMilli() < interactionCutoff) {
         interactions.put(kv.value, null);
       }
@@ -278,7 +278,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
 
     MemoryBankStore.Removed bankRemoval = bank.remove(user, matcher.entries(), record.timestamp());
     List<BankEntry> removedEntries = bankRemoval.removed();
-    List<Interaction> removedInteractions = removeMatching(interactions, user, matcher.interactions());
+    List<Interaction> removedInteractions = removeInteractions(user, matcher.interactions());
     List<Feedback> removedPending = removePendingMatching(user, matcher.pendingFeedback());
 
     List<ErasedItem> erased = new ArrayList<>();
@@ -394,17 +394,22 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     }
   }
 
-  private List<Interaction> removeMatching(KeyValueStore<String, Interaction> store, String user, Predicate<Interaction> doomed) {
+  private List<Interaction> removeInteractions(String user, Predicate<Interaction> doomed) {
     List<KeyValue<String, Interaction>> hits = new ArrayList<>();
-    try (KeyValueIterator<String, Interaction> it = store.prefixScan(StoreKeys.userPrefix(user), KEYS)) {
+    try (KeyValueIterator<String, byte[]> it = interactions.prefixScan(StoreKeys.userPrefix(user), KEYS)) {
       it.forEachRemaining(kv -> {
-        if (doomed.test(kv.value)) {
-          hits.add(kv);
+        Interaction i = decode(kv.value);
+        if (doomed.test(i)) {
+          hits.add(KeyValue.pair(kv.key, i));
         }
       });
     }
-    hits.forEach(kv -> store.put(kv.key, null));
+    hits.forEach(kv -> interactions.put(kv.key, null));
     return hits.stream().map(kv -> kv.value).toList();
+  }
+
+  private static Interaction decode(byte[] stored) {
+    return stored == null ? null : MarginalSerdes.INTERACTION.deserialize(Topics.INTERACTIONS, stored);
   }
 
   private List<Feedback> removePendingMatching(String user, Predicate<Feedback> doomed) {

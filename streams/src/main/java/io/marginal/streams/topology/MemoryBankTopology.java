@@ -54,7 +54,7 @@ public final class MemoryBankTopology {
   public static final String BANK_SUMMARIES_STORE = "memory-bank-summaries";
   /** userId\0seq → entryId: arrival order, for O(1) eviction of the oldest entry. */
   public static final String BANK_ORDER_STORE = "memory-bank-order";
-  /** userId\0interactionId → Interaction, kept for the interaction retention. */
+  /** userId\0interactionId → the Interaction's bytes as they arrived, kept for the interaction retention. */
   public static final String INTERACTIONS_STORE = "user-interactions";
   /** zero-padded timestamp\0userId\0interactionId → interaction key: what to expire, oldest first. */
   public static final String INTERACTION_EXPIRY_STORE = "interaction-expiry";
@@ -85,7 +85,7 @@ public final class MemoryBankTopology {
         .withLoggingEnabled(changelog).withCachingDisabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INTERACTION_EXPIRY_STORE), KEYS, KEYS)
         .withLoggingEnabled(changelog).withCachingDisabled());
-    builder.addStateStore(Stores.keyValueStoreBuilder(ErasableStores.persistentKeyValueStore(INTERACTIONS_STORE), KEYS, MarginalSerdes.INTERACTION)
+    builder.addStateStore(Stores.keyValueStoreBuilder(ErasableStores.persistentKeyValueStore(INTERACTIONS_STORE), KEYS, Serdes.ByteArray())
         .withLoggingEnabled(changelog).withCachingDisabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(ErasableStores.persistentKeyValueStore(PENDING_FEEDBACK_STORE),
             KEYS, WaitingFeedback.LIST_SERDE)
@@ -100,8 +100,9 @@ public final class MemoryBankTopology {
             .withKeySerde(KEYS).withValueSerde(MarginalSerdes.ADAPTER_PUBLISHED));
 
     KStream<String, InputEvent> interactions = builder
-        .stream(topics.name(Topics.INTERACTIONS), Consumed.with(KEYS, MarginalSerdes.INTERACTION))
-        .mapValues(InputEvent.Interacted::new, Named.as("as-interaction-event"));
+        .stream(topics.name(Topics.INTERACTIONS), Consumed.with(KEYS, Received.serde(MarginalSerdes.INTERACTION)))
+        .mapValues(r -> (InputEvent) (r == null ? new InputEvent.Interacted(null, null) : new InputEvent.Interacted(r.value(), r.raw())),
+            Named.as("as-interaction-event"));
     KStream<String, InputEvent> feedback = builder
         .stream(topics.name(Topics.FEEDBACK), Consumed.with(KEYS, MarginalSerdes.FEEDBACK))
         .mapValues(InputEvent.FeedbackGiven::new, Named.as("as-feedback-event"));
