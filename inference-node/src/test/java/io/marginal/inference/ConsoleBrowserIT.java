@@ -15,6 +15,7 @@ import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.TransitionCount;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
+import io.marginal.streams.bank.BankChanges;
 import io.vertx.core.json.JsonObject;
 import java.awt.image.BufferedImage;
 import java.io.File;
@@ -166,7 +167,9 @@ class ConsoleBrowserIT {
             .setInstanceEmbedding(embedding).setPrompt(prompt).setModelResponse(modelResponse).setPreferredResponse(preferred)
             .setWeight(3.0).setTimestamp(Instant.now()).build()))
         .setTransitions(List.of(new TransitionCount(modelResponse, preferred, 3.0))).build();
-    cluster.send(Topics.MEMORY_BANKS, "alice", MarginalSerdes.MEMORY_BANK.serialize(Topics.MEMORY_BANKS, bank));
+    // memory-banks.v2 carries one record per entry, as the streams app writes it
+    cluster.send(Topics.MEMORY_BANKS, BankChanges.entryKey("alice", "e1"), BankChanges.SERDE.serialize(Topics.MEMORY_BANKS,
+        BankChanges.upsert("alice", bank.getRevision(), bank.getUpdatedAt().toEpochMilli(), bank.getEntries().get(0))));
   }
 
   /** A PNG of the viewport's size with real content: many colours, not one flat background. */

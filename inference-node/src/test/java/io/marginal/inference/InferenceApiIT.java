@@ -20,6 +20,7 @@ import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.TransitionCount;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
+import io.marginal.streams.bank.BankChanges;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -300,7 +301,9 @@ class InferenceApiIT {
             .setTimestamp(Instant.now()).build()))
         .setTransitions(List.of(new TransitionCount(interaction.getResponse(), preferred, 5.0)))
         .build();
-    cluster.send(Topics.MEMORY_BANKS, "alice", MarginalSerdes.MEMORY_BANK.serialize(Topics.MEMORY_BANKS, bank));
+    // memory-banks.v2 carries one record per entry, as the streams app writes it
+    cluster.send(Topics.MEMORY_BANKS, BankChanges.entryKey("alice", "e1"), BankChanges.SERDE.serialize(Topics.MEMORY_BANKS,
+        BankChanges.upsert("alice", bank.getRevision(), bank.getUpdatedAt().toEpochMilli(), bank.getEntries().get(0))));
 
     JsonObject memory = awaitMemory(m -> m.getJsonArray("entries").size() == 1);
     assertEquals("alice", memory.getString("user_id"));

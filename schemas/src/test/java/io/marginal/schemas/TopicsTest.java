@@ -29,7 +29,7 @@ class TopicsTest {
   void memoryBanksAndAdaptersAreCompactedAndNamesArePrefixed() {
     Topics topics = new Topics(TopicSettings.from(Map.of("MARGINAL_TOPIC_PREFIX", "prod.", "MARGINAL_TOPIC_PARTITIONS", "12")));
     TopicSpec banks = topics.spec(Topics.MEMORY_BANKS);
-    assertEquals("prod.memory-banks.v1", banks.name());
+    assertEquals("prod.memory-banks.v2", banks.name());
     assertEquals(12, banks.partitions());
     assertEquals("compact", banks.configs().get("cleanup.policy"));
     assertEquals("compact", topics.spec(Topics.ADAPTERS).configs().get("cleanup.policy"));

@@ -35,18 +35,30 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
   private final BrokerSettings settings;
   private final boolean deleteOnClose;
+  private final Map<String, String> overrides;
   private KafkaRaftServer server;
 
-  private EmbeddedKafkaBroker(BrokerSettings settings, boolean deleteOnClose) {
+  private EmbeddedKafkaBroker(BrokerSettings settings, boolean deleteOnClose, Map<String, String> overrides) {
     this.settings = settings;
     this.deleteOnClose = deleteOnClose;
+    this.overrides = Map.copyOf(overrides);
   }
 
   /** A broker on free ports with a fresh temporary directory that is removed on close. */
   public static EmbeddedKafkaBroker startTemporary() {
+    return startTemporary(Map.of());
+  }
+
+  /**
+   * Like {@link #startTemporary()}, with broker properties overridden (e.g. a fast log cleaner for a test
+   * that watches compaction happen).
+   */
+  public static EmbeddedKafkaBroker startTemporary(Map<String, String> overrides) {
     try {
       Path dir = Files.createTempDirectory("marginal-kafka-").resolve("data");
-      return start(new BrokerSettings(dir, 0, 0), true);
+      EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(new BrokerSettings(dir, 0, 0), true, overrides);
+      broker.startServer();
+      return broker;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary directory for the broker", e);
     }
@@ -54,7 +66,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
   /** A broker over {@code settings.dataDir()}; data survives restarts unless {@code deleteOnClose}. */
   public static EmbeddedKafkaBroker start(BrokerSettings settings, boolean deleteOnClose) {
-    EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(settings, deleteOnClose);
+    EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(settings, deleteOnClose, Map.of());
     broker.startServer();
     return broker;
   }
@@ -62,7 +74,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private void startServer() {
     long started = System.nanoTime();
     StorageFormatter.formatIfNeeded(settings);
-    server = new KafkaRaftServer(KafkaConfig.fromProps(settings.toProperties(), false), Time.SYSTEM);
+    java.util.Properties props = settings.toProperties();
+    props.putAll(overrides);
+    server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
     server.startup();
     awaitReady(Duration.ofSeconds(60));
     LOG.info("Kafka broker (KRaft, in-process) listening on {} with data in {} (ready in {} ms)",

@@ -14,7 +14,12 @@ public final class Topics {
   public static final String INTERACTIONS = "interactions.v1";
   public static final String FEEDBACK = "feedback.v1";
   public static final String DELETIONS = "deletions.v1";
-  public static final String MEMORY_BANKS = "memory-banks.v1";
+  /**
+   * Compacted; one record per bank entry, key {@code userId U+0000 entryId}, value {@code BankEntryChange}
+   * or a tombstone (a tombstone keyed by the bare user id erases the user's whole bank on replicas).
+   * v1 carried the whole bank per user, which made every event's cost grow with the bank.
+   */
+  public static final String MEMORY_BANKS = "memory-banks.v2";
   public static final String UNLEARNING_REQUESTS = "unlearning-requests.v1";
   /** Key: adapter id. */
   public static final String ADAPTERS = "adapters.v1";

@@ -85,6 +85,17 @@ public final class MemoryBankUpdater {
     return out;
   }
 
+  /**
+   * The bank made of these entries (any order): sorted by age, aggregates computed. Used by readers of
+   * the per-entry store and topic, which keep entries individually and assemble a bank only to read it.
+   */
+  public static MemoryBank assemble(String userId, long revision, Instant updatedAt, List<BankEntry> entries) {
+    List<BankEntry> sorted = new ArrayList<>(entries);
+    sorted.sort(AGE_ORDER);
+    return MemoryBank.newBuilder().setUserId(userId).setRevision(revision).setUpdatedAt(updatedAt)
+        .setEntries(List.copyOf(sorted)).setTransitions(transitions(sorted)).build();
+  }
+
   private static MemoryBank rebuild(MemoryBank previous, List<BankEntry> entries, Instant at) {
     entries.sort(AGE_ORDER);
     return MemoryBank.newBuilder()

@@ -1,6 +1,7 @@
 package io.marginal.streams.query;
 
 import io.marginal.schemas.MemoryBank;
+import io.marginal.streams.store.MemoryBankStore;
 import io.marginal.streams.topology.MemoryBankTopology;
 import java.util.Optional;
 import org.apache.kafka.common.serialization.Serdes;
@@ -12,7 +13,7 @@ import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
- * Interactive query for one user's bank: answers from the local RocksDB store when this instance
+ * Interactive query for one user's bank (assembled from its per-entry store and summary): answers from the local RocksDB stores when this instance
  * holds the user's partition, otherwise says which instance does (its application.server).
  */
 public final class MemoryBankQuery {
@@ -57,21 +58,25 @@ public final class MemoryBankQuery {
       return new Answer.Remote(meta.activeHost());
     }
     try {
-      ReadOnlyKeyValueStore<String, MemoryBank> store = streams.store(StoreQueryParameters
-          .fromNameAndType(MemoryBankTopology.BANKS_STORE, QueryableStoreTypes.<String, MemoryBank>keyValueStore())
-          .withPartition(meta.partition()));
-      return new Answer.Local(Optional.ofNullable(store.get(userId)));
+      return new Answer.Local(MemoryBankStore.read(store(MemoryBankTopology.BANKS_STORE, meta.partition()),
+          store(MemoryBankTopology.BANK_SUMMARIES_STORE, meta.partition()), userId));
     } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
       return new Answer.Unavailable("store " + MemoryBankTopology.BANKS_STORE + " not queryable yet for user " + userId
           + " (" + e.getMessage() + "); retry shortly");
     }
   }
 
+  /** One of the bank's stores, of one partition (or all local ones when {@code partition} is null). */
+  private <V> ReadOnlyKeyValueStore<String, V> store(String name, Integer partition) {
+    StoreQueryParameters<ReadOnlyKeyValueStore<String, V>> params =
+        StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<String, V>keyValueStore());
+    return streams.store(partition == null ? params : params.withPartition(partition));
+  }
+
   private Answer localOnly(String userId) {
     try {
-      ReadOnlyKeyValueStore<String, MemoryBank> store = streams.store(StoreQueryParameters
-          .fromNameAndType(MemoryBankTopology.BANKS_STORE, QueryableStoreTypes.<String, MemoryBank>keyValueStore()));
-      return new Answer.Local(Optional.ofNullable(store.get(userId)));
+      return new Answer.Local(MemoryBankStore.read(store(MemoryBankTopology.BANKS_STORE, null),
+          store(MemoryBankTopology.BANK_SUMMARIES_STORE, null), userId));
     } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
       return new Answer.Unavailable("store " + MemoryBankTopology.BANKS_STORE + " not queryable yet (" + e.getMessage()
           + "); retry shortly, or set MARGINAL_STREAMS_APPLICATION_SERVER to route between instances");

@@ -10,7 +10,8 @@ public sealed interface InputEvent {
   /** Name of the topic it came from, for dead letters. */
   String sourceBase();
 
-  record Interacted(Interaction interaction) implements InputEvent {
+  /** {@code raw}: the record's bytes as they arrived (stored as they are), null when the record had no value. */
+  record Interacted(Interaction interaction, byte[] raw) implements InputEvent {
     public String sourceBase() {
       return io.marginal.schemas.topics.Topics.INTERACTIONS;
     }

@@ -10,7 +10,6 @@ import io.marginal.schemas.DeletionScope;
 import io.marginal.schemas.ErasedItem;
 import io.marginal.schemas.Feedback;
 import io.marginal.schemas.Interaction;
-import io.marginal.schemas.MemoryBank;
 import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.UnlearningRequest;
 import io.marginal.schemas.serde.MarginalSerdes;
@@ -18,12 +17,15 @@ import io.marginal.schemas.topics.Topics;
 import io.marginal.streams.app.StreamsAppConfig.BankSettings;
 import io.marginal.streams.bank.DiscrepancyEntries;
 import io.marginal.streams.bank.DiscrepancyEntries.InvalidFeedbackException;
-import io.marginal.streams.bank.MemoryBankUpdater;
+import io.marginal.streams.bank.BankChanges;
+import io.marginal.streams.store.ErasableStores;
+import io.marginal.streams.store.MemoryBankStore;
+import io.marginal.streams.store.WaitingFeedback;
 import io.marginal.streams.deletion.AdapterLineage;
 import io.marginal.streams.deletion.DeletionMatcher;
 import io.marginal.streams.deletion.DeletionReceipts;
 import io.marginal.streams.deletion.UnlearningRequests;
-import io.marginal.streams.topology.Emitted.BankChanged;
+import io.marginal.streams.topology.Emitted.EntryChanged;
 import io.marginal.streams.topology.Emitted.DeadLettered;
 import io.marginal.streams.topology.Emitted.ReceiptIssued;
 import io.marginal.streams.topology.Emitted.UnlearningRequested;
@@ -50,7 +52,6 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.apache.kafka.streams.state.TimestampedKeyValueStore;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,15 +69,27 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
   private static final StringSerializer KEYS = new StringSerializer();
   /** How often interactions that arrived after a concept deletion covering them are sent for unlearning. */
   static final Duration LATE_MATCH_FLUSH = Duration.ofMillis(200);
+  /**
+   * How often the local RocksDB files of users with a deletion are compacted: a quarter of the topics' segment
+   * age, between 1 s and 60 s — well inside the receipt's bound (segment age + compaction lag / retention), and
+   * rare enough that a burst of deletions costs one compaction per store, not one per deletion.
+   */
+  static Duration localErasureInterval(Topics topics) {
+    long quarter = topics.settings().segmentAge().toMillis() / 4;
+    return Duration.ofMillis(Math.max(1_000, Math.min(60_000, quarter)));
+  }
 
   private final Topics topics;
   private final BankSettings settings;
   private ProcessorContext<String, Emitted> context;
-  private KeyValueStore<String, MemoryBank> banks;
-  private KeyValueStore<String, Interaction> interactions;
-  private TimestampedKeyValueStore<String, Feedback> pending;
+  private MemoryBankStore bank;
+  private KeyValueStore<String, byte[]> interactions;
+  private KeyValueStore<String, String> expiry;
+  private KeyValueStore<String, List<WaitingFeedback>> pending;
   private ReadOnlyKeyValueStore<String, ValueAndTimestamp<byte[]>> adapters;
   private LateArrivals late;
+  /** Users whose deleted data may still sit in this task's SST files. */
+  private final Set<String> toErase = new LinkedHashSet<>();
 
   MemoryBankProcessor(Topics topics, BankSettings settings) {
     this.topics = topics;
@@ -86,14 +99,18 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
   @Override
   public void init(ProcessorContext<String, Emitted> context) {
     this.context = context;
-    this.banks = context.getStateStore(MemoryBankTopology.BANKS_STORE);
+    this.bank = new MemoryBankStore(context.getStateStore(MemoryBankTopology.BANKS_STORE),
+        context.getStateStore(MemoryBankTopology.BANK_SUMMARIES_STORE), context.getStateStore(MemoryBankTopology.BANK_ORDER_STORE));
     this.interactions = context.getStateStore(MemoryBankTopology.INTERACTIONS_STORE);
+    this.expiry = context.getStateStore(MemoryBankTopology.INTERACTION_EXPIRY_STORE);
     this.pending = context.getStateStore(MemoryBankTopology.PENDING_FEEDBACK_STORE);
     this.adapters = context.getStateStore(MemoryBankTopology.ADAPTERS_STORE);
     this.late = new LateArrivals(context.getStateStore(MemoryBankTopology.RECENT_DELETIONS_STORE),
         context.getStateStore(MemoryBankTopology.LATE_MATCHES_STORE));
+    late.rebuild(); // processors are initialised after their task's stores are restored
     context.schedule(settings.sweepInterval(), PunctuationType.STREAM_TIME, this::sweep);
     context.schedule(LATE_MATCH_FLUSH, PunctuationType.WALL_CLOCK_TIME, this::sendLateMatches);
+    context.schedule(localErasureInterval(topics), PunctuationType.WALL_CLOCK_TIME, this::eraseLocally);
   }
 
   @Override
@@ -101,7 +118,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     String user = record.key();
     InputEvent event = record.value();
     if (event instanceof Interacted i) {
-      onInteraction(user, i.interaction(), record);
+      onInteraction(user, i.interaction(), i.raw(), record);
     } else if (event instanceof FeedbackGiven f) {
       onFeedback(user, f.feedback(), record);
     } else if (event instanceof DeletionRequested d) {
@@ -109,31 +126,33 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     }
   }
 
-  // ---- join ----
+  // ---- join (point lookups only: no iterator per event) ----
 
-  private void onInteraction(String user, Interaction interaction, Record<String, InputEvent> record) {
+  private void onInteraction(String user, Interaction interaction, byte[] raw, Record<String, InputEvent> record) {
     if (interaction == null || !StoreKeys.usable(user) || !user.equals(interaction.getUserId())
         || !StoreKeys.usable(interaction.getInteractionId())) {
-      deadLetter(record, Topics.INTERACTIONS, interaction == null ? null : MarginalSerdes.INTERACTION.serialize("", interaction),
+      deadLetter(record, Topics.INTERACTIONS, raw,
           "interaction without a usable key/userId/interactionId (key=" + user + "); producers must key by user id and set ids");
       return;
     }
+    String key = StoreKeys.interaction(user, interaction.getInteractionId());
     // Feedback that came first waits for this interaction; it is applied now, or dropped with a covered interaction.
-    List<KeyValue<String, ValueAndTimestamp<Feedback>>> waiting = new ArrayList<>();
-    try (KeyValueIterator<String, ValueAndTimestamp<Feedback>> it =
-             pending.prefixScan(StoreKeys.interactionPrefix(user, interaction.getInteractionId()), KEYS)) {
-      it.forEachRemaining(waiting::add);
+    List<WaitingFeedback> waiting = pending.get(key);
+    if (waiting != null) {
+      pending.put(key, null);
     }
-    waiting.forEach(w -> pending.delete(w.key));
     Optional<DeletionRequest> covered = late.coverInteraction(user, interaction, record.timestamp());
     if (covered.isPresent()) {
       LOG.info("interaction {} of user {} arrived after deletion {} ({}) that covers it: not stored", interaction.getInteractionId(),
           user, covered.get().getDeletionId(), covered.get().getScope());
       return;
     }
-    interactions.put(StoreKeys.interaction(user, interaction.getInteractionId()), interaction);
-    for (KeyValue<String, ValueAndTimestamp<Feedback>> w : waiting) {
-      applyFeedback(user, interaction, w.value.value(), record.timestamp());
+    interactions.put(key, raw); // the bytes as they arrived: no second encoding
+    expiry.put(StoreKeys.expiry(interaction.getTimestamp().toEpochMilli(), key), key);
+    if (waiting != null) {
+      for (WaitingFeedback w : waiting) {
+        applyFeedback(user, interaction, w.feedback(), record.timestamp());
+      }
     }
   }
 
@@ -158,12 +177,15 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
               + " behind stream time, so the interaction has expired; feedback must be sent within that window");
       return;
     }
-    Interaction interaction = interactions.get(StoreKeys.interaction(user, feedback.getInteractionId()));
+    String key = StoreKeys.interaction(user, feedback.getInteractionId());
+    Interaction interaction = decode(interactions.get(key));
     if (interaction != null) {
       applyFeedback(user, interaction, feedback, record.timestamp());
     } else {
-      pending.put(StoreKeys.pending(user, feedback.getInteractionId(), feedback.getFeedbackId()),
-          ValueAndTimestamp.make(feedback, streamTime));
+      List<WaitingFeedback> waiting = new ArrayList<>(Optional.ofNullable(pending.get(key)).orElse(List.of()));
+      waiting.removeIf(w -> w.feedback().getFeedbackId().equals(feedback.getFeedbackId())); // a redelivery replaces itself
+      waiting.add(new WaitingFeedback(streamTime, feedback));
+      pending.put(key, waiting);
       LOG.debug("feedback {} of user {} waits for interaction {}", feedback.getFeedbackId(), user, feedback.getInteractionId());
     }
   }
@@ -180,45 +202,59 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     if (entry.isEmpty()) {
       return;
     }
-    Instant now = Instant.ofEpochMilli(timestamp);
-    MemoryBank bank = Optional.ofNullable(banks.get(user)).orElseGet(() -> MemoryBankUpdater.empty(user, now));
-    MemoryBank updated = MemoryBankUpdater.apply(bank, entry.get(), settings.maxEntriesPerUser(), now);
-    banks.put(user, updated);
-    context.forward(new Record<>(user, new BankChanged(updated), timestamp));
+    MemoryBankStore.Upserted upserted = bank.upsert(user, entry.get(), settings.maxEntriesPerUser(), timestamp);
+    context.forward(new Record<>(BankChanges.entryKey(user, entry.get().getEntryId()), new EntryChanged(upserted.encodedChange()), timestamp));
+    for (String evicted : upserted.evictedKeys()) {
+      context.forward(new Record<>(evicted, new EntryChanged(null), timestamp));
+    }
   }
 
-  // ---- expiry ----
+  // ---- expiry (stream time; the expiry index is read oldest first and only as far as the cutoff) ----
 
   private void sweep(long streamTime) {
-    late.expire(streamTime - settings.feedbackWindow().toMillis());
+    toErase.addAll(late.expire(streamTime - settings.feedbackWindow().toMillis())); // their requests may name concepts
     long interactionCutoff = streamTime - settings.interactionRetention().toMillis();
-    List<String> expired = new ArrayList<>();
-    try (KeyValueIterator<String, Interaction> it = interactions.all()) {
-      it.forEachRemaining(kv -> {
-        if (kv.value.getTimestamp().toEpochMilli() < interactionCutoff) {
-          expired.add(kv.key);
+    List<KeyValue<String, String>> expired = new ArrayList<>();
+    try (KeyValueIterator<String, String> it = expiry.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, String> kv = it.next();
+        if (StoreKeys.expiryTimestamp(kv.key) >= interactionCutoff) {
+          break;
         }
-      });
+        expired.add(kv);
+      }
     }
-    expired.forEach(interactions::delete);
+    for (KeyValue<String, String> kv : expired) {
+      expiry.put(kv.key, null);
+      Interaction stored = decode(interactions.get(kv.value));
+      if (stored != null && stored.getTimestamp().toEpochMilli() < interactionCutoff) {
+        interactions.put(kv.value, null);
+      }
+    }
 
     long feedbackCutoff = streamTime - settings.feedbackWindow().toMillis();
-    List<KeyValue<String, ValueAndTimestamp<Feedback>>> unmatched = new ArrayList<>();
-    try (KeyValueIterator<String, ValueAndTimestamp<Feedback>> it = pending.all()) {
+    List<KeyValue<String, List<WaitingFeedback>>> touched = new ArrayList<>();
+    try (KeyValueIterator<String, List<WaitingFeedback>> it = pending.all()) {
       it.forEachRemaining(kv -> {
-        if (kv.value.timestamp() < feedbackCutoff) {
-          unmatched.add(kv);
+        if (kv.value.stream().anyMatch(w -> w.bufferedAtMs() < feedbackCutoff)) {
+          touched.add(kv);
         }
       });
     }
-    for (KeyValue<String, ValueAndTimestamp<Feedback>> kv : unmatched) {
-      pending.delete(kv.key);
-      Feedback f = kv.value.value();
-      forwardDeadLetter(f.getUserId(), Topics.FEEDBACK, MarginalSerdes.FEEDBACK.serialize("", f),
-          "unmatched feedback " + f.getFeedbackId() + ": no interaction " + f.getInteractionId() + " for user " + f.getUserId()
-              + " arrived within the feedback window " + settings.feedbackWindow()
-              + " (unknown, expired after " + settings.interactionRetention() + ", or deleted); resend it with a served interaction id",
-          null, streamTime);
+    for (KeyValue<String, List<WaitingFeedback>> kv : touched) {
+      List<WaitingFeedback> keep = kv.value.stream().filter(w -> w.bufferedAtMs() >= feedbackCutoff).toList();
+      pending.put(kv.key, keep.isEmpty() ? null : keep);
+      for (WaitingFeedback w : kv.value) {
+        if (w.bufferedAtMs() >= feedbackCutoff) {
+          continue;
+        }
+        Feedback f = w.feedback();
+        forwardDeadLetter(f.getUserId(), Topics.FEEDBACK, MarginalSerdes.FEEDBACK.serialize("", f),
+            "unmatched feedback " + f.getFeedbackId() + ": no interaction " + f.getInteractionId() + " for user " + f.getUserId()
+                + " arrived within the feedback window " + settings.feedbackWindow()
+                + " (unknown, expired after " + settings.interactionRetention() + ", or deleted); resend it with a served interaction id",
+            null, streamTime);
+      }
     }
   }
 
@@ -241,10 +277,9 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
       return;
     }
 
-    MemoryBank bank = banks.get(user);
-    List<BankEntry> removedEntries = bank == null ? List.of()
-        : bank.getEntries().stream().filter(matcher.entries()).toList();
-    List<Interaction> removedInteractions = removeMatching(interactions, user, matcher.interactions());
+    MemoryBankStore.Removed bankRemoval = bank.remove(user, matcher.entries(), record.timestamp());
+    List<BankEntry> removedEntries = bankRemoval.removed();
+    List<Interaction> removedInteractions = removeInteractions(user, matcher.interactions());
     List<Feedback> removedPending = removePendingMatching(user, matcher.pendingFeedback());
 
     List<ErasedItem> erased = new ArrayList<>();
@@ -252,25 +287,15 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     erased.add(new ErasedItem(MemoryBankTopology.INTERACTIONS_STORE, user, removedInteractions.size()));
     erased.add(new ErasedItem(MemoryBankTopology.PENDING_FEEDBACK_STORE, user, removedPending.size()));
 
-    MemoryBank surviving = null;
+    for (BankEntry e : removedEntries) {
+      context.forward(new Record<>(BankChanges.entryKey(user, e.getEntryId()), new EntryChanged(null), record.timestamp()));
+    }
     if (request.getScope() == DeletionScope.ALL_USER_DATA) {
-      // Always tombstone: it also clears a replica or changelog that holds a bank this instance lost.
-      banks.delete(user);
-      context.forward(new Record<>(user, new BankChanged(null), record.timestamp()));
+      // Always a user-level tombstone as well: it clears a replica that holds entries this instance does not know of.
+      context.forward(new Record<>(user, new EntryChanged(null), record.timestamp()));
       erased.add(new ErasedItem(topics.name(Topics.MEMORY_BANKS), user, 1));
     } else if (!removedEntries.isEmpty()) {
-      surviving = MemoryBankUpdater.remove(bank, matcher.entries(), Instant.ofEpochMilli(record.timestamp()));
-      if (surviving.getEntries().isEmpty()) {
-        banks.delete(user);
-        context.forward(new Record<>(user, new BankChanged(null), record.timestamp()));
-        surviving = null;
-      } else {
-        banks.put(user, surviving);
-        context.forward(new Record<>(user, new BankChanged(surviving), record.timestamp()));
-      }
       erased.add(new ErasedItem(topics.name(Topics.MEMORY_BANKS), user, 1));
-    } else {
-      surviving = bank;
     }
 
     Set<String> eventIds = new LinkedHashSet<>();
@@ -287,7 +312,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     DeletionReceipt receipt;
     boolean unlearn = (request.getScope() == DeletionScope.CONCEPT || request.getScope() == DeletionScope.PREFERENCE);
     if (unlearn) {
-      List<BankEntry> kept = surviving == null ? List.of() : surviving.getEntries();
+      List<BankEntry> kept = bankRemoval.kept();
       UnlearningRequest ur = UnlearningRequests.build(request, matcher, removedEntries, removedInteractions, kept,
           touchedAdapters, eventIds, settings.baseModel(), settings.maxRetainExamples(), hiddenAt);
       if (ur.getForgetExamples().isEmpty() && touchedAdapters.isEmpty()) {
@@ -302,7 +327,8 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
                 + " forget examples sent for unlearning" + adapterNote);
       }
     } else {
-      boolean nothing = bank == null && removedInteractions.isEmpty() && removedPending.isEmpty();
+      boolean nothing = removedEntries.isEmpty() && bankRemoval.kept().isEmpty() && removedInteractions.isEmpty()
+          && removedPending.isEmpty();
       receipt = DeletionReceipts.receipt(request, ReceiptStatus.COMPLETED, erased, hiddenAt, bound, null,
           (nothing ? "nothing held for this user" : "erased") + adapterNote);
     }
@@ -310,19 +336,41 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     if (StoreKeys.usable(request.getDeletionId())) {
       late.remember(user, request, record.timestamp());
     }
+    toErase.add(user);
     LOG.info("deletion {} ({}) of user {}: {} entries, {} interactions, {} pending feedback erased; receipt {}",
         request.getDeletionId(), request.getScope(), user, removedEntries.size(), removedInteractions.size(),
         removedPending.size(), receipt.getStatus());
   }
 
+  /**
+   * Makes deleted values of users with a deletion physically gone from this task's RocksDB files: flush and
+   * compact each user-text store over the user's key range (see {@link ErasableStores}). A RocksDB delete alone
+   * leaves the old value in SST files until some compaction happens to rewrite them.
+   */
+  private void eraseLocally(long now) {
+    if (toErase.isEmpty()) {
+      return;
+    }
+    for (String storeName : MemoryBankTopology.USER_TEXT_STORES) {
+      ErasableStores.ErasableStore store = ErasableStores.find(context.getStateStore(storeName));
+      if (store == null) {
+        LOG.warn("store {} is not erasable; deleted values stay in its files until RocksDB compacts them", storeName);
+        continue;
+      }
+      store.erase(toErase);
+    }
+    LOG.info("local state of {} user(s) compacted after their deletions", toErase.size());
+    toErase.clear();
+  }
+
   /** Sends interactions that arrived after a concept/preference deletion covering them for unlearning (one request per deletion). */
   private void sendLateMatches(long now) {
     for (LateArrivals.Parked p : late.drain()) {
+      toErase.add(p.user()); // the parked interactions were deleted from late-deletion-matches
       DeletionRequest deletion = p.deletion();
       DeletionMatcher matcher = new DeletionMatcher(deletion);
       Instant at = Instant.ofEpochMilli(now);
-      MemoryBank bank = banks.get(p.user());
-      List<BankEntry> kept = bank == null ? List.of() : bank.getEntries();
+      List<BankEntry> kept = bank.entriesOf(p.user());
       Set<String> eventIds = new LinkedHashSet<>();
       p.interactions().forEach(i -> eventIds.add(i.getInteractionId()));
       List<ErasedItem> erased = List.of(new ErasedItem(MemoryBankTopology.INTERACTIONS_STORE, p.user(), p.interactions().size()));
@@ -347,30 +395,46 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
     }
   }
 
-  private List<Interaction> removeMatching(KeyValueStore<String, Interaction> store, String user, Predicate<Interaction> doomed) {
+  private List<Interaction> removeInteractions(String user, Predicate<Interaction> doomed) {
     List<KeyValue<String, Interaction>> hits = new ArrayList<>();
-    try (KeyValueIterator<String, Interaction> it = store.prefixScan(StoreKeys.userPrefix(user), KEYS)) {
+    try (KeyValueIterator<String, byte[]> it = interactions.prefixScan(StoreKeys.userPrefix(user), KEYS)) {
       it.forEachRemaining(kv -> {
-        if (doomed.test(kv.value)) {
-          hits.add(kv);
+        Interaction i = decode(kv.value);
+        if (doomed.test(i)) {
+          hits.add(KeyValue.pair(kv.key, i));
         }
       });
     }
-    hits.forEach(kv -> store.delete(kv.key));
+    hits.forEach(kv -> interactions.put(kv.key, null));
     return hits.stream().map(kv -> kv.value).toList();
   }
 
+  private static Interaction decode(byte[] stored) {
+    return stored == null ? null : MarginalSerdes.INTERACTION.deserialize(Topics.INTERACTIONS, stored);
+  }
+
   private List<Feedback> removePendingMatching(String user, Predicate<Feedback> doomed) {
-    List<KeyValue<String, ValueAndTimestamp<Feedback>>> hits = new ArrayList<>();
-    try (KeyValueIterator<String, ValueAndTimestamp<Feedback>> it = pending.prefixScan(StoreKeys.userPrefix(user), KEYS)) {
+    List<KeyValue<String, List<WaitingFeedback>>> touched = new ArrayList<>();
+    try (KeyValueIterator<String, List<WaitingFeedback>> it = pending.prefixScan(StoreKeys.userPrefix(user), KEYS)) {
       it.forEachRemaining(kv -> {
-        if (doomed.test(kv.value.value())) {
-          hits.add(kv);
+        if (kv.value.stream().anyMatch(w -> doomed.test(w.feedback()))) {
+          touched.add(kv);
         }
       });
     }
-    hits.forEach(kv -> pending.delete(kv.key));
-    return hits.stream().map(kv -> kv.value.value()).toList();
+    List<Feedback> removed = new ArrayList<>();
+    for (KeyValue<String, List<WaitingFeedback>> kv : touched) {
+      List<WaitingFeedback> keep = new ArrayList<>();
+      for (WaitingFeedback w : kv.value) {
+        if (doomed.test(w.feedback())) {
+          removed.add(w.feedback());
+        } else {
+          keep.add(w);
+        }
+      }
+      pending.put(kv.key, keep.isEmpty() ? null : keep);
+    }
+    return removed;
   }
 
   private List<AdapterPublished> publishedAdapters() {

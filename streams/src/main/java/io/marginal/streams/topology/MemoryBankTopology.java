@@ -3,8 +3,12 @@ package io.marginal.streams.topology;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.streams.app.StreamsAppConfig;
-import io.marginal.streams.topology.Emitted.BankChanged;
+import io.marginal.streams.store.BankSummary;
+import io.marginal.streams.store.ErasableStores;
+import io.marginal.streams.store.StoredEntry;
+import io.marginal.streams.store.WaitingFeedback;
 import io.marginal.streams.topology.Emitted.DeadLettered;
+import io.marginal.streams.topology.Emitted.EntryChanged;
 import io.marginal.streams.topology.Emitted.ReceiptIssued;
 import io.marginal.streams.topology.Emitted.UnlearningRequested;
 import java.util.HashMap;
@@ -28,10 +32,11 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  *   interactions ─┐
- *   feedback ─────┼─ merge ─▶ memory-bank-processor ─┬─▶ memory-banks         (bank or tombstone)
- *   deletions ────┘   │  stores: memory-bank-store,   ├─▶ deletion-receipts
- *                     │  user-interactions,           ├─▶ unlearning-requests  (key user:&lt;id&gt;)
- *                     │  pending-feedback,            └─▶ dead-letters         (unmatched/late/invalid)
+ *   feedback ─────┼─ merge ─▶ memory-bank-processor ─┬─▶ memory-banks.v2      (one entry upsert/tombstone)
+ *   deletions ────┘   │  stores: memory-bank-entries, ├─▶ deletion-receipts
+ *                     │  memory-bank-summaries,       ├─▶ unlearning-requests  (key user:&lt;id&gt;)
+ *                     │  memory-bank-order,           └─▶ dead-letters         (unmatched/late/invalid)
+ *                     │  user-interactions, interaction-expiry, pending-feedback,
  *                     │  recent-deletions,
  *                     │  late-deletion-matches (RocksDB)
  *   adapters ──▶ GlobalKTable adapter-lineage (read by the processor for deletion lineage)
@@ -42,16 +47,25 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class MemoryBankTopology {
 
-  /** userId → MemoryBank. Queryable. */
-  public static final String BANKS_STORE = "memory-bank-store";
-  /** userId\0interactionId → Interaction, kept for the interaction retention. */
+  /** userId\0entryId → (arrival seq, BankEntry): one key per entry, so an event costs O(1). Queryable with the summaries. */
+  public static final String BANKS_STORE = "memory-bank-entries";
+  /** userId → BankSummary (count, revision, eviction ring bounds). */
+  public static final String BANK_SUMMARIES_STORE = "memory-bank-summaries";
+  /** userId\0seq → entryId: arrival order, for O(1) eviction of the oldest entry. */
+  public static final String BANK_ORDER_STORE = "memory-bank-order";
+  /** userId\0interactionId → the Interaction's bytes as they arrived, kept for the interaction retention. */
   public static final String INTERACTIONS_STORE = "user-interactions";
-  /** userId\0interactionId\0feedbackId → Feedback waiting for its interaction (timestamp = buffered at). */
+  /** zero-padded timestamp\0userId\0interactionId → interaction key: what to expire, oldest first. */
+  public static final String INTERACTION_EXPIRY_STORE = "interaction-expiry";
+  /** userId\0interactionId → the feedback waiting for that interaction (each with its buffered-at stream time). */
   public static final String PENDING_FEEDBACK_STORE = "pending-feedback";
   /** userId\0deletionId → DeletionRequest (timestamp = its record time), kept for the feedback window: see {@link LateArrivals}. */
   public static final String RECENT_DELETIONS_STORE = "recent-deletions";
   /** userId\0deletionId\0interactionId → Interaction that arrived after a concept deletion covering it, until sent for unlearning. */
   public static final String LATE_MATCHES_STORE = "late-deletion-matches";
+  /** The stores that hold user text: after a deletion their RocksDB files are compacted over the user's keys. */
+  static final java.util.List<String> USER_TEXT_STORES =
+      java.util.List.of(BANKS_STORE, INTERACTIONS_STORE, PENDING_FEEDBACK_STORE, RECENT_DELETIONS_STORE, LATE_MATCHES_STORE);
   /** adapterId → encoded AdapterPublished (global; decoded per entry by the processor, unreadable ones skipped). */
   public static final String ADAPTERS_STORE = "adapter-lineage";
 
@@ -62,17 +76,23 @@ public final class MemoryBankTopology {
 
   public static void build(StreamsBuilder builder, Topics topics, StreamsAppConfig config) {
     Map<String, String> changelog = userDataChangelogConfig(topics);
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANKS_STORE), KEYS, MarginalSerdes.MEMORY_BANK)
+    builder.addStateStore(Stores.keyValueStoreBuilder(ErasableStores.persistentKeyValueStore(BANKS_STORE), KEYS, StoredEntry.SERDE)
         .withLoggingEnabled(changelog).withCachingDisabled());
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INTERACTIONS_STORE), KEYS, MarginalSerdes.INTERACTION)
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANK_SUMMARIES_STORE), KEYS, BankSummary.SERDE)
         .withLoggingEnabled(changelog).withCachingDisabled());
-    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(PENDING_FEEDBACK_STORE),
-            KEYS, MarginalSerdes.FEEDBACK)
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BANK_ORDER_STORE), KEYS, KEYS)
         .withLoggingEnabled(changelog).withCachingDisabled());
-    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(RECENT_DELETIONS_STORE),
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INTERACTION_EXPIRY_STORE), KEYS, KEYS)
+        .withLoggingEnabled(changelog).withCachingDisabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(ErasableStores.persistentKeyValueStore(INTERACTIONS_STORE), KEYS, Serdes.ByteArray())
+        .withLoggingEnabled(changelog).withCachingDisabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(ErasableStores.persistentKeyValueStore(PENDING_FEEDBACK_STORE),
+            KEYS, WaitingFeedback.LIST_SERDE)
+        .withLoggingEnabled(changelog).withCachingDisabled());
+    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(ErasableStores.persistentTimestampedKeyValueStore(RECENT_DELETIONS_STORE),
             KEYS, MarginalSerdes.DELETION_REQUEST)
         .withLoggingEnabled(changelog).withCachingDisabled());
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LATE_MATCHES_STORE), KEYS, MarginalSerdes.INTERACTION)
+    builder.addStateStore(Stores.keyValueStoreBuilder(ErasableStores.persistentKeyValueStore(LATE_MATCHES_STORE), KEYS, MarginalSerdes.INTERACTION)
         .withLoggingEnabled(changelog).withCachingDisabled());
     // Raw bytes, decoded per entry when read: a global store restores by copying the topic's bytes past
     // the dead-letter handler, and Kafka Streams always uses Consumed's serde for the store, so one bad
@@ -81,8 +101,9 @@ public final class MemoryBankTopology {
         Materialized.<String, byte[], KeyValueStore<Bytes, byte[]>>as(ADAPTERS_STORE));
 
     KStream<String, InputEvent> interactions = builder
-        .stream(topics.name(Topics.INTERACTIONS), Consumed.with(KEYS, MarginalSerdes.INTERACTION))
-        .mapValues(InputEvent.Interacted::new, Named.as("as-interaction-event"));
+        .stream(topics.name(Topics.INTERACTIONS), Consumed.with(KEYS, Received.serde(MarginalSerdes.INTERACTION)))
+        .mapValues(r -> (InputEvent) (r == null ? new InputEvent.Interacted(null, null) : new InputEvent.Interacted(r.value(), r.raw())),
+            Named.as("as-interaction-event"));
     KStream<String, InputEvent> feedback = builder
         .stream(topics.name(Topics.FEEDBACK), Consumed.with(KEYS, MarginalSerdes.FEEDBACK))
         .mapValues(InputEvent.FeedbackGiven::new, Named.as("as-feedback-event"));
@@ -92,12 +113,12 @@ public final class MemoryBankTopology {
 
     KStream<String, Emitted> emitted = interactions.merge(feedback).merge(deletions)
         .process(() -> new MemoryBankProcessor(topics, config.bank()), Named.as("memory-bank-processor"),
-            BANKS_STORE, INTERACTIONS_STORE, PENDING_FEEDBACK_STORE, RECENT_DELETIONS_STORE, LATE_MATCHES_STORE);
+            BANKS_STORE, BANK_SUMMARIES_STORE, BANK_ORDER_STORE, INTERACTIONS_STORE, INTERACTION_EXPIRY_STORE, PENDING_FEEDBACK_STORE, RECENT_DELETIONS_STORE, LATE_MATCHES_STORE);
 
     emitted.split(Named.as("emit-"))
-        .branch((user, e) -> e instanceof BankChanged, Branched.withConsumer(s -> s
-            .mapValues(e -> ((BankChanged) e).bank(), Named.as("bank-value"))
-            .to(topics.name(Topics.MEMORY_BANKS), Produced.with(KEYS, MarginalSerdes.MEMORY_BANK)), "banks"))
+        .branch((key, e) -> e instanceof EntryChanged, Branched.withConsumer(s -> s
+            .mapValues(e -> ((EntryChanged) e).encodedChange(), Named.as("bank-entry-value"))
+            .to(topics.name(Topics.MEMORY_BANKS), Produced.with(KEYS, Serdes.ByteArray())), "banks"))
         .branch((user, e) -> e instanceof ReceiptIssued, Branched.withConsumer(s -> s
             .mapValues(e -> ((ReceiptIssued) e).receipt(), Named.as("receipt-value"))
             .to(topics.name(Topics.DELETION_RECEIPTS), Produced.with(KEYS, MarginalSerdes.DELETION_RECEIPT)), "receipts"))

@@ -2,7 +2,8 @@ package io.marginal.streams.topology;
 
 /**
  * Composite keys of the per-user stores. All of a user's keys share the prefix {@code user + SEP}, so
- * a prefix scan finds everything a deletion must remove. Ids containing SEP are rejected at the edge.
+ * a deletion finds everything of the user with one prefix scan; the per-event path uses exact keys
+ * only. Ids containing SEP are rejected at the edge.
  */
 final class StoreKeys {
 
@@ -15,16 +16,19 @@ final class StoreKeys {
     return user + SEP;
   }
 
+  /** Key of a stored interaction, and of the feedback waiting for it. */
   static String interaction(String user, String interactionId) {
     return user + SEP + interactionId;
   }
 
-  static String interactionPrefix(String user, String interactionId) {
-    return user + SEP + interactionId + SEP;
+  /** Key of the interaction-expiry index: zero-padded timestamp first, so the index iterates oldest first. */
+  static String expiry(long timestampMs, String interactionKey) {
+    String digits = Long.toString(Math.max(0, timestampMs));
+    return "0".repeat(19 - digits.length()) + digits + SEP + interactionKey;
   }
 
-  static String pending(String user, String interactionId, String feedbackId) {
-    return user + SEP + interactionId + SEP + feedbackId;
+  static long expiryTimestamp(String expiryKey) {
+    return Long.parseLong(expiryKey.substring(0, 19));
   }
 
   static boolean usable(String id) {

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.marginal.schemas.AdapterPublished;
 import io.marginal.schemas.AdapterStatus;
 import io.marginal.schemas.BankEntry;
+import io.marginal.schemas.BankEntryChange;
 import io.marginal.schemas.DeletionReceipt;
 import io.marginal.schemas.DeletionScope;
 import io.marginal.schemas.Example;
@@ -56,7 +57,7 @@ class DeletionTopologyTest {
     fx.give(preferred("alice", "f-9", "i-later", "Solaris", T0 + 70));
     fx.interact(interaction("bob", "i-b", "best sci-fi film?", "Inception", T0 + 80));
     fx.give(preferred("bob", "f-b", "i-b", "Dune", T0 + 90));
-    fx.banks.readValuesToList();
+    fx.banks.drain();
   }
 
   @Test
@@ -65,10 +66,12 @@ class DeletionTopologyTest {
     fx.driver.advanceWallClockTime(Duration.ofSeconds(5));
     fx.delete(deletion("alice", "d-1", DeletionScope.ALL_USER_DATA, List.of(), null, T0 + 100));
 
-    List<KeyValue<String, MemoryBank>> out = fx.banks.readKeyValuesToList();
-    assertEquals(1, out.size());
-    assertEquals("alice", out.get(0).key);
-    assertNull(out.get(0).value, "tombstone on memory-banks");
+    List<KeyValue<String, BankEntryChange>> out = fx.banks.readRecords();
+    assertEquals(List.of("alice\u0000f-1", "alice\u0000f-2", "alice\u0000f-3", "alice\u0000f-4", "alice"),
+        out.stream().map(kv -> kv.key).toList(), "a tombstone per entry (for compaction), then one for the whole bank");
+    assertTrue(out.stream().allMatch(kv -> kv.value == null), "tombstones only on memory-banks");
+    assertTrue(fx.keysOf(MemoryBankTopology.BANK_SUMMARIES_STORE, "alice").isEmpty());
+    assertTrue(fx.keysOf(MemoryBankTopology.BANK_ORDER_STORE, "alice").isEmpty());
     assertNull(fx.bankOf("alice"));
     assertTrue(fx.keysOf(MemoryBankTopology.INTERACTIONS_STORE, "alice").isEmpty());
     assertTrue(fx.keysOf(MemoryBankTopology.PENDING_FEEDBACK_STORE, "alice").isEmpty());
@@ -120,10 +123,10 @@ class DeletionTopologyTest {
   void deletingTheLastEntryTombstonesTheBank() {
     seed();
     fx.delete(deletion("bob", "d-4", DeletionScope.FEEDBACK, List.of("f-b"), null, T0 + 100));
-    KeyValue<String, MemoryBank> out = fx.banks.readKeyValue();
-    assertEquals("bob", out.key);
-    assertNull(out.value);
+    List<KeyValue<String, BankEntryChange>> out = fx.banks.readRecords();
+    assertEquals(List.of(KeyValue.pair("bob\u0000f-b", null)), out);
     assertNull(fx.bankOf("bob"));
+    assertTrue(fx.keysOf(MemoryBankTopology.BANK_SUMMARIES_STORE, "bob").isEmpty());
   }
 
   @Test

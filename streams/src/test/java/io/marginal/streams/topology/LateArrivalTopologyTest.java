@@ -75,7 +75,7 @@ class LateArrivalTopologyTest {
   void allDataDeletionDropsInteractionsAndFeedbackServedBeforeIt() {
     fx.delete(deletion("alice", "d-2", DeletionScope.ALL_USER_DATA, List.of(), null, T0 + 100));
     fx.receipts.readValuesToList();
-    fx.banks.readValuesToList(); // the deletion's tombstone
+    fx.banks.drain(); // the deletion's tombstone
     fx.interact(interaction("alice", "i-1", "hello", "Hi there.", T0 + 10));
     fx.give(preferred("alice", "f-1", "i-1", "Hello!", T0 + 50));
     assertTrue(fx.keysOf(MemoryBankTopology.INTERACTIONS_STORE, "alice").isEmpty());

@@ -171,6 +171,47 @@ class MemoryBankTopologyTest {
     assertEquals(3, bank.getTransitions().size(), "aggregates recomputed from the surviving entries");
   }
 
+  @Test
+  void evictionPopsTheOldestArrivalSkippingDeletedSlotsAndPublishesItsTombstone() {
+    fx.close();
+    fx = new TopologyFixture(settings(3));
+    for (int n = 0; n < 3; n++) {
+      fx.interact(interaction("alice", "i-" + n, "q" + n, "A", T0 + n));
+      fx.give(preferred("alice", "f-" + n, "i-" + n, "B" + n, T0 + 100 + n));
+    }
+    fx.delete(Events.deletion("alice", "d-1", io.marginal.schemas.DeletionScope.FEEDBACK, List.of("f-0"), null, T0 + 200));
+    fx.banks.drain();
+    // f-2 redelivered: it keeps its arrival slot, so it is still older than f-3 and f-4.
+    fx.give(preferred("alice", "f-2", "i-2", "B2", T0 + 102));
+    for (int n = 3; n < 5; n++) {
+      fx.interact(interaction("alice", "i-" + n, "q" + n, "A", T0 + 300 + n));
+      fx.give(preferred("alice", "f-" + n, "i-" + n, "B" + n, T0 + 400 + n));
+    }
+    List<org.apache.kafka.streams.KeyValue<String, io.marginal.schemas.BankEntryChange>> out = fx.banks.readRecords();
+    assertEquals(List.of("alice\u0000f-2", "alice\u0000f-3", "alice\u0000f-4", "alice\u0000f-1"),
+        out.stream().map(kv -> kv.key).toList(), "f-0's slot is a hole: f-4 evicts f-1, the oldest arrival left");
+    assertNull(out.get(3).value, "the evicted entry is tombstoned on memory-banks");
+    assertEquals(List.of("f-2", "f-3", "f-4"), fx.bankOf("alice").getEntries().stream().map(BankEntry::getEntryId).toList());
+    assertEquals(fx.bankOf("alice").getEntries(), fx.banks.view().get("alice").getEntries(), "replica equals the store");
+    assertEquals(3, fx.keysOf(MemoryBankTopology.BANK_ORDER_STORE, "alice").size(), "one ring slot per live entry");
+
+    fx.interact(interaction("alice", "i-5", "q5", "A", T0 + 505));
+    fx.give(preferred("alice", "f-5", "i-5", "B5", T0 + 506));
+    assertEquals(List.of("f-3", "f-4", "f-5"), fx.bankOf("alice").getEntries().stream().map(BankEntry::getEntryId).toList());
+    assertEquals(8, fx.bankOf("alice").getRevision(), "six upserts, one redelivery and one deletion: one change each");
+  }
+
+  @Test
+  void waitingFeedbackIsFoundByItsInteractionKeyAndARedeliveryWaitsOnce() {
+    fx.give(preferred("alice", "f-1", "i-1", "Arrival", T0));
+    fx.give(preferred("alice", "f-1", "i-1", "Arrival", T0));
+    fx.give(preferred("alice", "f-2", "i-1", "Dune", T0 + 1));
+    assertEquals(List.of("alice\u0000i-1"), fx.keysOf(MemoryBankTopology.PENDING_FEEDBACK_STORE, "alice"));
+    fx.interact(interaction("alice", "i-1", "best sci-fi film?", "Inception", T0 + 2));
+    assertEquals(List.of("f-1", "f-2"), fx.bankOf("alice").getEntries().stream().map(BankEntry::getEntryId).toList());
+    assertTrue(fx.keysOf(MemoryBankTopology.PENDING_FEEDBACK_STORE, "alice").isEmpty());
+  }
+
   private static byte[] bytes(ByteBuffer b) {
     byte[] out = new byte[b.remaining()];
     b.duplicate().get(out);

@@ -11,6 +11,10 @@ import io.marginal.schemas.UnlearningRequest;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.streams.app.StreamsAppConfig;
+import io.marginal.streams.bank.BankChanges;
+import io.marginal.streams.store.BankSummary;
+import io.marginal.streams.store.MemoryBankStore;
+import io.marginal.streams.store.StoredEntry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -20,7 +24,6 @@ import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
@@ -37,7 +40,8 @@ public final class TopologyFixture implements AutoCloseable {
   public final TestInputTopic<String, Feedback> feedback;
   public final TestInputTopic<String, DeletionRequest> deletions;
   public final TestInputTopic<String, AdapterPublished> adapters;
-  public final TestOutputTopic<String, MemoryBank> banks;
+  /** memory-banks.v2, read as a replica would: per-entry deltas folded into banks. */
+  public final BankChangesReader banks;
   public final TestOutputTopic<String, DeletionReceipt> receipts;
   public final TestOutputTopic<String, UnlearningRequest> unlearning;
   public final TestOutputTopic<String, DeadLetter> deadLetters;
@@ -66,7 +70,7 @@ public final class TopologyFixture implements AutoCloseable {
     feedback = driver.createInputTopic(topics.name(Topics.FEEDBACK), ks, MarginalSerdes.FEEDBACK.serializer());
     deletions = driver.createInputTopic(topics.name(Topics.DELETIONS), ks, MarginalSerdes.DELETION_REQUEST.serializer());
     adapters = driver.createInputTopic(topics.name(Topics.ADAPTERS), ks, MarginalSerdes.ADAPTER_PUBLISHED.serializer());
-    banks = driver.createOutputTopic(topics.name(Topics.MEMORY_BANKS), kd, MarginalSerdes.MEMORY_BANK.deserializer());
+    banks = new BankChangesReader(driver.createOutputTopic(topics.name(Topics.MEMORY_BANKS), kd, BankChanges.SERDE.deserializer()));
     receipts = driver.createOutputTopic(topics.name(Topics.DELETION_RECEIPTS), kd, MarginalSerdes.DELETION_RECEIPT.deserializer());
     unlearning = driver.createOutputTopic(topics.name(Topics.UNLEARNING_REQUESTS), kd, MarginalSerdes.UNLEARNING_REQUEST.deserializer());
     deadLetters = driver.createOutputTopic(topics.name(Topics.DEAD_LETTERS), kd, MarginalSerdes.DEAD_LETTER.deserializer());
@@ -84,9 +88,11 @@ public final class TopologyFixture implements AutoCloseable {
     deletions.pipeInput(d.getUserId(), d, d.getTimestamp());
   }
 
+  /** The user's bank as the streams app's own stores hold it (entries + summary), null when it has none. */
   public MemoryBank bankOf(String user) {
-    KeyValueStore<String, MemoryBank> store = driver.getKeyValueStore(MemoryBankTopology.BANKS_STORE);
-    return store.get(user);
+    KeyValueStore<String, StoredEntry> entries = driver.getKeyValueStore(MemoryBankTopology.BANKS_STORE);
+    KeyValueStore<String, BankSummary> summaries = driver.getKeyValueStore(MemoryBankTopology.BANK_SUMMARIES_STORE);
+    return MemoryBankStore.read(entries, summaries, user).orElse(null);
   }
 
   /** Keys of a store that belong to {@code user}. */
@@ -103,13 +109,9 @@ public final class TopologyFixture implements AutoCloseable {
     return keys;
   }
 
-  /** The latest value per key on memory-banks (null = tombstone), as a replica would see it. */
+  /** Every user's bank as a replica that read all of memory-banks holds it (users without entries absent). */
   public java.util.Map<String, MemoryBank> bankTopicView() {
-    java.util.Map<String, MemoryBank> view = new java.util.TreeMap<>();
-    for (KeyValue<String, MemoryBank> kv : banks.readKeyValuesToList()) {
-      view.put(kv.key, kv.value);
-    }
-    return view;
+    return banks.view();
   }
 
   @Override
