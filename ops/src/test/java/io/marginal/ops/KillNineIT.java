@@ -18,6 +18,7 @@ import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.schemas.topics.TopicSettings;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.streams.app.MarginalStreamsApp;
+import io.marginal.streams.topology.MemoryBankTopology;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -124,11 +125,11 @@ class KillNineIT {
       }
       Map<String, DeletionReceipt> receipts = receipts(settings.bootstrapServers(), topics, acked.size() + 1);
       assertEquals(EARLY_PAIRS, receipts.get("forget-early").getErased().stream()
-          .filter(i -> i.getStore().equals("memory-bank-store")).mapToLong(ErasedItem::getCount).sum(),
+          .filter(i -> i.getStore().equals(MemoryBankTopology.BANKS_STORE)).mapToLong(ErasedItem::getCount).sum(),
           "the deletion accepted while streams was down erased the user's whole bank once streams was back");
       for (Map.Entry<String, Integer> e : acked.entrySet()) {
         DeletionReceipt r = receipts.get("forget-" + e.getKey());
-        long entries = r.getErased().stream().filter(i -> i.getStore().equals("memory-bank-store"))
+        long entries = r.getErased().stream().filter(i -> i.getStore().equals(MemoryBankTopology.BANKS_STORE))
             .mapToLong(ErasedItem::getCount).sum();
         assertEquals(e.getValue().longValue(), entries, e.getKey() + ": bank entries erased = acknowledged pairs (exactly once)");
       }
