@@ -35,7 +35,8 @@ public final class SoakRun {
       "suggest a movie about dreams for me");
 
   /** One sample of the process. */
-  record Sample(String at, int requests, long rssKb, long heapUsedKb, long heapCommittedKb, int threads) {
+  record Sample(String at, int requests, long rssKb, long rssAnonKb, long rssFileKb, long heapUsedKb, long heapCommittedKb,
+      int threads) {
     long nativeKb() {
       return rssKb - heapCommittedKb;
     }
@@ -106,11 +107,13 @@ public final class SoakRun {
       sample(samples, "end", requests);
       System.out.printf(Locale.ROOT, "%nSoak: %d chat requests (%d clients), %d feedback, %d deletions in %.0f s (%.1f req/s), %d failed%n%n",
           requests, clients, feedback.get(), deletions.get(), seconds, requests / seconds, errors.get());
-      System.out.println("| when | requests | RSS MiB | heap used MiB | heap committed MiB | RSS − heap (native etc.) MiB | threads |");
-      System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+      System.out.println("| when | requests | RSS MiB | of it anonymous | of it mapped files | heap used MiB | heap committed MiB"
+          + " | RSS − heap (native etc.) MiB | threads |");
+      System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
       samples.stream().sorted(java.util.Comparator.comparingInt(Sample::requests)).forEach(s -> System.out.printf(Locale.ROOT,
-          "| %s | %d | %.0f | %.0f | %.0f | %.0f | %d |%n", s.at(), s.requests(), s.rssKb() / 1024.0, s.heapUsedKb() / 1024.0,
-          s.heapCommittedKb() / 1024.0, s.nativeKb() / 1024.0, s.threads()));
+          "| %s | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %d |%n", s.at(), s.requests(), s.rssKb() / 1024.0,
+          s.rssAnonKb() / 1024.0, s.rssFileKb() / 1024.0, s.heapUsedKb() / 1024.0, s.heapCommittedKb() / 1024.0,
+          s.nativeKb() / 1024.0, s.threads()));
       Sample middle = samples.stream().filter(s -> s.at().equals("middle")).findFirst().orElse(samples.get(0));
       Sample end = samples.get(samples.size() - 1);
       double growth = (end.rssKb() - middle.rssKb()) / (double) middle.rssKb();
@@ -123,14 +126,16 @@ public final class SoakRun {
 
   private static synchronized void sample(List<Sample> samples, String at, int requests) {
     var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
-    samples.add(new Sample(at, requests, rssKb(), heap.getUsed() / 1024, heap.getCommitted() / 1024,
+    samples.add(new Sample(at, requests, status("VmRSS:"), status("RssAnon:"), status("RssFile:"), heap.getUsed() / 1024,
+        heap.getCommitted() / 1024,
         ManagementFactory.getThreadMXBean().getThreadCount()));
   }
 
-  static long rssKb() {
+  /** A kB figure of /proc/self/status: VmRSS, and its split into anonymous memory and mapped files (Kafka's mmapped indexes). */
+  static long status(String field) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmRSS:")) {
+        if (line.startsWith(field)) {
           return Long.parseLong(line.replaceAll("[^0-9]", ""));
         }
       }
