@@ -198,7 +198,11 @@ async function send(event) {
   let content = '';
   const messages = [...state.history.slice(-HISTORY_MESSAGES), { role: 'user', content: prompt }];
   try {
-    const result = await streamChat({ model: $('model-select').value || undefined, messages }, {
+    if (!$('model-select').value) {
+      // Sent before the first poll filled the model list (a slow node): the API needs a model, so load it now.
+      renderModels(await getJson('/v1/models'));
+    }
+    const result = await streamChat({ model: $('model-select').value, messages }, {
       onStart: (r) => renderMeta(answer, r),
       onDelta: (delta) => {
         content += delta;
