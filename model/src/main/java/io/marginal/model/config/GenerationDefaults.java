@@ -52,13 +52,7 @@ public record GenerationDefaults(List<Integer> eosTokenIds, Optional<Boolean> do
     } catch (IOException e) {
       throw new CheckpointException(FILE_NAME + " is not valid JSON: " + e.getMessage(), e);
     }
-    List<Integer> eos = new ArrayList<>();
-    JsonNode e = n.path("eos_token_id");
-    if (e.isArray()) {
-      e.forEach(x -> eos.add(x.asInt()));
-    } else if (e.isNumber()) {
-      eos.add(e.asInt());
-    }
+    List<Integer> eos = ModelConfig.tokenIds(n.path("eos_token_id"));
     return new GenerationDefaults(eos,
         n.path("do_sample").isBoolean() ? Optional.of(n.path("do_sample").asBoolean()) : Optional.empty(),
         n.path("temperature").isNumber() ? Optional.of(n.path("temperature").asDouble()) : Optional.empty(),

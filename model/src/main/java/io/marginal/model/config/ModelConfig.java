@@ -175,13 +175,7 @@ public record ModelConfig(
     if (n.path("mlp_bias").asBoolean(false)) {
       throw new CheckpointException("config.json: mlp_bias=true is not supported");
     }
-    List<Integer> eos = new ArrayList<>();
-    JsonNode e = n.path("eos_token_id");
-    if (e.isArray()) {
-      e.forEach(x -> eos.add(x.asInt()));
-    } else if (e.isNumber()) {
-      eos.add(e.asInt());
-    }
+    List<Integer> eos = ModelConfig.tokenIds(n.path("eos_token_id"));
     return new ModelConfig(architecture, modelType, hidden, required(n, "intermediate_size"),
         required(n, "num_hidden_layers"), heads, kvHeads, headDim, required(n, "vocab_size"),
         n.path("rms_norm_eps").asDouble(1e-6), ropeTheta, scaling,
@@ -303,5 +297,16 @@ public record ModelConfig(
         architecture, numHiddenLayers, hiddenSize, numAttentionHeads, numKeyValueHeads, headDim,
         intermediateSize, hiddenAct, vocabSize, ropeTheta, ropeScaling == null ? "" : " (" + ropeScaling.type() + " x"
             + ropeScaling.factor() + ")", attentionBias ? (outputProjectionBias() ? ", q/k/v/o bias" : ", q/k/v bias") : "");
+  }
+
+  /** A token-id field of an HF config: one id, a list of ids, or absent (empty). */
+  static List<Integer> tokenIds(JsonNode field) {
+    List<Integer> ids = new ArrayList<>();
+    if (field.isArray()) {
+      field.forEach(x -> ids.add(x.asInt()));
+    } else if (field.isNumber()) {
+      ids.add(field.asInt());
+    }
+    return ids;
   }
 }
