@@ -23,8 +23,16 @@ import org.slf4j.LoggerFactory;
 public final class DeadLetterDeserializationHandler implements DeserializationExceptionHandler {
 
   public static final String DEAD_LETTER_TOPIC_CONFIG = "marginal.dead.letter.topic";
+  /** Who owns the shared publisher (one Kafka Streams client); defaults to the application id. */
+  public static final String OWNER_CONFIG = "marginal.dead.letter.owner";
 
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetterDeserializationHandler.class);
+  /**
+   * One publisher per application, shared by its stream threads: Kafka Streams gives a
+   * deserialization handler no close hook, so the app closes it with {@link #closePublisher}
+   * (a producer per handler used to outlive the app and retry a stopped broker for minutes).
+   */
+  private static final Map<String, DeadLetterPublisher> PUBLISHERS = new java.util.concurrent.ConcurrentHashMap<>();
 
   private DeadLetterPublisher publisher;
 
@@ -41,7 +49,21 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
     Object topic = configs.get(DEAD_LETTER_TOPIC_CONFIG);
     String deadLetterTopic = topic == null ? Topics.defaults().name(Topics.DEAD_LETTERS) : topic.toString();
     Object app = configs.get(StreamsConfig.APPLICATION_ID_CONFIG);
-    publisher = DeadLetterPublisher.create(client, deadLetterTopic, app == null ? "streams" : app.toString());
+    String application = app == null ? "streams" : app.toString();
+    Object owner = configs.get(OWNER_CONFIG);
+    publisher = PUBLISHERS.computeIfAbsent((owner == null ? application : owner.toString()) + "\u0000" + deadLetterTopic,
+        k -> DeadLetterPublisher.create(client, deadLetterTopic, application));
+  }
+
+  /** Closes the dead-letter producer(s) of {@code owner} ({@link #OWNER_CONFIG}); call after its Kafka Streams client closed. */
+  public static void closePublisher(String owner) {
+    PUBLISHERS.entrySet().removeIf(e -> {
+      if (e.getKey().startsWith(owner + "\u0000")) {
+        e.getValue().close();
+        return true;
+      }
+      return false;
+    });
   }
 
   @Override

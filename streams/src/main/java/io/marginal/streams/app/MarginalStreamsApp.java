@@ -20,8 +20,10 @@ public final class MarginalStreamsApp implements AutoCloseable {
 
   private final StreamsAppConfig config;
   private final KafkaStreams streams;
+  private final String deadLetterOwner;
 
-  private MarginalStreamsApp(StreamsAppConfig config, KafkaStreams streams) {
+  private MarginalStreamsApp(StreamsAppConfig config, KafkaStreams streams, String deadLetterOwner) {
+    this.deadLetterOwner = deadLetterOwner;
     this.config = config;
     this.streams = streams;
   }
@@ -36,7 +38,10 @@ public final class MarginalStreamsApp implements AutoCloseable {
   public static MarginalStreamsApp start(StreamsAppConfig config) {
     Map<String, Object> security = new HashMap<>(config.clientSecurity());
     TopicProvisioner.ensureTopics(config.bootstrapServers(), security, config.topics());
-    KafkaStreams streams = new KafkaStreams(topology(config), config.toStreamsProperties());
+    java.util.Properties props = config.toStreamsProperties();
+    String deadLetterOwner = config.applicationId() + "-" + java.util.UUID.randomUUID();
+    props.put(io.marginal.schemas.deadletter.DeadLetterDeserializationHandler.OWNER_CONFIG, deadLetterOwner);
+    KafkaStreams streams = new KafkaStreams(topology(config), props);
     // A failed thread is replaced; under EOS its open transaction aborts and its task restores from the changelog.
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("stream thread failed; replacing it (uncommitted work is aborted and reprocessed)", e);
@@ -44,7 +49,7 @@ public final class MarginalStreamsApp implements AutoCloseable {
     });
     streams.start();
     LOG.info("streams app {} started against {}", config.applicationId(), config.bootstrapServers());
-    return new MarginalStreamsApp(config, streams);
+    return new MarginalStreamsApp(config, streams, deadLetterOwner);
   }
 
   public KafkaStreams streams() {
@@ -75,6 +80,7 @@ public final class MarginalStreamsApp implements AutoCloseable {
   @Override
   public void close() {
     streams.close(Duration.ofSeconds(30));
+    io.marginal.schemas.deadletter.DeadLetterDeserializationHandler.closePublisher(deadLetterOwner);
   }
 
   public static void main(String[] args) throws InterruptedException {
