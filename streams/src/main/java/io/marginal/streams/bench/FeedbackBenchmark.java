@@ -43,7 +43,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *       app's producer sent per event (changelogs + memory-banks + transaction overhead).</li>
  *   <li>Latency: {@code rate × paced-seconds} pairs at {@code rate}/s; per feedback, send → its upsert on
  *       memory-banks (what a replica sees); p50/p99.</li>
- *   <li>Deletions: ALL_USER_DATA one every 200 ms, send → the user tombstone on memory-banks. By then each
+ *   <li>Deletions: ALL_USER_DATA one at a time (the next once the last is visible), send → the user tombstone on memory-banks. By then each
  *       user has every interaction of the run stored (retention 1 day), all of which the deletion removes.</li>
  * </ol>
  *
@@ -146,33 +146,25 @@ public final class FeedbackBenchmark {
     return report;
   }
 
-  private static long[] deletions(KafkaProducer<String, byte[]> producer, Topics topics, MemoryBankTopicWatcher watcher, int count)
-      throws InterruptedException {
-    long[] sentAt = new long[count];
+  private static long[] deletions(KafkaProducer<String, byte[]> producer, Topics topics, MemoryBankTopicWatcher watcher, int count) {
+    long[] latencies = new long[count];
     for (int d = 0; d < count; d++) {
       String user = "user-" + d;
       DeletionRequest request = DeletionRequest.newBuilder().setDeletionId("d-" + d).setUserId(user)
           .setTimestamp(Instant.now()).setScope(DeletionScope.ALL_USER_DATA).build();
-      sentAt[d] = System.nanoTime();
+      long sentAt = System.nanoTime();
       producer.send(new ProducerRecord<>(topics.name(Topics.DELETIONS), user, MarginalSerdes.DELETION_REQUEST.serialize("", request)));
       producer.flush();
-      Thread.sleep(200); // one at a time: this measures a deletion's latency, not a queue of them
-    }
-    boolean done = MemoryBankTopicWatcher.await(() -> {
-      for (int d = 0; d < count; d++) {
-        Long at = watcher.tombstonedAtNanos("user-" + d);
-        if (at == null || at < sentAt[d]) {
-          return false;
-        }
+      // One at a time: the next deletion goes once this one's tombstone is visible, so each figure is one
+      // deletion's latency, not its place in a queue.
+      boolean done = MemoryBankTopicWatcher.await(() -> {
+        Long at = watcher.tombstonedAtNanos(user);
+        return at != null && at >= sentAt;
+      }, Duration.ofSeconds(60));
+      if (!done) {
+        throw new IllegalStateException("deletion d-" + d + " did not reach memory-banks as a tombstone within 60 s");
       }
-      return true;
-    }, Duration.ofSeconds(60));
-    if (!done) {
-      throw new IllegalStateException("not every deletion reached memory-banks as a tombstone within 60 s");
-    }
-    long[] latencies = new long[count];
-    for (int d = 0; d < count; d++) {
-      latencies[d] = watcher.tombstonedAtNanos("user-" + d) - sentAt[d];
+      latencies[d] = watcher.tombstonedAtNanos(user) - sentAt;
     }
     Arrays.sort(latencies);
     return latencies;
