@@ -78,9 +78,10 @@ public final class AdapterVerifier {
       throw reject(label, dir + " lacks " + PeftAdapterReader.CONFIG_FILE + " or " + PeftAdapterReader.WEIGHTS_FILE, keeping);
     }
     // The lexical check above is not enough: a symlink inside the store may point anywhere.
+    Path realRoot = realPath(storeRoot, label, keeping);
     for (Path p : new Path[] {dir, weights, dir.resolve(PeftAdapterReader.CONFIG_FILE)}) {
       Path real = realPath(p, label, keeping);
-      if (!real.startsWith(realStoreRoot(label, keeping))) {
+      if (!real.startsWith(realRoot)) {
         throw reject(label, p + " resolves to " + real + ", outside the adapter store " + storeRoot
             + " (a symlink?); adapters must live in the store itself", keeping);
       }
@@ -123,10 +124,6 @@ public final class AdapterVerifier {
     } catch (RuntimeException e) {
       throw reject(label, e.getMessage(), keeping);
     }
-  }
-
-  private Path realStoreRoot(String label, String keeping) {
-    return realPath(storeRoot, label, keeping);
   }
 
   private static Path realPath(Path p, String label, String keeping) {

@@ -19,7 +19,8 @@ final class AdminHandlers {
   void requireAdmin(RoutingContext ctx) {
     Principal p = ctx.get(Principal.CONTEXT_KEY);
     if (!p.admin()) {
-      throw ApiError.forbidden("This endpoint needs the admin key (MARGINAL_ADMIN_KEY); user keys cannot manage adapters.");
+      throw ApiError.forbidden("This endpoint needs the admin key (MARGINAL_ADMIN_KEY); a user key cannot manage adapters"
+          + " or read node metrics.");
     }
     ctx.next();
   }

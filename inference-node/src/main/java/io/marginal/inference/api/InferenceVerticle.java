@@ -47,7 +47,8 @@ public final class InferenceVerticle extends AbstractVerticle {
     router.route().handler(this::countRequest);
     router.get("/health").handler(ops::health);
     router.get("/ready").handler(ops::ready);
-    router.get("/metrics").handler(this::requireAdminKey).handler(ops::metrics);
+    // /metrics names adapters and load: operators only (Prometheus sends the admin key as a bearer token).
+    router.get("/metrics").handler(this::authenticate).handler(admin::requireAdmin).handler(ops::metrics);
     mountConsole(router);
 
     router.route("/v1/*").handler(this::admit);
@@ -195,22 +196,6 @@ public final class InferenceVerticle extends AbstractVerticle {
     Long timer = ctx.get(BODY_TIMER);
     if (timer != null) {
       vertx.cancelTimer(timer);
-    }
-    ctx.next();
-  }
-
-  /** {@code /metrics} names adapters and load: operators only (Prometheus sends the admin key as a bearer token). */
-  private void requireAdminKey(RoutingContext ctx) {
-    var principal = services.authenticator().authenticate(ctx.request().getHeader("Authorization"));
-    if (principal.isPresent() && !principal.get().admin()) {
-      throw ApiError.forbidden("/metrics is for operators: it needs the admin key (MARGINAL_ADMIN_KEY), not a user key.");
-    }
-    if (principal.isEmpty()) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      new ApiError(401, "invalid_request_error", "invalid_api_key", null,
-          "/metrics needs the admin key (MARGINAL_ADMIN_KEY) as 'Authorization: Bearer KEY'; in Prometheus set"
-              + " authorization.credentials in the scrape config.").send(ctx);
-      return;
     }
     ctx.next();
   }
