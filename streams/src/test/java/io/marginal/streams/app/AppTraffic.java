@@ -58,9 +58,12 @@ final class AppTraffic {
     throw new AssertionError("no receipt for " + deletionId + " within 90 s; saw " + seen);
   }
 
+  /** An idempotent acks=all producer of raw bytes, with room for the near-1 MiB poison records. */
   static KafkaProducer<String, byte[]> producer(String bootstrap) {
     return new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+        ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 << 20,
         ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
         ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));

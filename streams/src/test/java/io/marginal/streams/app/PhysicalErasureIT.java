@@ -73,7 +73,7 @@ class PhysicalErasureIT {
       Topics topics = config.topics();
       Path brokerLogs = kafka.settings().dataDir();
       AtomicBoolean traffic = new AtomicBoolean(true);
-      try (KafkaProducer<String, byte[]> producer = producer(kafka.bootstrapServers());
+      try (KafkaProducer<String, byte[]> producer = AppTraffic.producer(kafka.bootstrapServers());
            MemoryBankTopicWatcher watcher = new MemoryBankTopicWatcher(kafka.bootstrapServers(), topics.name(Topics.MEMORY_BANKS),
                false, true)) {
         MarginalStreamsApp app = MarginalStreamsApp.start(config);
@@ -209,13 +209,5 @@ class PhysicalErasureIT {
       return i;
     }
     return -1;
-  }
-
-  private static KafkaProducer<String, byte[]> producer(String bootstrap) {
-    return new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
   }
 }

@@ -59,7 +59,7 @@ class RestartWithoutLossIT {
       first.awaitRunning(Duration.ofSeconds(60));
 
       try (MemoryBankTopicWatcher watcher = new MemoryBankTopicWatcher(kafka.bootstrapServers(), topics.name(Topics.MEMORY_BANKS));
-           KafkaProducer<String, byte[]> producer = producer(kafka.bootstrapServers())) {
+           KafkaProducer<String, byte[]> producer = AppTraffic.producer(kafka.bootstrapServers())) {
         CompletableFuture<Void> feeding = CompletableFuture.runAsync(() -> send(producer, topics, events));
 
         assertTrue(MemoryBankTopicWatcher.await(() -> watcher.recordCounts().values().stream().mapToInt(i -> i).sum() >= 20,
@@ -163,14 +163,5 @@ class RestartWithoutLossIT {
       }
     }
     return out;
-  }
-
-  private static KafkaProducer<String, byte[]> producer(String bootstrap) {
-    return new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
   }
 }

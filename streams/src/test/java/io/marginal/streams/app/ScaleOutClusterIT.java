@@ -65,7 +65,7 @@ class ScaleOutClusterIT {
       AtomicInteger failedSends = new AtomicInteger();
       AtomicLong deadLetters = new AtomicLong();
       try (MemoryBankTopicWatcher watcher = new MemoryBankTopicWatcher(cluster.bootstrapServers(), topics.name(Topics.MEMORY_BANKS));
-           KafkaProducer<String, byte[]> producer = producer(cluster.bootstrapServers());
+           KafkaProducer<String, byte[]> producer = AppTraffic.producer(cluster.bootstrapServers());
            KafkaConsumer<String, byte[]> letters = deadLetterReader(cluster.bootstrapServers(), topics)) {
         awaitRunning(first, second);
         System.out.printf("scale-out phase: both instances RUNNING after %.1f s%n", (System.nanoTime() - t0) / 1e9);
@@ -171,14 +171,5 @@ class ScaleOutClusterIT {
         ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
     consumer.subscribe(List.of(topics.name(Topics.DEAD_LETTERS)));
     return consumer;
-  }
-
-  private static KafkaProducer<String, byte[]> producer(String bootstrap) {
-    return new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
   }
 }
