@@ -10,6 +10,7 @@ import io.marginal.inference.api.RequestGate;
 import io.marginal.inference.auth.ApiKeyAuthenticator;
 import io.marginal.inference.config.InferenceConfig;
 import io.marginal.inference.generation.ChatService;
+import io.marginal.inference.generation.IntraOpThreads;
 import io.marginal.inference.generation.ModelWorkerPool;
 import io.marginal.inference.kafka.EventPublisher;
 import io.marginal.inference.kafka.TopicTail;
@@ -259,6 +260,7 @@ public final class InferenceNode implements AutoCloseable {
 
   public static void main(String[] args) throws Exception {
     DemoModel.defaultEngineSettings();
+    IntraOpThreads.apply();
     boolean embedded = List.of(args).contains("--embedded-kafka");
     InferenceConfig config = InferenceConfig.fromEnvironment();
     EmbeddedKafkaBroker broker = null;

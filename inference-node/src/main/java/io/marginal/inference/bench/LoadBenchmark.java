@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marginal.inference.InferenceNode;
 import io.marginal.inference.config.InferenceConfig;
+import io.marginal.inference.generation.IntraOpThreads;
 import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.adapters.PeftAdapterWriter;
@@ -68,6 +69,7 @@ public final class LoadBenchmark {
 
   public static void main(String[] args) throws Exception {
     DemoModel.defaultEngineSettings();
+    IntraOpThreads.apply();
     int requests = 24;
     int maxTokens = 32;
     int workers = 2;
