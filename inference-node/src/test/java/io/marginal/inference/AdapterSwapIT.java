@@ -46,7 +46,7 @@ class AdapterSwapIT {
   @BeforeAll
   static void start() throws Exception {
     cluster = new TestCluster();
-    node = cluster.startNode(NODE, Map.of("MARGINAL_USER_ADAPTER_SLOTS", "1", "MARGINAL_WORKER_THREADS", "2"));
+    node = cluster.startNode(NODE, Map.of("MARGINAL_USER_ADAPTER_CACHE_BYTES", "1", "MARGINAL_WORKER_THREADS", "2"));
     http = new Http(node.port());
   }
 
