@@ -125,13 +125,7 @@ public final class AdapterVerifier {
 
   /** Reads the tensors of a verified version, checking the sha256 of the bytes read (the file may have changed since). */
   public LoraAdapter load(PublishedVersion version, LanguageModel model, String keeping) {
-    String label = "adapter " + version.adapterId() + " v" + version.version();
-    PeftAdapterReader.ReadAdapter read = readTensors(version, model, keeping);
-    if (!read.sha256().equals(version.sha256())) { // hashed from the very bytes the tensors came from
-      read.adapter().close();
-      throw reject(label, "sha256 mismatch (expected " + version.sha256() + ", got " + read.sha256() + ")", keeping);
-    }
-    return read.adapter();
+    return readTensors(version, model, keeping).adapter();
   }
 
   /**
@@ -157,7 +151,7 @@ public final class AdapterVerifier {
   private static PeftAdapterReader.ReadAdapter readTensors(PublishedVersion version, LanguageModel model, String keeping) {
     String label = "adapter " + version.adapterId() + " v" + version.version();
     try {
-      return PeftAdapterReader.readWithManifest(version.directory(), model.config(), model.manager());
+      return PeftAdapterReader.readWithManifest(version.directory(), model.config(), model.manager(), version.sha256());
     } catch (RuntimeException e) {
       throw reject(label, e.getMessage(), keeping);
     }
