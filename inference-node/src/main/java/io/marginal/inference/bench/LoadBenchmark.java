@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marginal.inference.InferenceNode;
 import io.marginal.inference.config.InferenceConfig;
+import io.marginal.inference.generation.IntraOpThreads;
 import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.adapters.PeftAdapterWriter;
@@ -11,6 +12,9 @@ import io.marginal.model.demo.DemoModel;
 import io.marginal.model.lora.AdapterMetadata;
 import io.marginal.model.lora.LoraAdapter;
 import io.marginal.model.lora.LoraConfig;
+import io.marginal.model.lora.LoraTarget;
+import io.marginal.model.weights.Projection;
+import io.marginal.schemas.topics.AdapterKeys;
 import io.marginal.schemas.ActivationState;
 import io.marginal.schemas.AdapterActivation;
 import io.marginal.schemas.AdapterPublished;
@@ -49,43 +53,53 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * The load command: starts an embedded Kafka broker and a node over the demo model, drives
- * {@code POST /v1/chat/completions} at several concurrency levels (closed loop: each client sends
- * its next request when the previous answer arrives), prints requests/s, p50/p99 latency and
- * completion tokens/s per level, then measures the adapter swap latency (event received → new
- * version serving, as acknowledged on adapter-activations), idle and under load.
+ * The serving benchmark: an embedded Kafka broker and, in the same process, two nodes over the demo
+ * model — the continuous-batching node (the default configuration) and the batch-of-1 baseline
+ * ({@code MARGINAL_MAX_BATCH=0}, two workers: the node as it was before batching). Each of N users
+ * (N = 0, 5, 100, 1,000) holds a per-user adapter of their own (rank 8 on o/gate/up/down_proj of every
+ * layer: the trainer's default shape); closed-loop clients at each concurrency pick a user at random
+ * per request and stream the answer. Per cell it prints requests/s, completion tokens/s, time to
+ * first token and inter-token latency (p50/p99), and the user-adapter cache hit rate, for both nodes,
+ * each cell after a warm-up of its own. Then the cost of a cache miss (a node whose adapter budget
+ * holds a fraction of the users), and adapter hot-swap latency with the failed-request count under load.
  *
  * <pre>
- *   mvn -pl inference-node exec:java -Dexec.mainClass=io.marginal.inference.bench.LoadBenchmark \
- *       -Dexec.args="--requests 24 --levels 1,2,4,8 --max-tokens 32 --workers 2"
+ *   mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.inference.bench.LoadBenchmark \
+ *       -Drun.args="--users 0,5,100,1000 --levels 1,8,32 --requests 64 --max-tokens 32"
  * </pre>
  */
 public final class LoadBenchmark {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String KEY = "sk-bench-user";
+  private static final String ADMIN_KEY = "sk-bench-admin";
   private static final String NODE_ID = "bench-node";
+  /** Users without an adapter, for the N = 0 cells. */
+  private static final int PLAIN_USERS = 32;
+
+  private record Node(String name, InferenceNode node, String url) {}
 
   public static void main(String[] args) throws Exception {
     DemoModel.defaultEngineSettings();
-    int requests = 24;
+    IntraOpThreads.apply();
+    int requests = 64;
     int maxTokens = 32;
-    int workers = 2;
-    boolean stream = false;
-    int[] levels = {1, 2, 4, 8};
+    int[] levels = {1, 8, 32};
+    int[] userCounts = {0, 5, 100, 1000};
+    String missBudget = "16m";
     Path modelDir = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--requests" -> requests = Integer.parseInt(args[++i]);
         case "--max-tokens" -> maxTokens = Integer.parseInt(args[++i]);
-        case "--workers" -> workers = Integer.parseInt(args[++i]);
         case "--levels" -> levels = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--users" -> userCounts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--miss-budget" -> missBudget = args[++i];
         case "--model-dir" -> modelDir = Path.of(args[++i]);
-        case "--stream" -> stream = true;
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + "; use --requests N --levels 1,2,4,8 --max-tokens N --workers N --model-dir DIR --stream");
+            + "; use --users 0,5,100,1000 --levels 1,8,32 --requests N --max-tokens N --miss-budget 16m --model-dir DIR");
       }
     }
+    int users = Arrays.stream(userCounts).max().orElse(0);
     Path dir = modelDir != null ? modelDir : DemoModel.ensureBuilt();
     Path store = Files.createTempDirectory("marginal-bench-adapters-");
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.startTemporary();
@@ -94,35 +108,178 @@ public final class LoadBenchmark {
       env.put("MARGINAL_BOOTSTRAP_SERVERS", broker.bootstrapServers());
       env.put("MARGINAL_HTTP_HOST", "127.0.0.1");
       env.put("MARGINAL_HTTP_PORT", "0");
-      env.put("MARGINAL_NODE_ID", NODE_ID);
       env.put("MARGINAL_MODEL_DIR", dir.toString());
       env.put("MARGINAL_ADAPTER_STORE", store.toString());
-      env.put("MARGINAL_API_KEYS", KEY + ":bench-user");
-      env.put("MARGINAL_ADMIN_KEY", "sk-bench-admin");
-      env.put("MARGINAL_WORKER_THREADS", String.valueOf(workers));
+      env.put("MARGINAL_API_KEYS", apiKeys(users));
+      env.put("MARGINAL_ADMIN_KEY", ADMIN_KEY);
       env.put("MARGINAL_QUEUE_CAPACITY", "256");
       env.put("MARGINAL_MAX_COMPLETION_TOKENS", String.valueOf(Math.max(256, maxTokens)));
-      InferenceConfig config = InferenceConfig.from(env);
-      TopicProvisioner.ensureTopics(broker.bootstrapServers(), Map.of(), config.topics());
-      try (InferenceNode node = InferenceNode.start(config, model, false)) {
-        node.awaitReady(Duration.ofSeconds(60));
-        String url = node.baseUrl() + "/v1/chat/completions";
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        System.out.printf(Locale.ROOT, "%nmodel %s (%s), %d model workers, %d requests per level, max_tokens %d, %s, temperature 0%n",
-            dir.getFileName(), model.config().describe(), workers, requests, maxTokens, stream ? "streamed (SSE)" : "non-streaming");
-        System.out.printf(Locale.ROOT, "host: %d CPU cores, Java %s%n", Runtime.getRuntime().availableProcessors(),
-            System.getProperty("java.version"));
-        run(http, url, 1, Math.min(4, requests), maxTokens, stream); // warm-up
-        System.out.printf(Locale.ROOT, "%n| concurrency | requests | errors | req/s | p50 ms | p99 ms | completion tokens/s |%n");
-        System.out.printf(Locale.ROOT, "|---|---|---|---|---|---|---|%n");
-        for (int c : levels) {
-          Level l = run(http, url, c, requests, maxTokens, stream);
-          System.out.printf(Locale.ROOT, "| %d | %d | %d | %.2f | %.0f | %.0f | %.1f |%n", c, l.count, l.errors, l.requestsPerSecond(),
-              l.percentile(50), l.percentile(99), l.tokensPerSecond());
+      InferenceConfig base = InferenceConfig.from(env);
+      TopicProvisioner.ensureTopics(broker.bootstrapServers(), Map.of(), base.topics());
+      long writeStart = System.nanoTime();
+      publishUserAdapters(broker, base, model, store, users);
+      System.out.printf(Locale.ROOT, "%d per-user adapters written and published in %.1f s%n", users, (System.nanoTime() - writeStart) / 1e9);
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      try (InferenceNode batchedNode = InferenceNode.start(base.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-batched")), model, false);
+          InferenceNode serialNode = InferenceNode.start(base.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-serial",
+              "MARGINAL_MAX_BATCH", "0", "MARGINAL_WORKER_THREADS", "2")), model, false)) {
+        List<Node> nodes = List.of(new Node("batch of 1 (2 workers)", serialNode, serialNode.baseUrl()),
+            new Node("continuous batching (" + base.maxBatch() + ")", batchedNode, batchedNode.baseUrl()));
+        for (Node n : nodes) {
+          n.node().awaitReady(Duration.ofSeconds(60));
+          awaitUserAdapters(http, n.url(), users);
         }
-        swaps(broker, config, model, store, http, url, maxTokens);
+        System.out.printf(Locale.ROOT, "%nmodel %s (%s), streamed (SSE), max_tokens %d, temperature 0, %d requests per cell after a"
+            + " warm-up of its own; adapters: rank 8 on o/gate/up/down_proj of every layer; user-adapter cache %d MiB%n",
+            dir.getFileName(), model.config().describe(), maxTokens, requests, base.userAdapterCacheBytes() >> 20);
+        System.out.printf(Locale.ROOT, "host: %d CPU cores, Java %s, %s PyTorch intra-op thread(s)%n", Runtime.getRuntime().availableProcessors(),
+            System.getProperty("java.version"), System.getProperty(IntraOpThreads.PROPERTY));
+        System.out.printf(Locale.ROOT, "%n| users with adapters | concurrency | node | req/s | tokens/s | TTFT p50 / p99 ms"
+            + " | inter-token p50 / p99 ms | cache hit rate | errors |%n|---|---|---|---|---|---|---|---|---|%n");
+        Map<String, Double> tokensPerSecond = new HashMap<>();
+        for (int n : userCounts) {
+          for (int c : levels) {
+            for (Node node : nodes) {
+              run(http, node.url(), n, users, c, Math.max(c, 8), maxTokens); // warm-up: this cell's users and batch shape
+              long[] before = cacheCounts(http, node.url());
+              Level l = run(http, node.url(), n, users, c, requests, maxTokens);
+              long[] after = cacheCounts(http, node.url());
+              long hits = after[0] - before[0];
+              long misses = after[1] - before[1];
+              tokensPerSecond.put(node.name() + "/" + n + "/" + c, l.tokensPerSecond());
+              System.out.printf(Locale.ROOT, "| %d | %d | %s | %.1f | %.0f | %.0f / %.0f | %.1f / %.1f | %s | %d |%n", n, c, node.name(),
+                  l.requestsPerSecond(), l.tokensPerSecond(), percentile(l.ttftMs, 50), percentile(l.ttftMs, 99),
+                  percentile(l.itlMs, 50), percentile(l.itlMs, 99), n == 0 ? "—" : String.format(Locale.ROOT, "%.1f %%",
+                      100.0 * hits / Math.max(1, hits + misses)), l.errors);
+            }
+          }
+        }
+        ratios(tokensPerSecond, nodes, userCounts, levels);
+        misses(http, base, model, users, maxTokens, missBudget);
+        swaps(broker, base, model, store, http, batchedNode.baseUrl() + "/v1/chat/completions", maxTokens);
       }
     }
+  }
+
+  private static void ratios(Map<String, Double> tps, List<Node> nodes, int[] userCounts, int[] levels) {
+    String serial = nodes.get(0).name();
+    String batched = nodes.get(1).name();
+    System.out.printf(Locale.ROOT, "%nratios (tokens/s):%n");
+    for (int c : levels) {
+      for (int n : userCounts) {
+        Double b = tps.get(batched + "/" + n + "/" + c);
+        Double s = tps.get(serial + "/" + n + "/" + c);
+        Double none = tps.get(batched + "/0/" + c);
+        Double five = tps.get(batched + "/5/" + c);
+        System.out.printf(Locale.ROOT, "  concurrency %d, %d users: batched / batch-of-1 ×%.2f%s%s%n", c, n, b / s,
+            n > 0 && none != null ? String.format(Locale.ROOT, "; with adapters / without ×%.2f", b / none) : "",
+            n > 5 && five != null ? String.format(Locale.ROOT, "; %d users / 5 users ×%.2f", n, b / five) : "");
+      }
+    }
+  }
+
+  /** A node whose adapter budget holds only some of the users: every request of an evicted user waits for a load. */
+  private static void misses(HttpClient http, InferenceConfig base, LanguageModel model, int users, int maxTokens, String budget)
+      throws Exception {
+    if (users == 0) {
+      return;
+    }
+    try (InferenceNode node = InferenceNode.start(base.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-small-cache",
+        "MARGINAL_USER_ADAPTER_CACHE_BYTES", budget)), model, false)) {
+      node.awaitReady(Duration.ofSeconds(60));
+      awaitUserAdapters(http, node.baseUrl(), users);
+      run(http, node.baseUrl(), users, users, 8, 16, maxTokens);
+      long[] before = cacheCounts(http, node.baseUrl());
+      Level l = run(http, node.baseUrl(), users, users, 8, 64, maxTokens);
+      long[] after = cacheCounts(http, node.baseUrl());
+      JsonNode cache = adapterListing(http, node.baseUrl()).path("user_cache");
+      long hits = after[0] - before[0];
+      long misses = after[1] - before[1];
+      System.out.printf(Locale.ROOT, "%ncache misses: %d users, budget %s (%d adapters fit), concurrency 8, continuous batching:"
+          + " hit rate %.1f %%, %.1f req/s, %.0f tokens/s, TTFT p50 / p99 %.0f / %.0f ms; mean wait for a missed adapter %.1f ms%n",
+          users, budget, cache.path("loaded").asLong(), 100.0 * hits / Math.max(1, hits + misses), l.requestsPerSecond(),
+          l.tokensPerSecond(), percentile(l.ttftMs, 50), percentile(l.ttftMs, 99), cache.path("mean_miss_wait_ms").asDouble());
+    }
+  }
+
+  private static String apiKeys(int users) {
+    StringBuilder keys = new StringBuilder();
+    for (int i = 0; i < users + PLAIN_USERS; i++) {
+      keys.append(i == 0 ? "" : ",").append(key(i)).append(':').append(user(i));
+    }
+    return keys.toString();
+  }
+
+  private static String key(int i) {
+    return "sk-bench-" + i;
+  }
+
+  private static String user(int i) {
+    return "bench-user-" + i;
+  }
+
+  private static void publishUserAdapters(EmbeddedKafkaBroker broker, InferenceConfig config, LanguageModel model, Path store, int users)
+      throws Exception {
+    Map<String, Object> p = new HashMap<>();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    p.put("key.serializer", StringSerializer.class);
+    p.put("value.serializer", ByteArraySerializer.class);
+    LoraConfig shape = LoraConfig.of(8, 16, 0, Projection.O, Projection.GATE, Projection.UP, Projection.DOWN);
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < users; i++) {
+        String id = "user-adapter-" + i;
+        Path dir = store.resolve(id).resolve("v1");
+        String sha;
+        try (LoraAdapter adapter = LoraAdapter.create(id, 1, model.config(), shape, model.manager(), 1000 + i)) {
+          randomizeB(adapter, 1000 + i);
+          adapter.setMetadata(new AdapterMetadata(config.modelId(), List.of(), Map.of()));
+          sha = PeftAdapterWriter.write(adapter, dir).sha256();
+        }
+        AdapterPublished event = AdapterPublished.newBuilder().setAdapterId(id).setScope("user:" + user(i)).setVersion(1)
+            .setStatus(AdapterStatus.PUBLISHED).setBaseModel(config.modelId()).setUri(dir.toUri().toString()).setSha256(sha)
+            .setSizeBytes(Files.size(dir.resolve("adapter_model.safetensors"))).setRequestId("bench-" + i)
+            .setTimestamp(Instant.now()).build();
+        producer.send(new ProducerRecord<>(config.topics().name(Topics.ADAPTERS), AdapterKeys.version(id, 1),
+            MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, event)));
+      }
+      producer.flush();
+    }
+  }
+
+  /** Non-zero B so that every adapter really changes the answer. */
+  private static void randomizeB(LoraAdapter adapter, long seed) {
+    java.util.Random random = new java.util.Random(seed);
+    for (LoraTarget t : adapter.targets()) {
+      var b = adapter.loraB(t);
+      float[] values = new float[(int) b.getShape().size()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = (float) (random.nextGaussian() * 0.01);
+      }
+      b.set(values);
+    }
+    adapter.contentChanged();
+  }
+
+  private static JsonNode adapterListing(HttpClient http, String baseUrl) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/adapters"))
+        .header("Authorization", "Bearer " + ADMIN_KEY).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return JSON.readTree(r.body());
+  }
+
+  private static void awaitUserAdapters(HttpClient http, String baseUrl, int users) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+    while (adapterListing(http, baseUrl).path("user_adapters").size() < users) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(baseUrl + " did not activate " + users + " user adapters within 5 minutes");
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /** {hits, misses} of the node's user-adapter cache so far. */
+  private static long[] cacheCounts(HttpClient http, String baseUrl) throws Exception {
+    JsonNode c = adapterListing(http, baseUrl).path("user_cache");
+    return new long[] {c.path("hits").asLong(), c.path("misses").asLong()};
   }
 
   private static void swaps(EmbeddedKafkaBroker broker, InferenceConfig config, LanguageModel model, Path store, HttpClient http,
@@ -160,7 +317,7 @@ public final class LoadBenchmark {
       for (int i = 0; i < 4; i++) {
         clients.add(load.submit(() -> {
           while (stop.get() == 0) {
-            if (!send(http, url, maxTokens, false, new long[1])) {
+            if (!stream(http, url, key(0), maxTokens).ok()) {
               failures.incrementAndGet();
             }
             busy.countDown(); // this client has had an answer: the node is under load
@@ -215,7 +372,7 @@ public final class LoadBenchmark {
     throw new IllegalStateException("no acknowledgement for adapter v" + version + " within 60 s");
   }
 
-  private record Level(int count, int errors, double seconds, long tokens, double[] latenciesMs) {
+  private record Level(int count, int errors, double seconds, long tokens, double[] ttftMs, double[] itlMs) {
     double requestsPerSecond() {
       return count / seconds;
     }
@@ -223,37 +380,42 @@ public final class LoadBenchmark {
     double tokensPerSecond() {
       return tokens / seconds;
     }
-
-    double percentile(int p) {
-      if (latenciesMs.length == 0) {
-        return Double.NaN;
-      }
-      double[] sorted = latenciesMs.clone();
-      Arrays.sort(sorted);
-      int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-      return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
-    }
   }
 
-  private static Level run(HttpClient http, String url, int concurrency, int requests, int maxTokens, boolean stream) throws Exception {
+  /** Nearest-rank percentile; NaN when there is no value. */
+  static double percentile(double[] values, int p) {
+    if (values.length == 0) {
+      return Double.NaN;
+    }
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  /** {@code requests} streamed requests from {@code concurrency} closed-loop clients, users drawn from the first {@code users}. */
+  private static Level run(HttpClient http, String baseUrl, int users, int plainBase, int concurrency, int requests, int maxTokens) throws Exception {
     AtomicInteger next = new AtomicInteger();
     AtomicInteger errors = new AtomicInteger();
     AtomicLong tokens = new AtomicLong();
-    double[] latencies = new double[requests];
+    List<Double> ttft = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Double> itl = java.util.Collections.synchronizedList(new ArrayList<>());
     ExecutorService clients = Executors.newFixedThreadPool(concurrency);
     long start = System.nanoTime();
     List<Future<?>> fs = new ArrayList<>();
     for (int c = 0; c < concurrency; c++) {
+      java.util.Random pick = new java.util.Random(31L * concurrency + c);
       fs.add(clients.submit(() -> {
-        int i;
-        while ((i = next.getAndIncrement()) < requests) {
-          long t0 = System.nanoTime();
-          long[] used = new long[1];
-          if (!send(http, url, maxTokens, stream, used)) {
+        while (next.getAndIncrement() < requests) {
+          int u = users == 0 ? plainBase + pick.nextInt(PLAIN_USERS) : pick.nextInt(users);
+          Stream s = stream(http, baseUrl + "/v1/chat/completions", key(u), maxTokens);
+          if (!s.ok) {
             errors.incrementAndGet();
+            continue;
           }
-          tokens.addAndGet(used[0]);
-          latencies[i] = (System.nanoTime() - t0) / 1e6;
+          tokens.addAndGet(s.completionTokens);
+          ttft.add(s.ttftMs);
+          itl.addAll(s.gapsMs);
         }
         return null;
       }));
@@ -263,42 +425,69 @@ public final class LoadBenchmark {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     clients.shutdown();
-    return new Level(requests, errors.get(), seconds, tokens.get(), latencies);
+    return new Level(requests, errors.get(), seconds, tokens.get(), ttft.stream().mapToDouble(Double::doubleValue).toArray(),
+        itl.stream().mapToDouble(Double::doubleValue).toArray());
   }
+
+  private record Stream(boolean ok, long completionTokens, double ttftMs, List<Double> gapsMs) {}
 
   private static final String[] PROMPTS = {"How do I reset my password?", "What are your opening hours?",
       "Recommend a film for tonight.", "Can I change my delivery address?", "Tell me a joke."};
   private static final AtomicInteger PROMPT = new AtomicInteger();
 
-  /** One request; counts completion tokens into {@code used[0]}; false on any failure. */
-  private static boolean send(HttpClient http, String url, int maxTokens, boolean stream, long[] used) {
+  /** One streamed request, timed per SSE chunk as it arrives. */
+  private static Stream stream(HttpClient http, String url, String key, int maxTokens) {
     try {
       String prompt = PROMPTS[Math.floorMod(PROMPT.getAndIncrement(), PROMPTS.length)];
       String body = JSON.createObjectNode().put("model", "marginal-demo").put("max_tokens", maxTokens).put("temperature", 0)
-          .put("stream", stream).put("stream_options", (String) null)
-          .set("messages", JSON.createArrayNode().add(JSON.createObjectNode().put("role", "user").put("content", prompt))).toString();
-      if (stream) {
-        body = body.replace("\"stream_options\":null", "\"stream_options\":{\"include_usage\":true}");
-      }
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + KEY)
-          .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-          HttpResponse.BodyHandlers.ofString());
+          .put("stream", true).set("messages", JSON.createArrayNode().add(JSON.createObjectNode().put("role", "user")
+              .put("content", prompt))).toString().replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}");
+      long t0 = System.nanoTime();
+      HttpResponse<java.util.stream.Stream<String>> r = http.send(HttpRequest.newBuilder(URI.create(url))
+          .header("Authorization", "Bearer " + key).header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofLines());
       if (r.statusCode() != 200) {
-        return false;
+        r.body().close();
+        return new Stream(false, 0, 0, List.of());
       }
-      if (!stream) {
-        used[0] = JSON.readTree(r.body()).path("usage").path("completion_tokens").asLong();
-        return true;
+      long[] last = {0};
+      double[] first = {-1};
+      long[] used = {0};
+      boolean[] done = {false};
+      List<Double> gaps = new ArrayList<>();
+      try (java.util.stream.Stream<String> lines = r.body()) {
+        lines.forEach(line -> {
+          if (!line.startsWith("data: ")) {
+            return;
+          }
+          long now = System.nanoTime();
+          String data = line.substring(6);
+          if (data.equals("[DONE]")) {
+            done[0] = true;
+            return;
+          }
+          try {
+            JsonNode n = JSON.readTree(data);
+            if (n.has("usage") && !n.path("usage").isNull()) {
+              used[0] = n.path("usage").path("completion_tokens").asLong();
+            }
+            String content = n.path("choices").path(0).path("delta").path("content").asText("");
+            if (!content.isEmpty()) {
+              if (first[0] < 0) {
+                first[0] = (now - t0) / 1e6;
+              } else {
+                gaps.add((now - last[0]) / 1e6);
+              }
+              last[0] = now;
+            }
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
       }
-      for (String block : r.body().split("\n\n")) {
-        if (block.startsWith("data: {") && block.contains("\"usage\"")) {
-          JsonNode n = JSON.readTree(block.substring(6));
-          used[0] = n.path("usage").path("completion_tokens").asLong();
-        }
-      }
-      return r.body().endsWith("data: [DONE]\n\n");
+      return new Stream(done[0] && first[0] >= 0, used[0], first[0], gaps);
     } catch (Exception e) {
-      return false;
+      return new Stream(false, 0, 0, List.of());
     }
   }
 }
