@@ -23,7 +23,7 @@ import io.marginal.streams.store.MemoryBankStore;
 import io.marginal.streams.store.WaitingFeedback;
 import io.marginal.streams.deletion.AdapterLineage;
 import io.marginal.streams.deletion.DeletionMatcher;
-import io.marginal.streams.deletion.DeletionReceipts;
+import io.marginal.schemas.receipts.DeletionReceipts;
 import io.marginal.streams.deletion.UnlearningRequests;
 import io.marginal.streams.topology.Emitted.EntryChanged;
 import io.marginal.streams.topology.Emitted.DeadLettered;
