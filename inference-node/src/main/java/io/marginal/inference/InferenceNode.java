@@ -129,7 +129,7 @@ public final class InferenceNode implements AutoCloseable {
     resources.add(adapterTail);
 
     workers = new ModelWorkerPool(config.workerThreads(), config.queueCapacity());
-    TextGeneration generation = config.maxBatch() == 0 ? TextGeneration.oneAtATime(model) : TextGeneration.batched(model, config.maxBatch());
+    TextGeneration generation = config.maxBatch() == 0 ? TextGeneration.oneAtATime(model) : TextGeneration.batched(model, config.maxBatch(), config.batchEngines());
     resources.add(generation);
     ChatService chat = new ChatService(model, generation, registry, banks, new CmSelector(KnnDiscrepancyEstimator.defaults()), publisher, metrics,
         new ChatService.Settings(config.nodeId(), config.modelId(), config.maxPromptTokens(), config.cmSamples(), config.cmBankCandidates()));
@@ -163,7 +163,7 @@ public final class InferenceNode implements AutoCloseable {
     }
     LOG.info("inference node {} serving '{}' on port {} ({} workers, queue {}, {})", config.nodeId(), config.modelId(),
         port(), config.workerThreads(), config.queueCapacity(),
-        config.maxBatch() == 0 ? "one sequence at a time per worker" : "continuous batching of up to " + config.maxBatch() + " sequences");
+        config.maxBatch() == 0 ? "one sequence at a time per worker" : "continuous batching of up to " + config.maxBatch() + " sequences on " + config.batchEngines() + " engine(s)");
   }
 
   /**

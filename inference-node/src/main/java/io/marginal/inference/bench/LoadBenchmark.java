@@ -86,6 +86,7 @@ public final class LoadBenchmark {
     int[] levels = {1, 8, 32};
     int[] userCounts = {0, 5, 100, 1000};
     String missBudget = "16m";
+    int[] engineCounts = {1, 2};
     Path modelDir = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -94,9 +95,10 @@ public final class LoadBenchmark {
         case "--levels" -> levels = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--users" -> userCounts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--miss-budget" -> missBudget = args[++i];
+        case "--engines" -> engineCounts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--model-dir" -> modelDir = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + "; use --users 0,5,100,1000 --levels 1,8,32 --requests N --max-tokens N --miss-budget 16m --model-dir DIR");
+            + "; use --users 0,5,100,1000 --levels 1,8,32 --requests N --max-tokens N --miss-budget 16m --engines 1,2 --model-dir DIR");
       }
     }
     int users = Arrays.stream(userCounts).max().orElse(0);
@@ -120,11 +122,20 @@ public final class LoadBenchmark {
       publishUserAdapters(broker, base, model, store, users);
       System.out.printf(Locale.ROOT, "%d per-user adapters written and published in %.1f s%n", users, (System.nanoTime() - writeStart) / 1e9);
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-      try (InferenceNode batchedNode = InferenceNode.start(base.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-batched")), model, false);
-          InferenceNode serialNode = InferenceNode.start(base.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-serial",
-              "MARGINAL_MAX_BATCH", "0", "MARGINAL_WORKER_THREADS", "2")), model, false)) {
-        List<Node> nodes = List.of(new Node("batch of 1 (2 workers)", serialNode, serialNode.baseUrl()),
-            new Node("continuous batching (" + base.maxBatch() + ")", batchedNode, batchedNode.baseUrl()));
+      List<InferenceNode> started = new ArrayList<>();
+      try {
+        InferenceNode serialNode = InferenceNode.start(base.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-serial",
+            "MARGINAL_MAX_BATCH", "0", "MARGINAL_WORKER_THREADS", "2")), model, false);
+        started.add(serialNode);
+        List<Node> nodes = new ArrayList<>();
+        nodes.add(new Node("batch of 1 (2 workers)", serialNode, serialNode.baseUrl()));
+        for (int e : engineCounts) {
+          InferenceNode batched = InferenceNode.start(base.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-batched-" + e,
+              "MARGINAL_BATCH_ENGINES", String.valueOf(e))), model, false);
+          started.add(batched);
+          nodes.add(new Node("batching, " + e + " engine" + (e == 1 ? "" : "s"), batched, batched.baseUrl()));
+        }
+        InferenceNode batchedNode = started.get(1);
         for (Node n : nodes) {
           n.node().awaitReady(Duration.ofSeconds(60));
           awaitUserAdapters(http, n.url(), users);
@@ -157,23 +168,29 @@ public final class LoadBenchmark {
         ratios(tokensPerSecond, nodes, userCounts, levels);
         misses(http, base, model, users, maxTokens, missBudget);
         swaps(broker, base, model, store, http, batchedNode.baseUrl() + "/v1/chat/completions", maxTokens);
+      } finally {
+        for (int i = started.size() - 1; i >= 0; i--) {
+          started.get(i).close();
+        }
       }
     }
   }
 
   private static void ratios(Map<String, Double> tps, List<Node> nodes, int[] userCounts, int[] levels) {
     String serial = nodes.get(0).name();
-    String batched = nodes.get(1).name();
     System.out.printf(Locale.ROOT, "%nratios (tokens/s):%n");
-    for (int c : levels) {
-      for (int n : userCounts) {
-        Double b = tps.get(batched + "/" + n + "/" + c);
-        Double s = tps.get(serial + "/" + n + "/" + c);
-        Double none = tps.get(batched + "/0/" + c);
-        Double five = tps.get(batched + "/5/" + c);
-        System.out.printf(Locale.ROOT, "  concurrency %d, %d users: batched / batch-of-1 ×%.2f%s%s%n", c, n, b / s,
-            n > 0 && none != null ? String.format(Locale.ROOT, "; with adapters / without ×%.2f", b / none) : "",
-            n > 5 && five != null ? String.format(Locale.ROOT, "; %d users / 5 users ×%.2f", n, b / five) : "");
+    for (Node node : nodes.subList(1, nodes.size())) {
+      String batched = node.name();
+      for (int c : levels) {
+        for (int n : userCounts) {
+          Double b = tps.get(batched + "/" + n + "/" + c);
+          Double s = tps.get(serial + "/" + n + "/" + c);
+          Double none = tps.get(batched + "/0/" + c);
+          Double five = tps.get(batched + "/5/" + c);
+          System.out.printf(Locale.ROOT, "  %s, concurrency %d, %d users: / batch-of-1 ×%.2f%s%s%n", batched, c, n, b / s,
+              n > 0 && none != null ? String.format(Locale.ROOT, "; with adapters / without ×%.2f", b / none) : "",
+              n > 5 && five != null ? String.format(Locale.ROOT, "; %d users / 5 users ×%.2f", n, b / five) : "");
+        }
       }
     }
   }

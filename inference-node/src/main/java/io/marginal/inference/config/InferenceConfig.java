@@ -45,6 +45,7 @@ import java.util.stream.Collectors;
  *                            ({@code MARGINAL_USER_ADAPTER_CACHE_BYTES}, default 256 MiB; suffixes k, m, g allowed)
  * @param maxBatch            sequences decoded together by the continuous-batching engine ({@code MARGINAL_MAX_BATCH},
  *                            default 16); 0 decodes one sequence at a time on each worker (the pre-batching path)
+ * @param batchEngines        continuous-batching engines, one thread each ({@code MARGINAL_BATCH_ENGINES}, default 1)
  * @param apiKeys             bearer key → user id, from {@code MARGINAL_API_KEYS} ({@code key:user,key:user}) or
  *                            the properties file {@code MARGINAL_API_KEYS_FILE} ({@code key=user} lines)
  * @param adminKey            bearer key of the admin endpoints ({@code MARGINAL_ADMIN_KEY})
@@ -57,7 +58,7 @@ public record InferenceConfig(
     int workerThreads, int queueCapacity,
     int maxBodyBytes, int maxPromptChars, int maxPromptTokens, int maxCompletionTokens, int defaultMaxTokens,
     Duration requestTimeout, Duration drainTimeout,
-    int cmSamples, int cmBankCandidates, long userAdapterCacheBytes, int maxBatch,
+    int cmSamples, int cmBankCandidates, long userAdapterCacheBytes, int maxBatch, int batchEngines,
     Map<String, String> apiKeys, String adminKey, boolean demoKeys) {
 
   /** Keys that let the embedded demo run without setup; logged loudly when in use. */
@@ -72,6 +73,7 @@ public record InferenceConfig(
         "MARGINAL_DEFAULT_MAX_TOKENS must be in [1, MARGINAL_MAX_COMPLETION_TOKENS=" + maxCompletionTokens + "], got " + defaultMaxTokens);
     require(cmSamples >= 0 && cmBankCandidates >= 0, "MARGINAL_CM_SAMPLES and MARGINAL_CM_BANK_CANDIDATES must be >= 0");
     require(userAdapterCacheBytes >= 1, "MARGINAL_USER_ADAPTER_CACHE_BYTES must be >= 1, got " + userAdapterCacheBytes);
+    require(batchEngines >= 1, "MARGINAL_BATCH_ENGINES must be >= 1, got " + batchEngines);
     require(maxBatch >= 0, "MARGINAL_MAX_BATCH must be >= 0 (0 = one sequence at a time), got " + maxBatch);
     require(adminKey != null && !adminKey.isBlank(), "MARGINAL_ADMIN_KEY must not be blank");
     require(!apiKeys.containsKey(adminKey), "MARGINAL_ADMIN_KEY must differ from every user key");
@@ -147,6 +149,7 @@ public record InferenceConfig(
         integer(env, "MARGINAL_CM_BANK_CANDIDATES", 3),
         bytes(env, "MARGINAL_USER_ADAPTER_CACHE_BYTES", 256L << 20),
         maxBatch,
+        integer(env, "MARGINAL_BATCH_ENGINES", 1),
         demo ? DEMO_API_KEYS : keys,
         demo ? DEMO_ADMIN_KEY : admin,
         demo);
@@ -192,6 +195,7 @@ public record InferenceConfig(
     env.put("MARGINAL_CM_BANK_CANDIDATES", String.valueOf(cmBankCandidates));
     env.put("MARGINAL_USER_ADAPTER_CACHE_BYTES", String.valueOf(userAdapterCacheBytes));
     env.put("MARGINAL_MAX_BATCH", String.valueOf(maxBatch));
+    env.put("MARGINAL_BATCH_ENGINES", String.valueOf(batchEngines));
     if (!demoKeys) {
       env.put("MARGINAL_API_KEYS", apiKeys.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue())
           .collect(Collectors.joining(",")));
@@ -222,7 +226,7 @@ public record InferenceConfig(
         + ", maxBodyBytes=" + maxBodyBytes + ", maxPromptChars=" + maxPromptChars + ", maxPromptTokens=" + maxPromptTokens
         + ", maxCompletionTokens=" + maxCompletionTokens + ", defaultMaxTokens=" + defaultMaxTokens
         + ", requestTimeout=" + requestTimeout + ", drainTimeout=" + drainTimeout + ", cmSamples=" + cmSamples
-        + ", cmBankCandidates=" + cmBankCandidates + ", userAdapterCacheBytes=" + userAdapterCacheBytes + ", maxBatch=" + maxBatch
+        + ", cmBankCandidates=" + cmBankCandidates + ", userAdapterCacheBytes=" + userAdapterCacheBytes + ", maxBatch=" + maxBatch + ", batchEngines=" + batchEngines
         + ", apiKeys=" + users + ", adminKey=" + mask(adminKey) + (demoKeys ? " (DEMO KEYS)" : "") + "]";
   }
 

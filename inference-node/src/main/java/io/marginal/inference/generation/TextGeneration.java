@@ -67,34 +67,52 @@ public interface TextGeneration extends AutoCloseable {
     };
   }
 
-  static TextGeneration batched(LanguageModel model, int maxBatch) {
-    BatchingEngine engine = model.newBatchingEngine(maxBatch);
+  /**
+   * {@code engines} continuous-batching engines of up to {@code maxBatch} sequences each; a request
+   * goes to the engine with the fewest sequences running or waiting. Each engine is one thread, so
+   * with one PyTorch intra-op thread, engines = cores uses every core for decoding.
+   */
+  static TextGeneration batched(LanguageModel model, int maxBatch, int engines) {
+    List<BatchingEngine> pool = new ArrayList<>();
+    for (int i = 0; i < engines; i++) {
+      pool.add(model.newBatchingEngine(maxBatch));
+    }
     return new TextGeneration() {
+      private BatchingEngine leastLoaded() {
+        BatchingEngine best = pool.get(0);
+        for (BatchingEngine e : pool) {
+          if (e.activeRows() + e.waiting() < best.activeRows() + best.waiting()) {
+            best = e;
+          }
+        }
+        return best;
+      }
+
       @Override
       public GenerationResult generate(int[] prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
-        return await(engine.submit(prompt, request, adapters, listener));
+        return await(leastLoaded().submit(prompt, request, adapters, listener));
       }
 
       @Override
       public List<GenerationResult> generateGroup(int[] prompt, List<GenerationRequest> requests, ActiveAdapters adapters,
           TokenListener listener) {
         List<TokenListener> listeners = requests.stream().map(r -> listener).toList();
-        return engine.submitGroup(prompt, requests, adapters, listeners).stream().map(TextGeneration::await).toList();
+        return leastLoaded().submitGroup(prompt, requests, adapters, listeners).stream().map(TextGeneration::await).toList();
       }
 
       @Override
       public int activeSequences() {
-        return engine.activeRows();
+        return pool.stream().mapToInt(BatchingEngine::activeRows).sum();
       }
 
       @Override
       public double meanBatchSize() {
-        return engine.meanBatchSize();
+        return pool.stream().mapToDouble(BatchingEngine::meanBatchSize).average().orElse(0);
       }
 
       @Override
       public void close() {
-        engine.close();
+        pool.forEach(BatchingEngine::close);
       }
     };
   }
