@@ -8,11 +8,11 @@ import io.marginal.inference.generation.IntraOpThreads;
 import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.adapters.PeftAdapterWriter;
+import io.marginal.model.bench.GenerationBenchmark;
 import io.marginal.model.demo.DemoModel;
 import io.marginal.model.lora.AdapterMetadata;
 import io.marginal.model.lora.LoraAdapter;
 import io.marginal.model.lora.LoraConfig;
-import io.marginal.model.lora.LoraTarget;
 import io.marginal.model.weights.Projection;
 import io.marginal.schemas.topics.AdapterKeys;
 import io.marginal.schemas.ActivationState;
@@ -248,7 +248,7 @@ public final class LoadBenchmark {
         Path dir = store.resolve(id).resolve("v1");
         String sha;
         try (LoraAdapter adapter = LoraAdapter.create(id, 1, model.config(), shape, model.manager(), 1000 + i)) {
-          randomizeB(adapter, 1000 + i);
+          GenerationBenchmark.randomizeB(adapter, 1000 + i);
           adapter.setMetadata(new AdapterMetadata(config.modelId(), List.of(), Map.of()));
           sha = PeftAdapterWriter.write(adapter, dir).sha256();
         }
@@ -261,20 +261,6 @@ public final class LoadBenchmark {
       }
       producer.flush();
     }
-  }
-
-  /** Non-zero B so that every adapter really changes the answer. */
-  private static void randomizeB(LoraAdapter adapter, long seed) {
-    java.util.Random random = new java.util.Random(seed);
-    for (LoraTarget t : adapter.targets()) {
-      var b = adapter.loraB(t);
-      float[] values = new float[(int) b.getShape().size()];
-      for (int i = 0; i < values.length; i++) {
-        values[i] = (float) (random.nextGaussian() * 0.01);
-      }
-      b.set(values);
-    }
-    adapter.contentChanged();
   }
 
   private static JsonNode adapterListing(HttpClient http, String baseUrl) throws Exception {
