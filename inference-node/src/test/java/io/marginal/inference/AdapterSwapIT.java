@@ -142,6 +142,10 @@ class AdapterSwapIT {
     JsonObject models = http.get("/v1/models", ALICE_KEY).bodyAsJsonObject();
     assertTrue(models.encode().contains("\"id\":\"" + MODEL + ":shared-films\""));
     assertTrue(models.encode().contains("shared-films@2:"));
+    JsonObject films = models.getJsonArray("data").stream().map(JsonObject.class::cast)
+        .filter(m -> m.getString("id").equals(MODEL + ":shared-films")).findFirst().orElseThrow();
+    assertEquals(MODEL, films.getString("parent"), "an adapter's parent is the base model, as vLLM lists LoRA modules");
+    assertEquals(MODEL, films.getString("root"));
 
     // A manifest that names another base model is refused too.
     cluster.publishAdapterForOtherBase("shared-films", "shared:films", 4, 44);

@@ -343,6 +343,8 @@ class InferenceApiIT {
     assertEquals(MODEL, data.getJsonObject(0).getString("id"));
     assertEquals("model", data.getJsonObject(0).getString("object"));
     assertEquals(MODEL + ":none", data.getJsonObject(1).getString("id"));
+    assertEquals(MODEL, data.getJsonObject(0).getString("root"));
+    assertTrue(data.getJsonObject(0).containsKey("parent") && data.getJsonObject(0).getValue("parent") == null, "the base has no parent");
     assertEquals(200, http.get("/v1/models/" + MODEL, BOB_KEY).statusCode());
     assertEquals(200, http.get("/health", null).statusCode());
     HttpResponse<Buffer> ready = http.get("/ready", null);
