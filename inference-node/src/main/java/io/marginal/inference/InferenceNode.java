@@ -19,13 +19,12 @@ import io.marginal.inference.metrics.NodeMetrics;
 import io.marginal.inference.personalization.CmSelector;
 import io.marginal.inference.personalization.MemoryBankReplica;
 import io.marginal.inference.receipts.DeletionReceiptReplica;
-import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.demo.DemoModel;
 import io.marginal.schemas.deadletter.DeadLetterPublisher;
 import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.schemas.topics.Topics;
-import io.marginal.streams.cm.KnnDiscrepancyEstimator;
+import io.marginal.personalization.cm.KnnDiscrepancyEstimator;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
@@ -44,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * the requests in flight.
  *
  * <pre>
- *   java io.marginal.inference.InferenceNode                   # against MARGINAL_BOOTSTRAP_SERVERS
- *   java io.marginal.inference.InferenceNode --embedded-kafka  # one-machine demo with its own broker
+ *   java io.marginal.inference.InferenceNode                 # against MARGINAL_BOOTSTRAP_SERVERS
+ *   java io.marginal.ops.StandaloneInferenceNode             # one-machine demo with its own broker (ops module)
  * </pre>
  */
 public final class InferenceNode implements AutoCloseable {
@@ -267,24 +266,22 @@ public final class InferenceNode implements AutoCloseable {
   }
 
   public static void main(String[] args) throws Exception {
+    if (List.of(args).contains("--embedded-kafka")) {
+      System.err.println("--embedded-kafka moved out of the node (its jar carries no broker): run io.marginal.ops.StandaloneInferenceNode,"
+          + " e.g. mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.StandaloneInferenceNode");
+      System.exit(64);
+    }
     DemoModel.defaultEngineSettings();
     IntraOpThreads.apply();
-    boolean embedded = List.of(args).contains("--embedded-kafka");
-    InferenceConfig config = InferenceConfig.fromEnvironment();
-    EmbeddedKafkaBroker broker = null;
-    if (embedded) {
-      broker = EmbeddedKafkaBroker.startTemporary();
-      config = config.with(Map.of("MARGINAL_BOOTSTRAP_SERVERS", broker.bootstrapServers()));
-      TopicProvisioner.ensureTopics(broker.bootstrapServers(), config.clientSecurity(), config.topics());
-    }
-    InferenceNode node = start(config);
-    EmbeddedKafkaBroker brokerToStop = broker;
+    runUntilStopped(start(InferenceConfig.fromEnvironment()), () -> { });
+  }
+
+  /** Blocks until the JVM is asked to stop, then closes {@code node} and runs {@code afterwards}. */
+  public static void runUntilStopped(InferenceNode node, Runnable afterwards) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       node.close();
-      if (brokerToStop != null) {
-        brokerToStop.close();
-      }
+      afterwards.run();
       stopped.countDown();
     }, "inference-shutdown"));
     LOG.info("ready when GET {}/ready says so; try: curl {}/v1/models -H 'Authorization: Bearer demo-key-alice'",

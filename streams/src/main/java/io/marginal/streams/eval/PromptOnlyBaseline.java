@@ -1,5 +1,7 @@
 package io.marginal.streams.eval;
 
+import io.marginal.personalization.cm.Vectors;
+
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.MemoryBank;
 import java.util.List;
@@ -59,13 +61,13 @@ public final class PromptOnlyBaseline {
     if (bank == null) {
       return Retrieval.NONE;
     }
-    double xNorm = norm(x);
+    double xNorm = Vectors.norm(x);
     Retrieval best = Retrieval.NONE;
     for (BankEntry e : bank.getEntries()) {
       if (e.getWeight() <= 0) {
         continue;
       }
-      double s = cosine(x, xNorm, e.getInstanceEmbedding());
+      double s = Vectors.cosine(x, xNorm, e.getInstanceEmbedding());
       if (s > best.similarity()) {
         best = new Retrieval(e, s);
       }
@@ -93,28 +95,6 @@ public final class PromptOnlyBaseline {
 
   /** One tuning example. */
   public record Probe(Retrieval retrieval, Map<String, Double> base, String wanted) {
-  }
-
-  private static double cosine(float[] x, double xNorm, List<Float> y) {
-    if (y.size() != x.length) {
-      return Double.NEGATIVE_INFINITY;
-    }
-    double dot = 0;
-    double yy = 0;
-    for (int i = 0; i < x.length; i++) {
-      float v = y.get(i);
-      dot += x[i] * v;
-      yy += v * v;
-    }
-    return xNorm == 0 || yy == 0 ? 0 : dot / (xNorm * Math.sqrt(yy));
-  }
-
-  private static double norm(float[] x) {
-    double s = 0;
-    for (float f : x) {
-      s += f * f;
-    }
-    return Math.sqrt(s);
   }
 
   private static double[] grid() {

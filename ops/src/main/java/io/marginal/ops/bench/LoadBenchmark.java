@@ -1,4 +1,4 @@
-package io.marginal.inference.bench;
+package io.marginal.ops.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -64,7 +64,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * holds a fraction of the users), and adapter hot-swap latency with the failed-request count under load.
  *
  * <pre>
- *   mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.inference.bench.LoadBenchmark \
+ *   mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.bench.LoadBenchmark \
  *       -Drun.args="--users 0,5,100,1000 --levels 1,8,32 --requests 64 --max-tokens 32"
  * </pre>
  */
