@@ -21,7 +21,7 @@ import java.util.Map;
  * now (no conditioning on r, so an exemplar about a different model answer still overrides), it does
  * not weigh several neighbours, and it ignores the base distribution once it overrides.
  */
-public final class PromptOnlyBaseline {
+public final class PromptOnlyBaseline implements PersonalizationMethod {
 
   /** Thresholds {@link #tuneThreshold} tries: 0.00, 0.05, …, 1.00 (1.00 = never override = the base model). */
   public static final double[] THRESHOLD_GRID = grid();
@@ -39,6 +39,11 @@ public final class PromptOnlyBaseline {
     return threshold;
   }
 
+  @Override
+  public String name() {
+    return "prompt-only";
+  }
+
   /** The nearest positive exemplar (null if the bank has none) and its cosine similarity to x. */
   public record Retrieval(BankEntry exemplar, double similarity) {
     static final Retrieval NONE = new Retrieval(null, Double.NEGATIVE_INFINITY);
@@ -50,6 +55,7 @@ public final class PromptOnlyBaseline {
   }
 
   /** The answer: the nearest exemplar's preferred response if it is similar enough, else the base argmax. */
+  @Override
   public String answer(MemoryBank bank, float[] x, Map<String, Double> base) {
     return retrieve(bank, x).answer(threshold, base);
   }
@@ -59,13 +65,13 @@ public final class PromptOnlyBaseline {
     if (bank == null) {
       return Retrieval.NONE;
     }
-    double xNorm = norm(x);
+    double xNorm = EmbeddingSimilarity.norm(x);
     Retrieval best = Retrieval.NONE;
     for (BankEntry e : bank.getEntries()) {
       if (e.getWeight() <= 0) {
         continue;
       }
-      double s = cosine(x, xNorm, e.getInstanceEmbedding());
+      double s = EmbeddingSimilarity.cosine(x, xNorm, e.getInstanceEmbedding());
       if (s > best.similarity()) {
         best = new Retrieval(e, s);
       }
@@ -93,28 +99,6 @@ public final class PromptOnlyBaseline {
 
   /** One tuning example. */
   public record Probe(Retrieval retrieval, Map<String, Double> base, String wanted) {
-  }
-
-  private static double cosine(float[] x, double xNorm, List<Float> y) {
-    if (y.size() != x.length) {
-      return Double.NEGATIVE_INFINITY;
-    }
-    double dot = 0;
-    double yy = 0;
-    for (int i = 0; i < x.length; i++) {
-      float v = y.get(i);
-      dot += x[i] * v;
-      yy += v * v;
-    }
-    return xNorm == 0 || yy == 0 ? 0 : dot / (xNorm * Math.sqrt(yy));
-  }
-
-  private static double norm(float[] x) {
-    double s = 0;
-    for (float f : x) {
-      s += f * f;
-    }
-    return Math.sqrt(s);
   }
 
   private static double[] grid() {
