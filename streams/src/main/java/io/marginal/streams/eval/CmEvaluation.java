@@ -141,16 +141,19 @@ public final class CmEvaluation {
     List<ProtocolResult> results = new ArrayList<>();
     for (EvaluationProtocol protocol : protocols) {
       long started = System.nanoTime();
-      double threshold = Double.isNaN(settings.promptThreshold()) ? tunePromptThreshold(encoded, protocol, settings) : settings.promptThreshold();
-      results.add(evaluate(encoded, protocol, settings, standardMethods(settings, threshold)));
+      List<TuningProbe> probes = tuningProbes(encoded, protocol, settings, new Random(settings.seed() * 7919L + 17), "tuning-user-");
+      double threshold = Double.isNaN(settings.promptThreshold()) ? tunePromptThreshold(probes) : settings.promptThreshold();
+      double baseWeight = new KnnVoteBaseline(settings.k(), 1, settings.p()).tuneBaseWeight(
+          probes.stream().map(t -> new KnnVoteBaseline.Probe(t.bank(), t.row().embedding(), t.row().distribution(), t.wanted())).toList());
+      results.add(evaluate(encoded, protocol, settings, standardMethods(settings, threshold, baseWeight)));
       System.err.printf(Locale.ROOT, "  %s (%s): %.1f s%n", data.name(), protocol.flag(), (System.nanoTime() - started) / 1e9);
     }
     return results;
   }
 
   /** Base, T_u(y|r), kNN vote, prompt-only, CM: the columns of every table. */
-  public static List<PersonalizationMethod> standardMethods(EvalSettings s, double promptThreshold) {
-    return List.of(new BaseModelBaseline(), new InstanceIndependentTransition(s.lambda()), new KnnVoteBaseline(s.k(), s.lambda(), s.p()),
+  public static List<PersonalizationMethod> standardMethods(EvalSettings s, double promptThreshold, double knnBaseWeight) {
+    return List.of(new BaseModelBaseline(), new InstanceIndependentTransition(s.lambda()), new KnnVoteBaseline(s.k(), knnBaseWeight, s.p()),
         new PromptOnlyBaseline(promptThreshold), new CmMethod("CM", s.estimator()));
   }
 
@@ -210,20 +213,22 @@ public final class CmEvaluation {
     long baseTrue = data.eval().stream().filter(r -> argmax(r.distribution()).equals(r.label())).count();
     double threshold = methods.stream().filter(m -> m instanceof PromptOnlyBaseline).mapToDouble(m -> ((PromptOnlyBaseline) m).threshold())
         .findFirst().orElse(Double.NaN);
+    double baseWeight = methods.stream().filter(m -> m instanceof KnnVoteBaseline).mapToDouble(m -> ((KnnVoteBaseline) m).baseWeight())
+        .findFirst().orElse(Double.NaN);
     return new ProtocolResult(data.name(), protocol, settings, data.trainSize(), data.eval().size(), usersPerSeed, feedbackPerUser,
-        baseTrue / (double) data.eval().size(), threshold, methods.stream().map(PersonalizationMethod::name).toList(), accuracy,
+        baseTrue / (double) data.eval().size(), threshold, baseWeight, methods.stream().map(PersonalizationMethod::name).toList(), accuracy,
         rowsPerSeed);
   }
 
   /**
-   * The prompt-only threshold for one protocol, picked on TRAIN only: that protocol's users drawn from a tuning seed
-   * are probed on up to {@value #TUNING_PROBES} train rows outside their feedback; the grid threshold with the best
-   * accuracy against their labels wins. The base model was fitted on these rows, so it is more often right on them
-   * than on eval rows; the threshold sees the same optimism for every grid value.
+   * The prompt-only threshold for one protocol, picked on TRAIN only from {@link #tuningProbes}: the grid threshold
+   * with the best accuracy against the tuning users' labels wins. The base model was fitted on these rows, so it is
+   * more often right on them than on eval rows; the threshold sees the same optimism for every grid value. The kNN
+   * vote's base weight is picked from the same probes.
    */
-  static double tunePromptThreshold(EncodedDataset data, EvaluationProtocol protocol, EvalSettings settings) {
+  static double tunePromptThreshold(List<TuningProbe> tuning) {
     List<PromptOnlyBaseline.Probe> probes = new ArrayList<>();
-    for (TuningProbe t : tuningProbes(data, protocol, settings, new Random(settings.seed() * 7919L + 17), "tuning-user-")) {
+    for (TuningProbe t : tuning) {
       probes.add(new PromptOnlyBaseline.Probe(PromptOnlyBaseline.retrieve(t.bank(), t.row().embedding()), t.row().distribution(),
           t.wanted()));
     }
@@ -262,9 +267,12 @@ public final class CmEvaluation {
   }
 
   /** One train row probed for one tuning user: the user's bank, the row, the user's label for it. */
-  private record TuningProbe(MemoryBank bank, EncodedDataset.Instance row, String wanted) {}
+  record TuningProbe(MemoryBank bank, EncodedDataset.Instance row, String wanted) {}
 
-  /** The protocol's users for one tuning seed, each probed on up to {@value #TUNING_PROBES} train rows outside their feedback. */
+  /**
+   * The protocol's users for one tuning seed (TRAIN only, its own random stream, so the evaluation users are
+   * unchanged), each probed on up to {@value #TUNING_PROBES} train rows outside their feedback.
+   */
   private static List<TuningProbe> tuningProbes(EncodedDataset data, EvaluationProtocol protocol, EvalSettings settings, Random random,
                                                 String userPrefix) {
     List<Integer> pool = new ArrayList<>();

@@ -11,12 +11,13 @@ import java.util.Map;
  * @param feedbackPerUser  feedback events per user (= bank entries)
  * @param baseTrueAccuracy the base model's accuracy on the gold labels of the eval rows
  * @param promptThreshold  the prompt-only threshold used (tuned on train for this protocol unless fixed)
+ * @param knnBaseWeight    the kNN vote's base weight used (tuned on train for this protocol)
  * @param methods          method names, in column order
  * @param accuracy         group → method → accuracy interval (fractions in [0, 1]); only groups with rows
  * @param rowsPerSeed      group → mean (user × eval row) pairs per seed
  */
 public record ProtocolResult(String dataset, EvaluationProtocol protocol, EvalSettings settings, int trainRows, int evalRows,
-                             int usersPerSeed, int feedbackPerUser, double baseTrueAccuracy, double promptThreshold,
+                             int usersPerSeed, int feedbackPerUser, double baseTrueAccuracy, double promptThreshold, double knnBaseWeight,
                              List<String> methods, Map<RowGroup, Map<String, ConfidenceInterval>> accuracy,
                              Map<RowGroup, Double> rowsPerSeed) {
 

@@ -21,7 +21,7 @@ class CmTrainTuningTest {
     assertEquals(settings.users(), picked.users());
     assertEquals(settings.k(), picked.k());
 
-    ProtocolResult result = CmEvaluation.evaluate(data, EvaluationProtocol.TARGETED, picked, CmEvaluation.standardMethods(picked, 0.5));
+    ProtocolResult result = CmEvaluation.evaluate(data, EvaluationProtocol.TARGETED, picked, CmEvaluation.standardMethods(picked, 0.5, 4));
     assertTrue(result.accuracy(RowGroup.CHANGED, "base").mean() < 0.1, "the base model answers the original intents: " + result);
     assertTrue(result.accuracy(RowGroup.CHANGED, "CM").mean() > 0.8, "CM follows the users' remappings: " + result);
     assertTrue(result.accuracy(RowGroup.UNAFFECTED, "CM").mean() >= result.accuracy(RowGroup.UNAFFECTED, "base").mean() - 0.05,
