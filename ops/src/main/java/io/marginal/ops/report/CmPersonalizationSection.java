@@ -1,33 +1,43 @@
 package io.marginal.ops.report;
 
-import io.marginal.streams.eval.CmEvaluation;
-import io.marginal.streams.eval.CmEvaluation.Accuracy;
-import io.marginal.streams.eval.CmEvaluation.EvalSettings;
-import io.marginal.streams.eval.CmEvaluation.Result;
-import io.marginal.streams.eval.PromptOnlyBaseline;
+import io.marginal.streams.eval.CmResultTable;
+import io.marginal.streams.eval.ConfidenceInterval;
+import io.marginal.streams.eval.EvalSettings;
+import io.marginal.streams.eval.EvaluationProtocol;
+import io.marginal.streams.eval.ProtocolResult;
+import io.marginal.streams.eval.RowGroup;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * CM personalization: base model vs. prompt-only baseline vs. CM, per dataset, from
- * {@link CmEvaluation#evaluate}. One results table and one grouped-bar chart per dataset.
+ * CM personalization under every evaluation protocol, from {@link io.marginal.streams.eval.CmEvaluation}: one table per
+ * protocol (datasets × row groups × methods, mean ± 95 % interval over seeds), the knobs tuned on train, a list of the
+ * places where a baseline beats CM, and one chart per dataset (overall accuracy per protocol and method).
  */
 public final class CmPersonalizationSection implements ReportSection {
 
-  private final List<Result> results;
-  private final List<String> dataFiles;
+  private final List<ProtocolResult> results;
+  private final Map<String, String> dataFiles;
 
   /**
-   * @param results   one per dataset, all with the same settings
-   * @param dataFiles the files the results were computed from, as given on the command line (same order)
+   * @param results   every (dataset, protocol) result, all with the same settings and methods
+   * @param dataFiles dataset name (as in the results) → the file(s) it was computed from, as given on the command line
+   *                  (Markdown, e.g. with the paths in backticks)
    */
-  public CmPersonalizationSection(List<Result> results, List<String> dataFiles) {
-    if (results.isEmpty() || results.size() != dataFiles.size()) {
-      throw new IllegalArgumentException("need one data file per result; got " + results.size() + " results, " + dataFiles.size() + " files");
+  public CmPersonalizationSection(List<ProtocolResult> results, Map<String, String> dataFiles) {
+    if (results.isEmpty()) {
+      throw new IllegalArgumentException("no CM results to report");
+    }
+    for (ProtocolResult r : results) {
+      if (!dataFiles.containsKey(r.dataset())) {
+        throw new IllegalArgumentException("no data file named for dataset " + r.dataset() + "; got " + dataFiles.keySet());
+      }
     }
     this.results = List.copyOf(results);
-    this.dataFiles = List.copyOf(dataFiles);
+    this.dataFiles = Map.copyOf(dataFiles);
   }
 
   @Override
@@ -40,98 +50,108 @@ public final class CmPersonalizationSection implements ReportSection {
     EvalSettings s = results.get(0).settings();
     StringBuilder sb = new StringBuilder();
     sb.append("""
-        **Method.** The base model is the documented stand-in until the model module serves intent \
-        distributions: a TF-IDF (word uni+bigram, sublinear tf) nearest-centroid classifier fitted on the train \
-        split; P(r | x) = softmax(cos / 0.05) over the top 10 intents. Instance embedding: L2-normalised \
-        256-d hashed TF-IDF. %d simulated users per dataset each remap %d random intents to other intents; each \
-        gives feedback on %d train examples (%d per remapped intent + %d random; THUMBS_UP when the served \
-        argmax is the user's label, else PREFERRED_RESPONSE), turned into a memory bank by the streams \
-        topology's own entry/update code. Accuracy is measured against each user's labels on the eval split \
-        (CLINC150 `val`; BANKING77: every 5th row of the given CSV held out), overall, on the remapped intents, \
-        and on the unaffected intents (the no-harm check).
+        **Method.** Base model: the documented stand-in until the model module serves intent distributions, a \
+        TF-IDF (word uni+bigram, sublinear tf) nearest-centroid classifier fitted on the train rows; P(r | x) = \
+        softmax(cos / 0.05) over the top 10 intents. Instance embedding: L2-normalised 256-d hashed TF-IDF. Simulated \
+        users give feedback on TRAIN rows (THUMBS_UP when the served argmax is the user's label, else \
+        PREFERRED_RESPONSE), turned into a memory bank by the streams topology's own entry/update code (bank cap %d). \
+        Accuracy is against each user's labels on the eval rows. Every cell is the mean over %d seeds (%d..%d; each \
+        seed draws new users, remappings and feedback) ± the half-width of a 95 %% Student-t interval over those seeds.
 
-        **CM** (`KnnDiscrepancyEstimator`, k=%d, λ=%s, τ=%s, p=%s): P_u(y | x) = Σ_r T_u(y | r, x) P(r | x), \
-        with T_u estimated from the k bank entries nearest to x, similarity-weighted, with a prior λ toward the \
-        identity. These settings were first picked by a small sweep on the eval splits; the same grid searched \
-        on TRAIN only (tuning users probed on train rows outside their feedback, `-Dcm.tune=train`) picks the same \
-        values on both datasets, so the CM numbers below are not advantaged by that sweep.
+        **Methods** (the columns): **base** = argmax P(r | x); **T_u(y|r)** = a per-user transition counted from the \
+        whole bank, ignoring the instance (same pseudo-count λ=%s toward the identity as CM); **kNN vote** = the k=%d \
+        nearest bank entries vote for their preferred label (weight cos^p) plus β·P(y | x), not conditioned on the \
+        model's answer (β tuned on train per protocol); **prompt-only** = copy the nearest feedback example's label \
+        when its cosine exceeds a threshold (tuned on train per protocol), the closed-label-set stand-in for putting \
+        feedback into an LLM's prompt; **CM** = `KnnDiscrepancyEstimator` (k=%d, λ=%s, τ=%s, p=%s), \
+        P_u(y | x) = Σ_r T_u(y | r, x) P(r | x) from the k nearest entries.
 
-        **Prompt-only baseline** (`PromptOnlyBaseline`): personalization without a discrepancy model, the way \
-        an LLM chatbot is personalized by putting the user's past feedback into its prompt. Operationalised \
-        for intents as retrieval of the user's most similar feedback example (same bank, same embedding) used \
-        as an in-context exemplar: if its cosine similarity to x exceeds a threshold, answer with its preferred \
-        label, else the base answer. The threshold is its one knob, picked per dataset on **train** only \
-        (simulated tuning users probed on train rows outside their feedback; grid %s–%s in steps of 0.05), \
-        never on the eval split.
+        **Rows.** *changed rows*: the user's label differs from the gold label; *kept rows of remapped intents*: \
+        (protocol d) the intent is remapped but this instance is not; *unaffected intents*: the no-harm check.
 
-        """.formatted(s.users(), s.remapped(), s.perRemapped() * s.remapped() + s.otherFeedback(), s.perRemapped(),
-        s.otherFeedback(), s.k(), num(s.lambda()), num(s.tau()), num(s.p()),
-        num(PromptOnlyBaseline.THRESHOLD_GRID[0]), num(PromptOnlyBaseline.THRESHOLD_GRID[PromptOnlyBaseline.THRESHOLD_GRID.length - 1])));
-    sb.append("**Summary** (accuracy against the users' labels; bold = best):\n\n");
-    sb.append(summaryTable().toMarkdown()).append('\n');
-    for (int i = 0; i < results.size(); i++) {
-      Result r = results.get(i);
-      sb.append("### ").append(r.dataset()).append("\n\n");
-      sb.append(String.format(Locale.ROOT, "Data: `%s` (%d train rows, %d eval rows). Base accuracy on the true labels: %.1f%%. "
-              + "Feedback per user: %d. Prompt-only threshold (tuned on train): %.2f.%n%n",
-          dataFiles.get(i), r.trainRows(), r.evalRows(), 100 * r.baseTrueAccuracy(), r.feedbackPerUser(), r.promptThreshold()));
-      sb.append(datasetTable(r).toMarkdown()).append('\n');
+        """.formatted(s.bankCap(), s.seeds(), s.seed(), s.seed() + s.seeds() - 1, num(s.lambda()), s.k(), s.k(), num(s.lambda()),
+        num(s.tau()), num(s.p())));
+    Map<String, String> files = new LinkedHashMap<>();
+    for (ProtocolResult r : results) {
+      files.putIfAbsent(r.dataset(), String.format(Locale.ROOT, "%s (%d train rows, %d eval rows; base accuracy on the gold labels %.1f%%)",
+          dataFiles.get(r.dataset()), r.trainRows(), r.evalRows(), 100 * r.baseTrueAccuracy()));
     }
+    sb.append("**Data.** ");
+    files.forEach((name, text) -> sb.append(name).append(": ").append(text).append(". "));
+    sb.append("\n\n");
+    for (Map.Entry<EvaluationProtocol, List<ProtocolResult>> e : byProtocol().entrySet()) {
+      EvaluationProtocol p = e.getKey();
+      ProtocolResult first = e.getValue().get(0);
+      sb.append("### (").append(p.letter()).append(") ").append(p.flag()).append("\n\n");
+      sb.append(String.format(Locale.ROOT, "%s. %d user(s) per seed, %d feedback events each.",
+          capitalised(p.description()), first.usersPerSeed(), first.feedbackPerUser()));
+      for (ProtocolResult r : e.getValue()) {
+        sb.append(String.format(Locale.ROOT, " %s: prompt-only threshold %.2f, kNN vote β=%s (both tuned on train).", r.dataset(),
+            r.promptThreshold(), num(r.knnBaseWeight())));
+      }
+      sb.append("\n\n");
+      CmResultTable table = new CmResultTable(p, e.getValue());
+      sb.append(new MarkdownTable(table.header(), table.rows()).toMarkdown()).append('\n');
+    }
+    sb.append("### Where CM does not win\n\n");
+    sb.append(whereCmLoses());
     return sb.toString();
+  }
+
+  /** Every (protocol, dataset, row group) where some method's mean is above CM's, marked when the intervals do not overlap. */
+  String whereCmLoses() {
+    StringBuilder sb = new StringBuilder();
+    for (ProtocolResult r : results) {
+      if (!r.methods().contains("CM")) {
+        continue;
+      }
+      for (RowGroup g : r.groups()) {
+        ConfidenceInterval cm = r.accuracy(g, "CM");
+        for (String m : r.methods()) {
+          ConfidenceInterval other = r.accuracy(g, m);
+          if (!m.equals("CM") && other.mean() > cm.mean()) {
+            sb.append(String.format(Locale.ROOT, "- (%s) %s, %s, %s: **%s %s** vs CM %s%s%n", r.protocol().letter(), r.protocol().flag(),
+                r.dataset(), g.title(), m, CmResultTable.cell(other), CmResultTable.cell(cm),
+                other.clearlyAbove(cm) ? " (intervals do not overlap)" : " (within the intervals)"));
+          }
+        }
+      }
+    }
+    return sb.length() == 0 ? "Nowhere in this run: CM has the highest mean in every row.\n" : sb.toString();
   }
 
   @Override
   public List<Chart> charts() {
+    Map<String, List<ProtocolResult>> byDataset = new LinkedHashMap<>();
+    results.forEach(r -> byDataset.computeIfAbsent(r.dataset(), d -> new ArrayList<>()).add(r));
     List<Chart> charts = new ArrayList<>();
-    for (Result r : results) {
-      List<String> categories = List.of("overall", "remapped intents", "unaffected intents");
-      List<Series> series = List.of(
-          new Series("base", percentages(r.base())),
-          new Series("prompt-only", percentages(r.promptOnly())),
-          new Series("CM", percentages(r.cm())));
-      String slug = r.dataset().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
-      charts.add(new Chart("cm-" + slug + ".png", r.dataset() + ": accuracy against the users' labels, base vs prompt-only vs CM",
-          PngChart.bars(r.dataset() + ": accuracy vs. user labels (%)", "accuracy %", categories, series)));
-    }
+    byDataset.forEach((dataset, rs) -> {
+      List<String> categories = rs.stream().map(r -> "(" + r.protocol().letter() + ") " + r.protocol().flag()).toList();
+      List<Series> series = new ArrayList<>();
+      for (String m : rs.get(0).methods()) {
+        series.add(new Series(m, rs.stream().map(r -> 100 * r.accuracy(RowGroup.OVERALL, m).mean()).toList()));
+      }
+      String slug = dataset.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+      charts.add(new Chart("cm-" + slug + ".png", dataset + ": overall accuracy against the users' labels per protocol (mean over seeds)",
+          PngChart.bars(dataset + ": overall accuracy vs. user labels (%)", "accuracy %", categories, series)));
+    });
     return charts;
   }
 
-  MarkdownTable summaryTable() {
-    List<List<String>> rows = new ArrayList<>();
-    for (Result r : results) {
-      rows.add(List.of(r.dataset(), r.settings().users() + " × " + r.settings().remapped(),
-          three(r.base().overall(), r.promptOnly().overall(), r.cm().overall()),
-          three(r.base().remapped(), r.promptOnly().remapped(), r.cm().remapped()),
-          three(r.base().unaffected(), r.promptOnly().unaffected(), r.cm().unaffected())));
+  private Map<EvaluationProtocol, List<ProtocolResult>> byProtocol() {
+    Map<EvaluationProtocol, List<ProtocolResult>> out = new LinkedHashMap<>();
+    for (EvaluationProtocol p : EvaluationProtocol.values()) {
+      for (ProtocolResult r : results) {
+        if (r.protocol() == p) {
+          out.computeIfAbsent(p, x -> new ArrayList<>()).add(r);
+        }
+      }
     }
-    return new MarkdownTable(List.of("dataset", "users × remapped intents", "overall: base / prompt-only / CM",
-        "remapped: base / prompt-only / CM", "unaffected: base / prompt-only / CM"), rows);
+    return out;
   }
 
-  static MarkdownTable datasetTable(Result r) {
-    return new MarkdownTable(List.of("accuracy vs. user labels", "n (user × eval row)", "base", "prompt-only", "CM"), List.of(
-        row("overall", r.base().overall(), r.promptOnly().overall(), r.cm().overall()),
-        row("remapped intents", r.base().remapped(), r.promptOnly().remapped(), r.cm().remapped()),
-        row("unaffected intents", r.base().unaffected(), r.promptOnly().unaffected(), r.cm().unaffected())));
-  }
-
-  private static List<String> row(String what, Accuracy base, Accuracy prompt, Accuracy cm) {
-    double best = Math.max(base.rate(), Math.max(prompt.rate(), cm.rate()));
-    return List.of(what, String.valueOf(base.n()), pct(base, best), pct(prompt, best), pct(cm, best));
-  }
-
-  private static String three(Accuracy base, Accuracy prompt, Accuracy cm) {
-    double best = Math.max(base.rate(), Math.max(prompt.rate(), cm.rate()));
-    return pct(base, best) + " / " + pct(prompt, best) + " / " + pct(cm, best);
-  }
-
-  private static String pct(Accuracy a, double best) {
-    String s = String.format(Locale.ROOT, "%.1f%%", 100 * a.rate());
-    return a.rate() == best ? "**" + s + "**" : s;
-  }
-
-  private static List<Double> percentages(CmEvaluation.Scores s) {
-    return List.of(100 * s.overall().rate(), 100 * s.remapped().rate(), 100 * s.unaffected().rate());
+  private static String capitalised(String s) {
+    return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
   }
 
   private static String num(double v) {

@@ -2,8 +2,10 @@ package io.marginal.ops.report;
 
 import io.marginal.model.LanguageModel;
 import io.marginal.streams.eval.CmEvaluation;
-import io.marginal.streams.eval.CmEvaluation.EvalSettings;
+import io.marginal.streams.eval.EvalSettings;
+import io.marginal.streams.eval.EvaluationProtocol;
 import io.marginal.streams.eval.IntentDataset;
+import io.marginal.streams.eval.ProtocolResult;
 import io.marginal.trainer.TrainerMain;
 import io.marginal.trainer.experiment.MaskingComparison;
 import io.marginal.trainer.experiment.SequenceRun;
@@ -30,7 +32,9 @@ import java.util.stream.Stream;
  * {@code -Dreport.args="--clinc150 FILE --banking77 FILE --out DIR"}. Relative paths are resolved against
  * the repository root (system property {@value #ROOT_PROPERTY}, set by the profile; else the working
  * directory). Defaults: {@value #DEFAULT_CLINC}, {@value #DEFAULT_BANKING}, out {@value #DEFAULT_OUT}. Any
- * file of the same format may be given (for instance a test split kept elsewhere).
+ * file of the same format may be given; {@code --clinc150-eval FILE} / {@code --banking77-eval FILE} evaluate on a
+ * separate file (e.g. a test split), and then the main file is used whole as train. {@code --protocols}, {@code --seeds},
+ * {@code --users}, {@code --seed} shape the CM evaluation (default: every protocol, 5 seeds).
  *
  * <p>Sections: {@link CmPersonalizationSection}, then {@link UnlearningSection} (demo model, trainer's experiment
  * API; {@code --skip-unlearning} leaves it out, {@code --mask-fractions} and {@code --sequential} shape it).
@@ -43,8 +47,9 @@ public final class EvaluationReport {
   static final String DEFAULT_CLINC = "../shared/datasets/clinc150/data_full_train_val.json";
   static final String DEFAULT_BANKING = "../shared/datasets/banking77/train.csv";
   static final String DEFAULT_OUT = "docs/report";
-  private static final String USAGE = "usage: EvaluationReport [--clinc150 FILE] [--banking77 FILE] [--out DIR] [--users N] [--seed N]"
-      + " [--mask-fractions 0.25,1] [--sequential N] [--skip-unlearning]\n"
+  private static final String USAGE = "usage: EvaluationReport [--clinc150 FILE [--clinc150-eval FILE]] [--banking77 FILE"
+      + " [--banking77-eval FILE]] [--out DIR] [--protocols all|targeted,uniform,gold-1pct,gold-5pct,instance] [--users N] [--seed N]"
+      + " [--seeds N] [--mask-fractions 0.25,1] [--sequential N] [--skip-unlearning]\n"
       + "  defaults (relative to the repository root): --clinc150 " + DEFAULT_CLINC + " --banking77 " + DEFAULT_BANKING
       + " --out " + DEFAULT_OUT;
 
@@ -52,17 +57,20 @@ public final class EvaluationReport {
   }
 
   /** Parsed command line. */
-  record Options(Map<String, String> datasets, String out, int users, int seed, boolean unlearning, List<Double> maskFractions,
-                 int sequential) {
+  record Options(Map<String, String> datasets, Map<String, String> evalFiles, String out, List<EvaluationProtocol> protocols,
+                 int users, int seed, int seeds, boolean unlearning, List<Double> maskFractions, int sequential) {
 
     static Options parse(String[] args) {
       Map<String, String> datasets = new LinkedHashMap<>();
       datasets.put("clinc150", DEFAULT_CLINC);
       datasets.put("banking77", DEFAULT_BANKING);
+      Map<String, String> evalFiles = new LinkedHashMap<>();
       String out = DEFAULT_OUT;
       EvalSettings d = EvalSettings.defaults();
+      List<EvaluationProtocol> protocols = List.of(EvaluationProtocol.values());
       int users = d.users();
       int seed = d.seed();
+      int seeds = d.seeds();
       boolean unlearning = true;
       List<Double> maskFractions = List.of(UnlearningSettings.defaults().maskTopFraction(), 1.0);
       int sequential = UnlearningExperiments.SEQUENCE.size();
@@ -79,9 +87,13 @@ public final class EvaluationReport {
         switch (flag) {
           case "--clinc150" -> datasets.put("clinc150", value);
           case "--banking77" -> datasets.put("banking77", value);
+          case "--clinc150-eval" -> evalFiles.put("clinc150", value);
+          case "--banking77-eval" -> evalFiles.put("banking77", value);
           case "--out" -> out = value;
+          case "--protocols" -> protocols = EvaluationProtocol.parse(value);
           case "--users" -> users = Integer.parseInt(value);
           case "--seed" -> seed = Integer.parseInt(value);
+          case "--seeds" -> seeds = Integer.parseInt(value);
           case "--mask-fractions" -> maskFractions = UnlearningExperiments.parseMaskFractions(value);
           case "--sequential" -> sequential = Integer.parseInt(value);
           default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
@@ -90,14 +102,11 @@ public final class EvaluationReport {
       if (sequential < 0 || sequential > UnlearningExperiments.SEQUENCE.size()) {
         throw new IllegalArgumentException("--sequential must be 0 to " + UnlearningExperiments.SEQUENCE.size() + ", got " + sequential);
       }
-      return new Options(datasets, out, users, seed, unlearning, maskFractions, sequential);
+      return new Options(datasets, evalFiles, out, protocols, users, seed, seeds, unlearning, maskFractions, sequential);
     }
 
-
     EvalSettings settings() {
-      EvalSettings d = EvalSettings.defaults();
-      return new EvalSettings(users, d.remapped(), d.perRemapped(), d.otherFeedback(), seed, d.k(), d.lambda(), d.tau(), d.p(),
-          d.promptThreshold());
+      return EvalSettings.defaults().withUsers(users).withSeeds(seed, seeds);
     }
   }
 
@@ -112,25 +121,27 @@ public final class EvaluationReport {
     }
     Path root = Path.of(System.getProperty(ROOT_PROPERTY, ".")).toAbsolutePath().normalize();
     Map<String, Path> files = new LinkedHashMap<>();
+    Map<String, Path> evalFiles = new LinkedHashMap<>();
     List<String> missing = new ArrayList<>();
-    options.datasets().forEach((kind, file) -> {
-      Path p = root.resolve(file).normalize();
-      files.put(kind, p);
-      if (!Files.isRegularFile(p)) {
-        missing.add(kind + " data file " + p + " does not exist (given as '" + file + "', relative to " + root + ")");
-      }
-    });
+    options.datasets().forEach((kind, file) -> files.put(kind, existing(root, kind, file, missing)));
+    options.evalFiles().forEach((kind, file) -> evalFiles.put(kind, existing(root, kind + " eval", file, missing)));
     if (!missing.isEmpty()) {
       System.err.println(String.join("\n", missing) + "\n  pass the files explicitly, e.g. -Dreport.args=\"--clinc150 /path/data_full.json"
           + " --banking77 /path/train.csv\" (see ../shared/datasets/README.md)\n" + USAGE);
       System.exit(2);
     }
 
-    List<CmEvaluation.Result> results = new ArrayList<>();
+    List<ProtocolResult> results = new ArrayList<>();
+    Map<String, String> dataFiles = new LinkedHashMap<>();
     for (Map.Entry<String, Path> f : files.entrySet()) {
       long started = System.nanoTime();
-      IntentDataset data = IntentDataset.load(f.getKey(), f.getValue());
-      results.add(CmEvaluation.evaluate(data, options.settings()));
+      Path evalFile = evalFiles.get(f.getKey());
+      IntentDataset data = evalFile == null ? IntentDataset.load(f.getKey(), f.getValue())
+          : IntentDataset.load(f.getKey(), f.getValue(), evalFile);
+      results.addAll(CmEvaluation.evaluate(data, options.protocols(), options.settings()));
+      String given = options.datasets().get(f.getKey());
+      dataFiles.put(data.name(), evalFile == null ? "`" + given + "`"
+          : "`" + given + "` (train) + `" + options.evalFiles().get(f.getKey()) + "` (eval, not re-split)");
       System.err.printf(Locale.ROOT, "CM evaluation %s: %.1f s%n", data.name(), (System.nanoTime() - started) / 1e9);
     }
 
@@ -138,10 +149,18 @@ public final class EvaluationReport {
         "Skipped in this run (--skip-unlearning).");
     // provenance last: its wall time covers every measurement above
     MarkdownReport report = new MarkdownReport("Marginal — evaluation report", provenance(args))
-        .add(new CmPersonalizationSection(results, new ArrayList<>(options.datasets().values())))
+        .add(new CmPersonalizationSection(results, dataFiles))
         .add(unlearning);
     Path written = report.write(root.resolve(options.out()).normalize());
     System.err.println("wrote " + written);
+  }
+
+  private static Path existing(Path root, String what, String file, List<String> missing) {
+    Path p = root.resolve(file).normalize();
+    if (!Files.isRegularFile(p)) {
+      missing.add(what + " data file " + p + " does not exist (given as '" + file + "', relative to " + root + ")");
+    }
+    return p;
   }
 
   /**

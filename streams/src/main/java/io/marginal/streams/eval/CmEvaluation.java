@@ -1,215 +1,238 @@
 package io.marginal.streams.eval;
 
-import io.marginal.schemas.BankEntry;
-import io.marginal.schemas.Candidate;
-import io.marginal.schemas.Feedback;
-import io.marginal.schemas.FeedbackKind;
-import io.marginal.schemas.Interaction;
 import io.marginal.schemas.MemoryBank;
 import io.marginal.personalization.bank.DiscrepancyEntries;
 import io.marginal.personalization.bank.MemoryBankUpdater;
 import io.marginal.personalization.cm.DiscrepancyEstimator;
 import io.marginal.personalization.cm.KnnDiscrepancyEstimator;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 
 /**
- * CM accuracy with simulated users: base model vs. a prompt-only baseline vs. base model marginalised
- * through each user's bank. Callable as a library ({@link #evaluate(IntentDataset, EvalSettings)}) and as a command.
+ * CM accuracy with simulated users under several {@link EvaluationProtocol}s, against four baselines: the base model,
+ * an instance-independent per-user transition T_u(y | r), a kNN vote over the bank, and prompt-only. Every table is
+ * mean and 95 % t-interval over seeds. Callable as a library ({@link #evaluate(IntentDataset, List, EvalSettings)})
+ * and as a command.
  *
- * <p>Usage: {@code CmEvaluation <clinc150|banking77> <data file> [<kind> <file> ...] [--users 10] [--remapped 8]
- * [--per-remapped 10] [--other 100] [--seed 1]}; {@code -Dcm.k= -Dcm.lambda= -Dcm.tau= -Dcm.p=} override the
- * estimator, {@code -Dprompt.threshold=} fixes the prompt-only threshold (default: tuned on train). One Markdown
- * table is printed.
+ * <p>Usage: {@code CmEvaluation <dataset> [<dataset> ...] [--protocols all|targeted,uniform,gold-1pct,gold-5pct,instance]
+ * [--users 10] [--remapped 8] [--per-remapped 10] [--other 100] [--seed 1] [--seeds 5] [--bank-cap 1024]}, where a
+ * dataset is {@code <clinc150|banking77> FILE} (split as {@link IntentDataset#load(String, Path)} says) or
+ * {@code <clinc150|banking77> --train FILE --eval FILE} (no re-split). {@code -Dcm.k= -Dcm.lambda= -Dcm.tau= -Dcm.p=}
+ * override the estimator, {@code -Dprompt.threshold=} fixes the prompt-only threshold, {@code -Dcm.tune=train} picks
+ * the estimator on train first. One Markdown table per protocol is printed.
  *
- * <p>Protocol. Base model: {@link TfIdfCentroidClassifier} trained on the train split, top-10 candidates.
- * Each simulated user remaps {@code remapped} random intents to other random intents (their preferred label
- * for an instance of intent a is remap(a), else a). The user gives feedback on a sample of TRAIN examples
- * ({@code feedbackPerRemapped} per remapped intent plus {@code otherFeedback} others): the model serves its
- * argmax r; if r equals the user's label it is THUMBS_UP, else PREFERRED_RESPONSE with the user's label.
- * The bank is built through the same {@link DiscrepancyEntries}/{@link MemoryBankUpdater} code as the
- * topology. Evaluation is on the eval split (CLINC150 val; BANKING77 held-out 20%): accuracy against the
- * user's labels, overall, on remapped intents only, and on unaffected intents (no-harm check), for the base
- * model, the {@link PromptOnlyBaseline} (same bank, threshold tuned on train by {@link #tunePromptThreshold})
- * and CM.
+ * <p>Common to every protocol. Base model: {@link TfIdfCentroidClassifier} on the train rows, top-10 candidates.
+ * A user's feedback is on TRAIN rows ({@link SimulatedFeedback}: the bank is built by the topology's entry/update
+ * code); accuracy is against the user's labels on the eval rows, per {@link RowGroup}. The prompt-only threshold is
+ * tuned per protocol on train only ({@link #tunePromptThreshold}).
  */
 public final class CmEvaluation {
 
-  static final int EMBEDDING_DIM = 256;
-  static final int CANDIDATES = 10;
-  static final double TEMPERATURE = 0.05;
-  /** Train rows held out of each tuning user's feedback to tune the prompt-only threshold on. */
+  /** Train rows held out of each tuning user's feedback to tune on. */
   static final int TUNING_PROBES = 3000;
 
   private CmEvaluation() {
   }
 
-  /**
-   * What an evaluation run does.
-   *
-   * @param promptThreshold the prompt-only similarity threshold, or NaN to tune it on train
-   */
-  public record EvalSettings(int users, int remapped, int perRemapped, int otherFeedback, int seed,
-                             int k, double lambda, double tau, double p, double promptThreshold) {
-
-    /** The protocol of streams/README.md: 10 users × 8 remapped intents, 10 + 100 feedback, seed 1, estimator defaults. */
-    public static EvalSettings defaults() {
-      return new EvalSettings(10, 8, 10, 100, 1, 10, 0.5, 0.0, 1.0, Double.NaN);
-    }
-
-    public EvalSettings withEstimator(int k, double lambda, double tau, double p) {
-      return new EvalSettings(users, remapped, perRemapped, otherFeedback, seed, k, lambda, tau, p, promptThreshold);
-    }
-
-    public EvalSettings withPromptThreshold(double threshold) {
-      return new EvalSettings(users, remapped, perRemapped, otherFeedback, seed, k, lambda, tau, p, threshold);
-    }
-
-    public DiscrepancyEstimator estimator() {
-      return new KnnDiscrepancyEstimator(k, lambda, tau, p);
-    }
-  }
-
-  /** Hits out of n. */
-  public record Accuracy(long hits, long n) {
-    public double rate() {
-      return n == 0 ? 0 : hits / (double) n;
-    }
-
-    Accuracy plus(boolean hit) {
-      return new Accuracy(hits + (hit ? 1 : 0), n + 1);
-    }
-  }
-
-  /** One method's accuracy against the users' labels: all eval rows, rows of remapped intents, the others. */
-  public record Scores(Accuracy overall, Accuracy remapped, Accuracy unaffected) {
-    static final Scores ZERO = new Scores(new Accuracy(0, 0), new Accuracy(0, 0), new Accuracy(0, 0));
-
-    Scores plus(boolean hit, boolean isRemapped) {
-      return new Scores(overall.plus(hit), isRemapped ? remapped.plus(hit) : remapped, isRemapped ? unaffected : unaffected.plus(hit));
-    }
-  }
-
-  /**
-   * One dataset's outcome.
-   *
-   * @param promptThreshold the prompt-only threshold used (tuned on train unless fixed in the settings)
-   */
-  public record Result(String dataset, EvalSettings settings, int trainRows, int evalRows, int feedbackPerUser,
-                       double baseTrueAccuracy, double promptThreshold, Scores base, Scores promptOnly, Scores cm) {
-  }
-
   public static void main(String[] args) {
-    if (args.length < 2) {
-      System.err.println("usage: CmEvaluation <clinc150|banking77> <data file> [<kind> <file> ...] [--users N] [--remapped N]"
-          + " [--per-remapped N] [--other N] [--seed N]\n  e.g. clinc150 ../shared/datasets/clinc150/data_full_train_val.json"
-          + " banking77 ../shared/datasets/banking77/train.csv");
+    try {
+      run(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage() + "\n" + USAGE);
       System.exit(2);
     }
-    Map<String, Integer> opts = new HashMap<>(Map.of("--users", 10, "--remapped", 8, "--per-remapped", 10, "--other", 100, "--seed", 1));
-    List<String[]> datasets = new ArrayList<>();
+  }
+
+  static final String USAGE = "usage: CmEvaluation <clinc150|banking77> (FILE | --train FILE --eval FILE) [...]"
+      + " [--protocols all|targeted,uniform,gold-1pct,gold-5pct,instance] [--users N] [--remapped N] [--per-remapped N]"
+      + " [--other N] [--seed N] [--seeds N] [--bank-cap N]\n  e.g. clinc150 ../shared/datasets/clinc150/data_full_train_val.json"
+      + " banking77 ../shared/datasets/banking77/train.csv";
+
+  private static void run(String[] args) {
+    Map<String, Integer> opts = new HashMap<>();
+    List<EvaluationProtocol> protocols = List.of(EvaluationProtocol.values());
+    List<DatasetFiles> datasets = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
-      if (args[i].startsWith("--")) {
-        opts.put(args[i], Integer.parseInt(args[++i]));
+      if (args[i].equals("--protocols")) {
+        protocols = EvaluationProtocol.parse(value(args, i++));
+      } else if (args[i].startsWith("--")) {
+        opts.put(args[i], Integer.parseInt(value(args, i++)));
+      } else if (i + 1 < args.length && args[i + 1].equals("--train")) {
+        if (i + 4 >= args.length || !args[i + 3].equals("--eval")) {
+          throw new IllegalArgumentException(args[i] + " --train FILE must be followed by --eval FILE");
+        }
+        datasets.add(new DatasetFiles(args[i], args[i + 2], args[i + 4]));
+        i += 4;
       } else {
-        datasets.add(new String[] {args[i], args[++i]});
+        datasets.add(new DatasetFiles(args[i], value(args, i++), null));
       }
     }
-    EvalSettings d = EvalSettings.defaults();
-    EvalSettings settings = new EvalSettings(opts.get("--users"), opts.get("--remapped"), opts.get("--per-remapped"),
-        opts.get("--other"), opts.get("--seed"), d.k(), d.lambda(), d.tau(), d.p(), d.promptThreshold());
-    if (System.getProperty("cm.k") != null) {
-      settings = settings.withEstimator(Integer.getInteger("cm.k"), Double.parseDouble(System.getProperty("cm.lambda")),
-          Double.parseDouble(System.getProperty("cm.tau")), Double.parseDouble(System.getProperty("cm.p")));
+    if (datasets.isEmpty()) {
+      throw new IllegalArgumentException("no dataset given");
     }
-    if (System.getProperty("prompt.threshold") != null) {
-      settings = settings.withPromptThreshold(Double.parseDouble(System.getProperty("prompt.threshold")));
-    }
-    boolean tuneOnTrain = "train".equals(System.getProperty("cm.tune"));
-    List<Result> results = new ArrayList<>();
-    for (String[] ds : datasets) {
+    EvalSettings settings = settings(opts);
+    Map<EvaluationProtocol, List<ProtocolResult>> byProtocol = new LinkedHashMap<>();
+    for (DatasetFiles ds : datasets) {
       long started = System.nanoTime();
-      IntentDataset data = IntentDataset.load(ds[0], Path.of(ds[1]));
+      IntentDataset data = ds.load();
       EvalSettings used = settings;
-      if (tuneOnTrain) {
-        used = tuneEstimatorOnTrain(data, settings, new TfIdfCentroidClassifier(data.train(), TEMPERATURE, CANDIDATES));
+      if ("train".equals(System.getProperty("cm.tune"))) {
+        used = tuneEstimatorOnTrain(new EncodedDataset(data), settings);
         System.err.printf("%s: estimator picked on train: k=%d, λ=%s, τ=%s, p=%s%n", data.name(), used.k(), used.lambda(),
             used.tau(), used.p());
       }
-      results.add(evaluate(data, used));
-      System.err.printf("%s: %d train, %d eval rows, %.1f s%n", data.name(), data.train().size(), data.eval().size(),
+      for (ProtocolResult r : evaluate(data, protocols, used)) {
+        byProtocol.computeIfAbsent(r.protocol(), p -> new ArrayList<>()).add(r);
+      }
+      System.err.printf(Locale.ROOT, "%s: %d train, %d eval rows, %.1f s%n", data.name(), data.train().size(), data.eval().size(),
           (System.nanoTime() - started) / 1e9);
     }
-    System.out.println(table(results));
+    byProtocol.forEach((protocol, results) -> System.out.printf("%n### (%s) %s: %s%n%n%s", protocol.letter(), protocol.flag(),
+        protocol.description(), new CmResultTable(protocol, results).toMarkdown()));
   }
 
-  /** Runs the protocol above on one dataset. Deterministic for given data and settings. */
-  public static Result evaluate(IntentDataset data, EvalSettings settings) {
-    DiscrepancyEstimator cm = settings.estimator();
-    TfIdfCentroidClassifier model = new TfIdfCentroidClassifier(data.train(), TEMPERATURE, CANDIDATES);
-    List<String> labels = model.labels();
-    // The prompt-only tuning draws from its own generator so that CM's users are the same with or without it.
-    double threshold = Double.isNaN(settings.promptThreshold())
-        ? tunePromptThreshold(data, settings, model, new Random(settings.seed() * 7919L + 17))
-        : settings.promptThreshold();
-    Random random = new Random(settings.seed());
+  private static String value(String[] args, int i) {
+    if (i + 1 >= args.length) {
+      throw new IllegalArgumentException(args[i] + " needs a value");
+    }
+    return args[i + 1];
+  }
 
-    List<Map<String, Double>> evalDist = new ArrayList<>();
-    List<float[]> evalEmb = new ArrayList<>();
-    long baseTrue = 0;
-    for (IntentDataset.Labelled row : data.eval()) {
-      Map<String, Double> p = model.distribution(row.text());
-      evalDist.add(p);
-      evalEmb.add(model.embed(row.text(), EMBEDDING_DIM));
-      if (argmax(p).equals(row.label())) {
-        baseTrue++;
+  /** A dataset on the command line: one file to split, or separate train and eval files. */
+  record DatasetFiles(String kind, String file, String evalFile) {
+    IntentDataset load() {
+      return evalFile == null ? IntentDataset.load(kind, Path.of(file)) : IntentDataset.load(kind, Path.of(file), Path.of(evalFile));
+    }
+  }
+
+  private static EvalSettings settings(Map<String, Integer> opts) {
+    Set<String> known = Set.of("--users", "--remapped", "--per-remapped", "--other", "--seed", "--seeds", "--bank-cap");
+    for (String o : opts.keySet()) {
+      if (!known.contains(o)) {
+        throw new IllegalArgumentException("unknown option " + o);
       }
     }
-    Map<String, List<IntentDataset.Labelled>> trainByLabel = byLabel(data.train());
-
-    Scores base = Scores.ZERO;
-    Scores prompt = Scores.ZERO;
-    Scores personal = Scores.ZERO;
-    int feedbackPerUser = 0;
-    for (int u = 0; u < settings.users(); u++) {
-      Map<String, String> remap = remapping(labels, settings.remapped(), random);
-      List<IntentDataset.Labelled> sample = feedbackSample(data, trainByLabel, remap, settings, random);
-      MemoryBank bank = bankFromFeedback("user-" + u, sample, remap, model);
-      feedbackPerUser = sample.size();
-      for (int i = 0; i < data.eval().size(); i++) {
-        String truth = data.eval().get(i).label();
-        String wanted = remap.getOrDefault(truth, truth);
-        boolean isRemapped = remap.containsKey(truth);
-        base = base.plus(argmax(evalDist.get(i)).equals(wanted), isRemapped);
-        prompt = prompt.plus(PromptOnlyBaseline.retrieve(bank, evalEmb.get(i)).answer(threshold, evalDist.get(i)).equals(wanted),
-            isRemapped);
-        personal = personal.plus(argmax(cm.marginalize(bank, evalEmb.get(i), evalDist.get(i))).equals(wanted), isRemapped);
-      }
+    EvalSettings d = EvalSettings.defaults();
+    EvalSettings s = new EvalSettings(opts.getOrDefault("--users", d.users()), opts.getOrDefault("--remapped", d.remapped()),
+        opts.getOrDefault("--per-remapped", d.perRemapped()), opts.getOrDefault("--other", d.otherFeedback()),
+        opts.getOrDefault("--seed", d.seed()), opts.getOrDefault("--seeds", d.seeds()), d.k(), d.lambda(), d.tau(), d.p(),
+        d.promptThreshold(), opts.getOrDefault("--bank-cap", d.bankCap()));
+    if (System.getProperty("cm.k") != null) {
+      s = s.withEstimator(Integer.getInteger("cm.k"), Double.parseDouble(System.getProperty("cm.lambda")),
+          Double.parseDouble(System.getProperty("cm.tau")), Double.parseDouble(System.getProperty("cm.p")));
     }
-    return new Result(data.name(), settings, data.train().size(), data.eval().size(), feedbackPerUser,
-        baseTrue / (double) data.eval().size(), threshold, base, prompt, personal);
+    if (System.getProperty("prompt.threshold") != null) {
+      s = s.withPromptThreshold(Double.parseDouble(System.getProperty("prompt.threshold")));
+    }
+    return s;
+  }
+
+  /** Every given protocol on one dataset, with the standard methods; the dataset is encoded once for all of them. */
+  public static List<ProtocolResult> evaluate(IntentDataset data, List<EvaluationProtocol> protocols, EvalSettings settings) {
+    EncodedDataset encoded = new EncodedDataset(data);
+    List<ProtocolResult> results = new ArrayList<>();
+    for (EvaluationProtocol protocol : protocols) {
+      long started = System.nanoTime();
+      List<TuningProbe> probes = tuningProbes(encoded, protocol, settings, new Random(settings.seed() * 7919L + 17), "tuning-user-");
+      double threshold = Double.isNaN(settings.promptThreshold()) ? tunePromptThreshold(probes) : settings.promptThreshold();
+      double baseWeight = new KnnVoteBaseline(settings.k(), 1, settings.p()).tuneBaseWeight(
+          probes.stream().map(t -> new KnnVoteBaseline.Probe(t.bank(), t.row().embedding(), t.row().distribution(), t.wanted())).toList());
+      results.add(evaluate(encoded, protocol, settings, standardMethods(settings, threshold, baseWeight)));
+      System.err.printf(Locale.ROOT, "  %s (%s): %.1f s%n", data.name(), protocol.flag(), (System.nanoTime() - started) / 1e9);
+    }
+    return results;
+  }
+
+  /** Base, T_u(y|r), kNN vote, prompt-only, CM: the columns of every table. */
+  public static List<PersonalizationMethod> standardMethods(EvalSettings s, double promptThreshold, double knnBaseWeight) {
+    return List.of(new BaseModelBaseline(), new InstanceIndependentTransition(s.lambda()), new KnnVoteBaseline(s.k(), knnBaseWeight, s.p()),
+        new PromptOnlyBaseline(promptThreshold), new CmMethod("CM", s.estimator()));
   }
 
   /**
-   * The prompt-only threshold, picked on TRAIN only: {@code settings.users()} tuning users (own remappings and
-   * feedback samples from train, as in the protocol) are probed on up to {@value #TUNING_PROBES} train rows that
-   * are not in their feedback; the grid threshold with the best accuracy against their labels wins. The base
-   * model was fitted on these rows, so it is more often right on them than on eval rows; the threshold sees
-   * the same optimism for every grid value.
+   * One protocol, any methods (a test passes a broken estimator here): for each seed, the protocol's users, their
+   * banks, and every method's answer on every eval row; per-seed accuracy per group, then the interval over seeds.
+   * Deterministic for given data, settings and methods.
    */
-  static double tunePromptThreshold(IntentDataset data, EvalSettings settings, TfIdfCentroidClassifier model, Random random) {
+  public static ProtocolResult evaluate(EncodedDataset data, EvaluationProtocol protocol, EvalSettings settings,
+                                        List<PersonalizationMethod> methods) {
+    int groups = RowGroup.values().length;
+    Map<RowGroup, Map<String, List<Double>>> perSeed = new EnumMap<>(RowGroup.class);
+    Map<RowGroup, Double> rowsPerSeed = new EnumMap<>(RowGroup.class);
+    int usersPerSeed = 0;
+    int feedbackPerUser = 0;
+    for (int seed = settings.seed(); seed < settings.seed() + settings.seeds(); seed++) {
+      List<SimulatedUser> users = protocol.users(data, settings, new Random(seed), "user-");
+      usersPerSeed = users.size();
+      long[][] hits = new long[methods.size()][groups];
+      long[] n = new long[groups];
+      for (SimulatedUser user : users) {
+        MemoryBank bank = SimulatedFeedback.bank(user, data, settings.bankCap());
+        feedbackPerUser = user.feedback().size();
+        for (EncodedDataset.Instance row : data.eval()) {
+          String wanted = user.preferred(row.label(), row.embedding());
+          int group = user.group(row.label(), row.embedding()).ordinal();
+          n[RowGroup.OVERALL.ordinal()]++;
+          n[group]++;
+          for (int m = 0; m < methods.size(); m++) {
+            if (methods.get(m).answer(bank, row.embedding(), row.distribution()).equals(wanted)) {
+              hits[m][RowGroup.OVERALL.ordinal()]++;
+              hits[m][group]++;
+            }
+          }
+        }
+      }
+      for (RowGroup g : RowGroup.values()) {
+        if (n[g.ordinal()] == 0) {
+          continue;
+        }
+        rowsPerSeed.merge(g, n[g.ordinal()] / (double) settings.seeds(), Double::sum);
+        for (int m = 0; m < methods.size(); m++) {
+          perSeed.computeIfAbsent(g, x -> new LinkedHashMap<>()).computeIfAbsent(methods.get(m).name(), x -> new ArrayList<>())
+              .add(hits[m][g.ordinal()] / (double) n[g.ordinal()]);
+        }
+      }
+    }
+    Map<RowGroup, Map<String, ConfidenceInterval>> accuracy = new EnumMap<>(RowGroup.class);
+    perSeed.forEach((g, byMethod) -> {
+      if (byMethod.values().iterator().next().size() == settings.seeds()) { // a group every seed has rows in
+        Map<String, ConfidenceInterval> cis = new LinkedHashMap<>();
+        byMethod.forEach((m, values) -> cis.put(m, ConfidenceInterval.of(values)));
+        accuracy.put(g, cis);
+      }
+    });
+    rowsPerSeed.keySet().retainAll(accuracy.keySet());
+    long baseTrue = data.eval().stream().filter(r -> argmax(r.distribution()).equals(r.label())).count();
+    double threshold = methods.stream().filter(m -> m instanceof PromptOnlyBaseline).mapToDouble(m -> ((PromptOnlyBaseline) m).threshold())
+        .findFirst().orElse(Double.NaN);
+    double baseWeight = methods.stream().filter(m -> m instanceof KnnVoteBaseline).mapToDouble(m -> ((KnnVoteBaseline) m).baseWeight())
+        .findFirst().orElse(Double.NaN);
+    return new ProtocolResult(data.name(), protocol, settings, data.trainSize(), data.eval().size(), usersPerSeed, feedbackPerUser,
+        baseTrue / (double) data.eval().size(), threshold, baseWeight, methods.stream().map(PersonalizationMethod::name).toList(), accuracy,
+        rowsPerSeed);
+  }
+
+  /**
+   * The prompt-only threshold for one protocol, picked on TRAIN only from {@link #tuningProbes}: the grid threshold
+   * with the best accuracy against the tuning users' labels wins. The base model was fitted on these rows, so it is
+   * more often right on them than on eval rows; the threshold sees the same optimism for every grid value. The kNN
+   * vote's base weight is picked from the same probes.
+   */
+  static double tunePromptThreshold(List<TuningProbe> tuning) {
     List<PromptOnlyBaseline.Probe> probes = new ArrayList<>();
-    for (TuningProbe t : tuningProbes(data, settings, model, random, "tuning-user-")) {
-      probes.add(new PromptOnlyBaseline.Probe(PromptOnlyBaseline.retrieve(t.bank(), t.embedding()), t.distribution(), t.wanted()));
+    for (TuningProbe t : tuning) {
+      probes.add(new PromptOnlyBaseline.Probe(PromptOnlyBaseline.retrieve(t.bank(), t.row().embedding()), t.row().distribution(),
+          t.wanted()));
     }
     return PromptOnlyBaseline.tuneThreshold(probes);
   }
@@ -220,21 +243,21 @@ public final class CmEvaluation {
   static final double[] P_GRID = {1.0, 2.0};
 
   /**
-   * CM's estimator settings picked on TRAIN only, by the protocol of {@link #tunePromptThreshold}: tuning users
-   * (own remappings and feedback from train) are probed on train rows outside their feedback; the grid point with
-   * the best accuracy against their labels wins (ties: the earlier grid point). Its own random stream, so the
-   * evaluation users are unchanged. {@code -Dcm.tune=train} on the command line.
+   * CM's estimator settings picked on TRAIN only, with protocol (a)'s tuning users probed as in
+   * {@link #tunePromptThreshold}; the grid point with the best accuracy against their labels wins (ties: the earlier
+   * grid point). Its own random stream. {@code -Dcm.tune=train} on the command line.
    */
-  public static EvalSettings tuneEstimatorOnTrain(IntentDataset data, EvalSettings settings, TfIdfCentroidClassifier model) {
-    List<TuningProbe> probes = tuningProbes(data, settings, model, new Random(settings.seed() * 104729L + 31), "cm-tuning-user-");
+  public static EvalSettings tuneEstimatorOnTrain(EncodedDataset data, EvalSettings settings) {
+    List<TuningProbe> probes = tuningProbes(data, EvaluationProtocol.TARGETED, settings, new Random(settings.seed() * 104729L + 31),
+        "cm-tuning-user-");
     EvalSettings best = settings;
     long bestHits = -1;
     for (double lambda : LAMBDA_GRID) {
       for (double tau : TAU_GRID) {
         for (double p : P_GRID) {
           DiscrepancyEstimator cm = new KnnDiscrepancyEstimator(settings.k(), lambda, tau, p);
-          long hits = probes.stream().filter(t -> argmax(cm.marginalize(t.bank(), t.embedding(), t.distribution())).equals(t.wanted()))
-              .count();
+          long hits = probes.stream()
+              .filter(t -> argmax(cm.marginalize(t.bank(), t.row().embedding(), t.row().distribution())).equals(t.wanted())).count();
           if (hits > bestHits) {
             bestHits = hits;
             best = settings.withEstimator(settings.k(), lambda, tau, p);
@@ -245,106 +268,34 @@ public final class CmEvaluation {
     return best;
   }
 
-  /** One train row probed for one tuning user: the user's bank, the row's embedding and base distribution, the user's label. */
-  private record TuningProbe(MemoryBank bank, float[] embedding, Map<String, Double> distribution, String wanted) {}
+  /** One train row probed for one tuning user: the user's bank, the row, the user's label for it. */
+  record TuningProbe(MemoryBank bank, EncodedDataset.Instance row, String wanted) {}
 
   /**
-   * {@code settings.users()} tuning users (own remappings and feedback samples from train, as in the protocol), each
-   * probed on up to {@value #TUNING_PROBES} train rows that are not in their feedback.
+   * The protocol's users for one tuning seed (TRAIN only, its own random stream, so the evaluation users are
+   * unchanged), each probed on up to {@value #TUNING_PROBES} train rows outside their feedback.
    */
-  private static List<TuningProbe> tuningProbes(IntentDataset data, EvalSettings settings, TfIdfCentroidClassifier model, Random random,
+  private static List<TuningProbe> tuningProbes(EncodedDataset data, EvaluationProtocol protocol, EvalSettings settings, Random random,
                                                 String userPrefix) {
-    List<IntentDataset.Labelled> pool = new ArrayList<>(data.train());
+    List<Integer> pool = new ArrayList<>();
+    for (int i = 0; i < data.trainSize(); i++) {
+      pool.add(i);
+    }
     Collections.shuffle(pool, random);
     pool = pool.subList(0, Math.min(TUNING_PROBES, pool.size()));
-    List<Map<String, Double>> poolDist = new ArrayList<>();
-    List<float[]> poolEmb = new ArrayList<>();
-    for (IntentDataset.Labelled row : pool) {
-      poolDist.add(model.distribution(row.text()));
-      poolEmb.add(model.embed(row.text(), EMBEDDING_DIM));
-    }
-    Map<String, List<IntentDataset.Labelled>> trainByLabel = byLabel(data.train());
     List<TuningProbe> probes = new ArrayList<>();
-    for (int u = 0; u < settings.users(); u++) {
-      Map<String, String> remap = remapping(model.labels(), settings.remapped(), random);
-      List<IntentDataset.Labelled> sample = feedbackSample(data, trainByLabel, remap, settings, random);
-      MemoryBank bank = bankFromFeedback(userPrefix + u, sample, remap, model);
-      Set<IntentDataset.Labelled> inFeedback = new HashSet<>(sample);   // by value: duplicate texts are not probes either
-      for (int i = 0; i < pool.size(); i++) {
-        if (inFeedback.contains(pool.get(i))) {
-          continue;
+    for (SimulatedUser user : protocol.users(data, settings, random, userPrefix)) {
+      MemoryBank bank = SimulatedFeedback.bank(user, data, settings.bankCap());
+      Set<IntentDataset.Labelled> inFeedback = new HashSet<>();   // by value: duplicate texts are not probes either
+      user.feedback().forEach(i -> inFeedback.add(data.data().train().get(i)));
+      for (int i : pool) {
+        EncodedDataset.Instance row = data.train(i);
+        if (!inFeedback.contains(row.row())) {
+          probes.add(new TuningProbe(bank, row, user.preferred(row.label(), row.embedding())));
         }
-        String truth = pool.get(i).label();
-        probes.add(new TuningProbe(bank, poolEmb.get(i), poolDist.get(i), remap.getOrDefault(truth, truth)));
       }
     }
     return probes;
-  }
-
-  private static Map<String, List<IntentDataset.Labelled>> byLabel(List<IntentDataset.Labelled> rows) {
-    Map<String, List<IntentDataset.Labelled>> byLabel = new HashMap<>();
-    rows.forEach(r -> byLabel.computeIfAbsent(r.label(), k -> new ArrayList<>()).add(r));
-    return byLabel;
-  }
-
-  /** {@code perRemapped} train rows of each remapped intent plus {@code otherFeedback} random train rows. */
-  private static List<IntentDataset.Labelled> feedbackSample(IntentDataset data, Map<String, List<IntentDataset.Labelled>> trainByLabel,
-                                                             Map<String, String> remap, EvalSettings settings, Random random) {
-    List<IntentDataset.Labelled> sample = new ArrayList<>();
-    for (String a : remap.keySet()) {
-      List<IntentDataset.Labelled> pool = new ArrayList<>(trainByLabel.get(a));
-      Collections.shuffle(pool, random);
-      sample.addAll(pool.subList(0, Math.min(settings.perRemapped(), pool.size())));
-    }
-    for (int j = 0; j < settings.otherFeedback(); j++) {
-      sample.add(data.train().get(random.nextInt(data.train().size())));
-    }
-    return sample;
-  }
-
-  /** {@code count} distinct source intents, each mapped to a different random intent. */
-  static Map<String, String> remapping(List<String> labels, int count, Random random) {
-    List<String> shuffled = new ArrayList<>(labels);
-    Collections.shuffle(shuffled, random);
-    Map<String, String> remap = new HashMap<>();
-    for (String a : shuffled.subList(0, count)) {
-      String b;
-      do {
-        b = labels.get(random.nextInt(labels.size()));
-      } while (b.equals(a));
-      remap.put(a, b);
-    }
-    return remap;
-  }
-
-  /** Feedback events → bank, through the topology's own entry and update functions. */
-  static MemoryBank bankFromFeedback(String user, List<IntentDataset.Labelled> sample, Map<String, String> remap,
-                                     TfIdfCentroidClassifier model) {
-    MemoryBank bank = MemoryBankUpdater.empty(user, Instant.EPOCH);
-    int n = 0;
-    for (IntentDataset.Labelled row : sample) {
-      Map<String, Double> p = model.distribution(row.text());
-      String served = argmax(p);
-      String wanted = remap.getOrDefault(row.label(), row.label());
-      List<Float> emb = new ArrayList<>();
-      for (float f : model.embed(row.text(), EMBEDDING_DIM)) {
-        emb.add(f);
-      }
-      Instant at = Instant.ofEpochMilli(n++);
-      Interaction interaction = Interaction.newBuilder().setInteractionId(user + "-i" + n).setUserId(user).setTimestamp(at)
-          .setModel("tfidf-centroid").setPrompt(row.text()).setResponse(served)
-          .setCandidates(p.entrySet().stream().map(e -> new Candidate(e.getKey(), e.getValue())).toList())
-          .setInstanceEmbedding(emb).build();
-      Feedback feedback = Feedback.newBuilder().setFeedbackId(user + "-f" + n).setUserId(user)
-          .setInteractionId(interaction.getInteractionId()).setTimestamp(at)
-          .setKind(served.equals(wanted) ? FeedbackKind.THUMBS_UP : FeedbackKind.PREFERRED_RESPONSE)
-          .setPreferredResponse(served.equals(wanted) ? null : wanted).build();
-      Optional<BankEntry> entry = DiscrepancyEntries.fromFeedback(interaction, feedback);
-      if (entry.isPresent()) {
-        bank = MemoryBankUpdater.apply(bank, entry.get(), 256, at);
-      }
-    }
-    return bank;
   }
 
   static String argmax(Map<String, Double> p) {
@@ -357,26 +308,5 @@ public final class CmEvaluation {
       }
     }
     return best;
-  }
-
-  /** The three-way Markdown table printed by {@link #main} and quoted in streams/README.md. */
-  public static String table(List<Result> results) {
-    StringBuilder sb = new StringBuilder();
-    sb.append("| dataset | users × remapped intents | feedback/user | base acc (true labels) | base / prompt-only / CM acc (user labels)"
-        + " | remapped: base / prompt-only / CM | unaffected: base / prompt-only / CM | prompt-only threshold |\n");
-    sb.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
-    for (Result r : results) {
-      sb.append(String.format("| %s | %d × %d | %d | %.1f%% | %s | %s (n=%d) | %s (n=%d) | %.2f |%n",
-          r.dataset(), r.settings().users(), r.settings().remapped(), r.feedbackPerUser(), 100 * r.baseTrueAccuracy(),
-          threeWay(r.base().overall(), r.promptOnly().overall(), r.cm().overall()),
-          threeWay(r.base().remapped(), r.promptOnly().remapped(), r.cm().remapped()), r.base().remapped().n(),
-          threeWay(r.base().unaffected(), r.promptOnly().unaffected(), r.cm().unaffected()), r.base().unaffected().n(),
-          r.promptThreshold()));
-    }
-    return sb.toString();
-  }
-
-  private static String threeWay(Accuracy base, Accuracy prompt, Accuracy cm) {
-    return String.format("%.1f%% / %.1f%% / **%.1f%%**", 100 * base.rate(), 100 * prompt.rate(), 100 * cm.rate());
   }
 }

@@ -23,7 +23,7 @@ import java.util.Map;
  * now (no conditioning on r, so an exemplar about a different model answer still overrides), it does
  * not weigh several neighbours, and it ignores the base distribution once it overrides.
  */
-public final class PromptOnlyBaseline {
+public final class PromptOnlyBaseline implements PersonalizationMethod {
 
   /** Thresholds {@link #tuneThreshold} tries: 0.00, 0.05, …, 1.00 (1.00 = never override = the base model). */
   public static final double[] THRESHOLD_GRID = grid();
@@ -41,6 +41,11 @@ public final class PromptOnlyBaseline {
     return threshold;
   }
 
+  @Override
+  public String name() {
+    return "prompt-only";
+  }
+
   /** The nearest positive exemplar (null if the bank has none) and its cosine similarity to x. */
   public record Retrieval(BankEntry exemplar, double similarity) {
     static final Retrieval NONE = new Retrieval(null, Double.NEGATIVE_INFINITY);
@@ -52,6 +57,7 @@ public final class PromptOnlyBaseline {
   }
 
   /** The answer: the nearest exemplar's preferred response if it is similar enough, else the base argmax. */
+  @Override
   public String answer(MemoryBank bank, float[] x, Map<String, Double> base) {
     return retrieve(bank, x).answer(threshold, base);
   }
