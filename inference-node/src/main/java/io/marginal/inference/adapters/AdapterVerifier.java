@@ -47,11 +47,14 @@ public final class AdapterVerifier {
    * @param keeping what stays in service if this fails, for the message ("keeping version 6")
    */
   public PublishedVersion verify(AdapterPublished event, String keeping) {
-    return check(event, keeping, true);
+    return check(event, keeping, true).version();
   }
 
+  /** A version that passed {@link #check} and the manifest it was checked against. */
+  private record Checked(PublishedVersion version, JsonNode manifest) {}
+
   /** The checks of {@link #verify}; the file's sha256 only when {@code hash} (else the caller compares it with {@link #checkSha}). */
-  private PublishedVersion check(AdapterPublished event, String keeping, boolean hash) {
+  private Checked check(AdapterPublished event, String keeping, boolean hash) {
     String label = "adapter " + event.getAdapterId() + " v" + event.getVersion();
     AdapterScope scope;
     try {
@@ -93,7 +96,7 @@ public final class AdapterVerifier {
     }
     JsonNode manifest = readManifest(label, dir, keeping);
     if (hash) {
-      checkSha(event, dir, sha256(weights), keeping);
+      checkSha(event, manifest, sha256(weights), keeping);
     }
     String manifestId = manifest.path("id").asText(manifest.path("adapterId").asText(""));
     if (!manifestId.isEmpty() && !manifestId.equals(event.getAdapterId())) {
@@ -107,16 +110,16 @@ public final class AdapterVerifier {
     if (!manifestBase.isEmpty() && !manifestBase.equals(baseModelId)) {
       throw reject(label, "manifest says base model '" + manifestBase + "' but this node serves '" + baseModelId + "'", keeping);
     }
-    return new PublishedVersion(event.getAdapterId(), scope, event.getVersion(), event.getSha256(), dir);
+    return new Checked(new PublishedVersion(event.getAdapterId(), scope, event.getVersion(), event.getSha256(), dir), manifest);
   }
 
   /** The file's sha256 must equal the event's and its manifest's. */
-  private void checkSha(AdapterPublished event, Path dir, String fileSha, String keeping) {
+  private static void checkSha(AdapterPublished event, JsonNode manifest, String fileSha, String keeping) {
     String label = "adapter " + event.getAdapterId() + " v" + event.getVersion();
     if (!fileSha.equals(event.getSha256())) {
       throw reject(label, "sha256 mismatch (expected " + event.getSha256() + ", got " + fileSha + ")", keeping);
     }
-    String manifestSha = readManifest(label, dir, keeping).path("sha256").asText("");
+    String manifestSha = manifest.path("sha256").asText("");
     if (!manifestSha.equals(fileSha)) {
       throw reject(label, "sha256 mismatch with its manifest (manifest says " + (manifestSha.isEmpty() ? "nothing" : manifestSha)
           + ", file is " + fileSha + ")", keeping);
@@ -130,13 +133,14 @@ public final class AdapterVerifier {
 
   /**
    * {@link #verify} and the tensors in one pass, for an adapter loaded as soon as its event arrives:
-   * the file is hashed once (by the verification), not again by the load.
+   * the file is read and hashed once, by the load, and that hash is the one verified.
    */
   public LoadedVersion verifyAndLoad(AdapterPublished event, LanguageModel model, String keeping) {
-    PublishedVersion version = check(event, keeping, false);
+    Checked checked = check(event, keeping, false);
+    PublishedVersion version = checked.version();
     PeftAdapterReader.ReadAdapter read = readTensors(version, model, keeping);
     try {
-      checkSha(event, version.directory(), read.sha256(), keeping);
+      checkSha(event, checked.manifest(), read.sha256(), keeping);
     } catch (AdapterRejectedException e) {
       read.adapter().close();
       throw e;
