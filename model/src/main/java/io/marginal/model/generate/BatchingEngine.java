@@ -291,8 +291,8 @@ public final class BatchingEngine implements AutoCloseable {
 
   private void finish(Sequence s) {
     if (s.set != null && --s.set.users == 0) {
-      if (batchedLora != null && rows.stream().noneMatch(r -> r.set == s.set)) {
-        batchedLora.close(); // it may hold the set's factors; rebuilt before the next step
+      if (batchedLora != null) { // it may hold the set's factors (no row uses them now); rebuilt before the next step
+        batchedLora.close();
         batchedLora = null;
         membershipChanged = true;
       }
