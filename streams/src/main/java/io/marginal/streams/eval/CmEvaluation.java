@@ -160,10 +160,14 @@ public final class CmEvaluation {
     return results;
   }
 
-  /** Base, T_u(y|r), kNN vote, prompt-only, CM: the columns of every table. */
+  /**
+   * Base, T_u(y|r), kNN vote, prompt-only, CM, and CM with λ calibrated per user by leave-one-out on the user's bank
+   * (over {@link #LAMBDA_GRID}): the columns of every table.
+   */
   public static List<PersonalizationMethod> standardMethods(EvalSettings s, double promptThreshold, double knnBaseWeight) {
     return List.of(new BaseModelBaseline(), new InstanceIndependentTransition(s.lambda()), new KnnVoteBaseline(s.k(), knnBaseWeight, s.p()),
-        new PromptOnlyBaseline(promptThreshold), new CmMethod("CM", s.estimator()));
+        new PromptOnlyBaseline(promptThreshold), new CmMethod("CM", s.estimator()),
+        new CmMethod("CM, λ per user", KnnDiscrepancyEstimator.calibratedPerUser(s.k(), LAMBDA_GRID, s.tau(), s.p())));
   }
 
   /**
