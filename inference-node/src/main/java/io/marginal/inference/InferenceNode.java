@@ -10,20 +10,21 @@ import io.marginal.inference.api.RequestGate;
 import io.marginal.inference.auth.ApiKeyAuthenticator;
 import io.marginal.inference.config.InferenceConfig;
 import io.marginal.inference.generation.ChatService;
+import io.marginal.inference.generation.IntraOpThreads;
 import io.marginal.inference.generation.ModelWorkerPool;
+import io.marginal.inference.generation.TextGeneration;
 import io.marginal.inference.kafka.EventPublisher;
 import io.marginal.inference.kafka.TopicTail;
 import io.marginal.inference.metrics.NodeMetrics;
 import io.marginal.inference.personalization.CmSelector;
 import io.marginal.inference.personalization.MemoryBankReplica;
 import io.marginal.inference.receipts.DeletionReceiptReplica;
-import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.demo.DemoModel;
 import io.marginal.schemas.deadletter.DeadLetterPublisher;
 import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.schemas.topics.Topics;
-import io.marginal.streams.cm.KnnDiscrepancyEstimator;
+import io.marginal.personalization.cm.KnnDiscrepancyEstimator;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
@@ -42,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * the requests in flight.
  *
  * <pre>
- *   java io.marginal.inference.InferenceNode                   # against MARGINAL_BOOTSTRAP_SERVERS
- *   java io.marginal.inference.InferenceNode --embedded-kafka  # one-machine demo with its own broker
+ *   java io.marginal.inference.InferenceNode                 # against MARGINAL_BOOTSTRAP_SERVERS
+ *   java io.marginal.ops.StandaloneInferenceNode             # one-machine demo with its own broker (ops module)
  * </pre>
  */
 public final class InferenceNode implements AutoCloseable {
@@ -120,14 +121,16 @@ public final class InferenceNode implements AutoCloseable {
         receipts::apply).start());
 
     AdapterVerifier verifier = new AdapterVerifier(config.adapterStore(), config.modelId());
-    AdapterRegistry registry = new AdapterRegistry(new UserAdapterCache(config.userAdapterSlots()), verifier, model);
+    AdapterRegistry registry = new AdapterRegistry(new UserAdapterCache(config.userAdapterCacheBytes()), verifier, model);
     resources.add(registry);
     AdapterWatcher watcher = new AdapterWatcher(registry, verifier, model, publisher, metrics, config.nodeId());
     adapterTail = new TopicTail(topics.name(Topics.ADAPTERS), kafka, config.nodeId() + "-adapters", deadLetters, watcher).start();
     resources.add(adapterTail);
 
     workers = new ModelWorkerPool(config.workerThreads(), config.queueCapacity());
-    ChatService chat = new ChatService(model, registry, banks, new CmSelector(KnnDiscrepancyEstimator.defaults()), publisher, metrics,
+    TextGeneration generation = config.maxBatch() == 0 ? TextGeneration.oneAtATime(model) : TextGeneration.batched(model, config.maxBatch(), config.batchEngines());
+    resources.add(generation);
+    ChatService chat = new ChatService(model, generation, registry, banks, new CmSelector(KnnDiscrepancyEstimator.defaults()), publisher, metrics,
         new ChatService.Settings(config.nodeId(), config.modelId(), config.maxPromptTokens(), config.cmSamples(), config.cmBankCandidates()));
 
     metrics.gauge("marginal_worker_queue_depth", workers::queueDepth);
@@ -137,7 +140,11 @@ public final class InferenceNode implements AutoCloseable {
     metrics.gauge("marginal_requests_in_flight", gate::inFlight);
     metrics.gauge("marginal_memory_bank_users", banks::users);
     metrics.gauge("marginal_user_adapter_cache_loaded", () -> registry.userCache().size());
-    metrics.gauge("marginal_user_adapter_cache_slots", () -> registry.userCache().slots());
+    metrics.gauge("marginal_user_adapter_cache_bytes", () -> registry.userCache().bytes());
+    metrics.gauge("marginal_user_adapter_cache_budget_bytes", () -> registry.userCache().budgetBytes());
+    metrics.gauge("marginal_user_adapter_cache_miss_wait_ms_mean", () -> registry.userCache().meanMissMillis());
+    metrics.gauge("marginal_batch_sequences_active", generation::activeSequences);
+    metrics.gauge("marginal_batch_size_mean", generation::meanBatchSize);
     metrics.gauge("marginal_user_adapter_cache_hits", () -> registry.userCache().hits());
     metrics.gauge("marginal_user_adapter_cache_misses", () -> registry.userCache().misses());
     metrics.gauge("marginal_user_adapter_cache_evictions", () -> registry.userCache().evictions());
@@ -153,8 +160,9 @@ public final class InferenceNode implements AutoCloseable {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw new IllegalStateException("inference API did not start: " + cause.getMessage(), cause);
     }
-    LOG.info("inference node {} serving '{}' on port {} ({} workers, queue {})", config.nodeId(), config.modelId(),
-        port(), config.workerThreads(), config.queueCapacity());
+    LOG.info("inference node {} serving '{}' on port {} ({} workers, queue {}, {})", config.nodeId(), config.modelId(),
+        port(), config.workerThreads(), config.queueCapacity(),
+        config.maxBatch() == 0 ? "one sequence at a time per worker" : "continuous batching of up to " + config.maxBatch() + " sequences on " + config.batchEngines() + " engine(s)");
   }
 
   /**
@@ -258,23 +266,22 @@ public final class InferenceNode implements AutoCloseable {
   }
 
   public static void main(String[] args) throws Exception {
-    DemoModel.defaultEngineSettings();
-    boolean embedded = List.of(args).contains("--embedded-kafka");
-    InferenceConfig config = InferenceConfig.fromEnvironment();
-    EmbeddedKafkaBroker broker = null;
-    if (embedded) {
-      broker = EmbeddedKafkaBroker.startTemporary();
-      config = config.with(Map.of("MARGINAL_BOOTSTRAP_SERVERS", broker.bootstrapServers()));
-      TopicProvisioner.ensureTopics(broker.bootstrapServers(), config.clientSecurity(), config.topics());
+    if (List.of(args).contains("--embedded-kafka")) {
+      System.err.println("--embedded-kafka moved out of the node (its jar carries no broker): run io.marginal.ops.StandaloneInferenceNode,"
+          + " e.g. mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.StandaloneInferenceNode");
+      System.exit(64);
     }
-    InferenceNode node = start(config);
-    EmbeddedKafkaBroker brokerToStop = broker;
+    DemoModel.defaultEngineSettings();
+    IntraOpThreads.apply();
+    runUntilStopped(start(InferenceConfig.fromEnvironment()), () -> { });
+  }
+
+  /** Blocks until the JVM is asked to stop, then closes {@code node} and runs {@code afterwards}. */
+  public static void runUntilStopped(InferenceNode node, Runnable afterwards) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       node.close();
-      if (brokerToStop != null) {
-        brokerToStop.close();
-      }
+      afterwards.run();
       stopped.countDown();
     }, "inference-shutdown"));
     LOG.info("ready when GET {}/ready says so; try: curl {}/v1/models -H 'Authorization: Bearer demo-key-alice'",

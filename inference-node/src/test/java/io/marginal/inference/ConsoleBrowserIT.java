@@ -15,7 +15,7 @@ import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.TransitionCount;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
-import io.marginal.streams.bank.BankChanges;
+import io.marginal.personalization.bank.BankChanges;
 import io.vertx.core.json.JsonObject;
 import java.awt.image.BufferedImage;
 import java.io.File;

@@ -20,7 +20,7 @@ import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.TransitionCount;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
-import io.marginal.streams.bank.BankChanges;
+import io.marginal.personalization.bank.BankChanges;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -343,6 +343,8 @@ class InferenceApiIT {
     assertEquals(MODEL, data.getJsonObject(0).getString("id"));
     assertEquals("model", data.getJsonObject(0).getString("object"));
     assertEquals(MODEL + ":none", data.getJsonObject(1).getString("id"));
+    assertEquals(MODEL, data.getJsonObject(0).getString("root"));
+    assertTrue(data.getJsonObject(0).containsKey("parent") && data.getJsonObject(0).getValue("parent") == null, "the base has no parent");
     assertEquals(200, http.get("/v1/models/" + MODEL, BOB_KEY).statusCode());
     assertEquals(200, http.get("/health", null).statusCode());
     HttpResponse<Buffer> ready = http.get("/ready", null);

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.marginal.model.config.GenerationDefaults;
 import io.marginal.model.config.ModelConfig;
+import io.marginal.model.generate.BatchingEngine;
 import io.marginal.model.generate.GenerationRequest;
 import io.marginal.model.generate.GenerationResult;
 import io.marginal.model.generate.Generator;
@@ -180,6 +181,14 @@ public final class LanguageModel implements AutoCloseable {
 
   public GenerationResult generate(int[] prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
     return generator.generate(prompt, request, adapters == null ? ActiveAdapters.NONE : adapters, listener);
+  }
+
+  /**
+   * A continuous-batching engine over this model (its own thread; close it before the model):
+   * generations submitted from any thread are decoded together, up to {@code maxBatch} at a time.
+   */
+  public BatchingEngine newBatchingEngine(int maxBatch) {
+    return new BatchingEngine(transformer, tokenizer, stopTokenIds, maxBatch);
   }
 
   /** Mean-pooled final hidden state of {@code text} (raw text, BOS where the tokenizer adds one) under the base model, L2-normalised. */

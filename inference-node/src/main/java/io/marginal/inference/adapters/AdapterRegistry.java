@@ -135,6 +135,17 @@ public final class AdapterRegistry implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts loading {@code userId}'s adapter in the background if it is not loaded (a user's first
+   * request: the load overlaps the rest of the request's preparation). Never blocks.
+   */
+  public void prefetch(String userId) {
+    PublishedVersion own = current.get().userAdapters().get(userId);
+    if (own != null) {
+      userCache.prefetch(own, this::loadUserAdapter);
+    }
+  }
+
   private ServedAdapter loadUserAdapter(PublishedVersion v) {
     return new ServedAdapter(v.adapterId(), v.scope(), v.version(), v.sha256(),
         verifier.load(v, model, "not serving it to this request"), Instant.now());
@@ -144,6 +155,6 @@ public final class AdapterRegistry implements AutoCloseable {
   public synchronized void close() {
     current.get().shared().values().forEach(ServedAdapter::retire);
     current.set(AdapterSnapshot.EMPTY);
-    userCache.clear();
+    userCache.close();
   }
 }

@@ -47,6 +47,11 @@ public final class AdapterVerifier {
    * @param keeping what stays in service if this fails, for the message ("keeping version 6")
    */
   public PublishedVersion verify(AdapterPublished event, String keeping) {
+    return check(event, keeping, true);
+  }
+
+  /** The checks of {@link #verify}; the file's sha256 only when {@code hash} (else the caller compares it with {@link #checkSha}). */
+  private PublishedVersion check(AdapterPublished event, String keeping, boolean hash) {
     String label = "adapter " + event.getAdapterId() + " v" + event.getVersion();
     AdapterScope scope;
     try {
@@ -87,14 +92,8 @@ public final class AdapterVerifier {
       }
     }
     JsonNode manifest = readManifest(label, dir, keeping);
-    String fileSha = sha256(weights);
-    if (!fileSha.equals(event.getSha256())) {
-      throw reject(label, "sha256 mismatch (expected " + event.getSha256() + ", got " + fileSha + ")", keeping);
-    }
-    String manifestSha = manifest.path("sha256").asText("");
-    if (!manifestSha.equals(fileSha)) {
-      throw reject(label, "sha256 mismatch with its manifest (manifest says " + (manifestSha.isEmpty() ? "nothing" : manifestSha)
-          + ", file is " + fileSha + ")", keeping);
+    if (hash) {
+      checkSha(event, dir, sha256(weights), keeping);
     }
     String manifestId = manifest.path("id").asText(manifest.path("adapterId").asText(""));
     if (!manifestId.isEmpty() && !manifestId.equals(event.getAdapterId())) {
@@ -108,19 +107,51 @@ public final class AdapterVerifier {
     if (!manifestBase.isEmpty() && !manifestBase.equals(baseModelId)) {
       throw reject(label, "manifest says base model '" + manifestBase + "' but this node serves '" + baseModelId + "'", keeping);
     }
-    return new PublishedVersion(event.getAdapterId(), scope, event.getVersion(), fileSha, dir);
+    return new PublishedVersion(event.getAdapterId(), scope, event.getVersion(), event.getSha256(), dir);
   }
 
-  /** Reads the tensors of a verified version (again checking the file's sha256: it may have changed since). */
-  public LoraAdapter load(PublishedVersion version, LanguageModel model, String keeping) {
-    String label = "adapter " + version.adapterId() + " v" + version.version();
-    String sha = sha256(version.directory().resolve(PeftAdapterReader.WEIGHTS_FILE));
-    if (!sha.equals(version.sha256())) {
-      throw reject(label, "sha256 mismatch (expected " + version.sha256() + ", got " + sha + ")", keeping);
+  /** The file's sha256 must equal the event's and its manifest's. */
+  private void checkSha(AdapterPublished event, Path dir, String fileSha, String keeping) {
+    String label = "adapter " + event.getAdapterId() + " v" + event.getVersion();
+    if (!fileSha.equals(event.getSha256())) {
+      throw reject(label, "sha256 mismatch (expected " + event.getSha256() + ", got " + fileSha + ")", keeping);
     }
+    String manifestSha = readManifest(label, dir, keeping).path("sha256").asText("");
+    if (!manifestSha.equals(fileSha)) {
+      throw reject(label, "sha256 mismatch with its manifest (manifest says " + (manifestSha.isEmpty() ? "nothing" : manifestSha)
+          + ", file is " + fileSha + ")", keeping);
+    }
+  }
+
+  /** Reads the tensors of a verified version, checking the sha256 of the bytes read (the file may have changed since). */
+  public LoraAdapter load(PublishedVersion version, LanguageModel model, String keeping) {
+    return readTensors(version, model, keeping).adapter();
+  }
+
+  /**
+   * {@link #verify} and the tensors in one pass, for an adapter loaded as soon as its event arrives:
+   * the file is hashed once (by the verification), not again by the load.
+   */
+  public LoadedVersion verifyAndLoad(AdapterPublished event, LanguageModel model, String keeping) {
+    PublishedVersion version = check(event, keeping, false);
+    PeftAdapterReader.ReadAdapter read = readTensors(version, model, keeping);
     try {
-      PeftAdapterReader.ReadAdapter read = PeftAdapterReader.readWithManifest(version.directory(), model.config(), model.manager());
-      return read.adapter();
+      checkSha(event, version.directory(), read.sha256(), keeping);
+    } catch (AdapterRejectedException e) {
+      read.adapter().close();
+      throw e;
+    }
+    return new LoadedVersion(version, read.adapter());
+  }
+
+  /** A verified version and its tensors. */
+  public record LoadedVersion(PublishedVersion version, LoraAdapter adapter) {}
+
+  /** Reads the tensors; the reader hashes the bytes it parses (the only hash of a load). */
+  private static PeftAdapterReader.ReadAdapter readTensors(PublishedVersion version, LanguageModel model, String keeping) {
+    String label = "adapter " + version.adapterId() + " v" + version.version();
+    try {
+      return PeftAdapterReader.readWithManifest(version.directory(), model.config(), model.manager(), version.sha256());
     } catch (RuntimeException e) {
       throw reject(label, e.getMessage(), keeping);
     }

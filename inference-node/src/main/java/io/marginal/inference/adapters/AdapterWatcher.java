@@ -115,8 +115,9 @@ public final class AdapterWatcher implements TopicTail.RecordHandler {
     }
     String keeping = served.map(v -> "keeping version " + v.version()).orElse("this node serves no version of it");
     try {
-      PublishedVersion version = verifier.verify(event, keeping);
-      LoraAdapter loaded = verifier.load(version, model, keeping);
+      AdapterVerifier.LoadedVersion verified = verifier.verifyAndLoad(event, model, keeping);
+      PublishedVersion version = verified.version();
+      LoraAdapter loaded = verified.adapter();
       ServedAdapter adapter = new ServedAdapter(id, version.scope(), version.version(), version.sha256(), loaded, Instant.now());
       if (version.scope().shared()) {
         registry.activateShared(adapter);

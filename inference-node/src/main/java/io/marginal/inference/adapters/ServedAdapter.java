@@ -19,6 +19,7 @@ public final class ServedAdapter {
   private final String sha256;
   private final LoraAdapter adapter;
   private final Instant activatedAt;
+  private final long sizeBytes;
   private final AtomicInteger references = new AtomicInteger(1);
   private final AtomicBoolean retired = new AtomicBoolean();
 
@@ -29,6 +30,12 @@ public final class ServedAdapter {
     this.sha256 = sha256;
     this.adapter = adapter;
     this.activatedAt = activatedAt;
+    this.sizeBytes = adapter.sizeBytes();
+  }
+
+  /** Native bytes of the adapter's tensors (measured when loaded). */
+  public long sizeBytes() {
+    return sizeBytes;
   }
 
   /** Takes a reference for a request; false once the adapter has been retired and freed. */

@@ -41,8 +41,8 @@ final class AdminHandlers {
     JsonObject body = new JsonObject().put("object", "adapter_list").put("node_id", services.config().nodeId())
         .put("base_model", services.config().modelId()).put("generation", s.generation())
         .put("shared", shared).put("user_adapters", users).put("rejected", rejected)
-        .put("user_cache", new JsonObject().put("slots", c.slots()).put("loaded", c.size()).put("hits", c.hits())
-            .put("misses", c.misses()).put("evictions", c.evictions()));
+        .put("user_cache", new JsonObject().put("budget_bytes", c.budgetBytes()).put("bytes", c.bytes()).put("loaded", c.size()).put("hits", c.hits())
+            .put("misses", c.misses()).put("evictions", c.evictions()).put("prefetches", c.prefetches()).put("mean_miss_wait_ms", c.meanMissMillis()));
     ctx.response().putHeader("content-type", "application/json").end(body.encode());
   }
 

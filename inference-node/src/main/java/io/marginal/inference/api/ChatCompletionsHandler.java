@@ -56,6 +56,9 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
     ChatCall call = new ChatCall(interactionId, principal.userId(), req.model(), req.messages(), req.generation(),
         req.selection(), started + services.config().requestTimeout().toNanos());
     Exchange exchange = new Exchange(ctx, req, interactionId, started);
+    if (req.selection().kind() != io.marginal.inference.adapters.AdapterSelection.Kind.NONE) {
+      services.adapters().prefetch(principal.userId()); // a cold per-user adapter loads while the request waits for a worker
+    }
     CompletableFuture<ChatOutcome> work;
     try {
       work = services.workers().submit(() -> services.chat().answer(call, exchange));

@@ -11,7 +11,8 @@ import io.vertx.ext.web.RoutingContext;
 /**
  * {@code GET /v1/models}: exactly what this node serves to the caller — the base model, the bare
  * base ({@code :none}), each shared adapter and the caller's own adapter, each with the version
- * and checksum prefix in use.
+ * and checksum prefix in use. As vLLM lists LoRA modules: every entry's {@code root} is the base
+ * checkpoint; {@code parent} is null for the base entries and the base model's id for an adapter.
  */
 final class ModelsHandler {
 
@@ -52,22 +53,23 @@ final class ModelsHandler {
     if (own != null) {
       applied.add(own.label());
     }
-    data.add(model(base).put("marginal", new JsonObject().put("adapters", applied)
+    data.add(model(base, null).put("marginal", new JsonObject().put("adapters", applied)
         .put("description", "base model with every shared adapter and your own adapter, CM-personalized from your memory bank")));
-    data.add(model(base + ":none").put("marginal", new JsonObject().put("adapters", new JsonArray())
+    data.add(model(base + ":none", null).put("marginal", new JsonObject().put("adapters", new JsonArray())
         .put("description", "the base model without adapters")));
     for (ServedAdapter a : s.shared().values()) {
-      data.add(model(base + ":" + a.adapterId()).put("marginal", new JsonObject().put("adapters", new JsonArray().add(a.label()))
+      data.add(model(base + ":" + a.adapterId(), base).put("marginal", new JsonObject().put("adapters", new JsonArray().add(a.label()))
           .put("scope", a.scope().toString()).put("version", a.version()).put("sha256", a.sha256())));
     }
     if (own != null) {
-      data.add(model(base + ":" + own.adapterId()).put("marginal", new JsonObject().put("adapters", new JsonArray().add(own.label()))
+      data.add(model(base + ":" + own.adapterId(), base).put("marginal", new JsonObject().put("adapters", new JsonArray().add(own.label()))
           .put("scope", own.scope().toString()).put("version", own.version()).put("sha256", own.sha256())));
     }
     return data;
   }
 
-  private JsonObject model(String id) {
-    return new JsonObject().put("id", id).put("object", "model").put("created", created).put("owned_by", "marginal");
+  private JsonObject model(String id, String parent) {
+    return new JsonObject().put("id", id).put("object", "model").put("created", created).put("owned_by", "marginal")
+        .put("root", services.config().modelId()).put("parent", parent);
   }
 }

@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  * @param modelDir            the checkpoint directory ({@code MARGINAL_MODEL_DIR}); {@code null} = the demo model
  * @param modelId             the base model id clients name ({@code MARGINAL_BASE_MODEL}, default marginal-demo)
  * @param adapterStore        root of the adapter store ({@code MARGINAL_ADAPTER_STORE}); adapter URIs must lie under it
- * @param workerThreads       model worker threads ({@code MARGINAL_WORKER_THREADS}, default 2)
+ * @param workerThreads       requests served at once ({@code MARGINAL_WORKER_THREADS}; default {@code max(2, maxBatch)}): with
+ *                            batching a worker prepares its request and waits on the engine, one at a time it decodes itself
  * @param queueCapacity       requests that may wait for a worker; beyond it 429 ({@code MARGINAL_QUEUE_CAPACITY}, default 16)
  * @param maxBodyBytes        largest request body; beyond it 413 ({@code MARGINAL_MAX_BODY_BYTES}, default 256 KiB)
  * @param maxPromptChars      largest conversation in characters ({@code MARGINAL_MAX_PROMPT_CHARS}, default 16000)
@@ -40,7 +41,11 @@ import java.util.stream.Collectors;
  * @param drainTimeout        how long shutdown waits for in-flight requests ({@code MARGINAL_DRAIN_TIMEOUT}, default PT30S)
  * @param cmSamples           extra seeded samples drawn as CM candidates besides the greedy answer ({@code MARGINAL_CM_SAMPLES}, default 2)
  * @param cmBankCandidates    preferred responses taken from the nearest bank entries ({@code MARGINAL_CM_BANK_CANDIDATES}, default 3)
- * @param userAdapterSlots    per-user adapters kept loaded, least recently used evicted ({@code MARGINAL_USER_ADAPTER_SLOTS}, default 8)
+ * @param userAdapterCacheBytes native memory for loaded per-user adapters, least recently used evicted
+ *                            ({@code MARGINAL_USER_ADAPTER_CACHE_BYTES}, default 256 MiB; suffixes k, m, g allowed)
+ * @param maxBatch            sequences decoded together by the continuous-batching engine ({@code MARGINAL_MAX_BATCH},
+ *                            default 16); 0 decodes one sequence at a time on each worker (the pre-batching path)
+ * @param batchEngines        continuous-batching engines, one thread each ({@code MARGINAL_BATCH_ENGINES}, default 1)
  * @param apiKeys             bearer key → user id, from {@code MARGINAL_API_KEYS} ({@code key:user,key:user}) or
  *                            the properties file {@code MARGINAL_API_KEYS_FILE} ({@code key=user} lines)
  * @param adminKey            bearer key of the admin endpoints ({@code MARGINAL_ADMIN_KEY})
@@ -53,7 +58,7 @@ public record InferenceConfig(
     int workerThreads, int queueCapacity,
     int maxBodyBytes, int maxPromptChars, int maxPromptTokens, int maxCompletionTokens, int defaultMaxTokens,
     Duration requestTimeout, Duration drainTimeout,
-    int cmSamples, int cmBankCandidates, int userAdapterSlots,
+    int cmSamples, int cmBankCandidates, long userAdapterCacheBytes, int maxBatch, int batchEngines,
     Map<String, String> apiKeys, String adminKey, boolean demoKeys) {
 
   /** Keys that let the embedded demo run without setup; logged loudly when in use. */
@@ -67,7 +72,9 @@ public record InferenceConfig(
     require(defaultMaxTokens >= 1 && defaultMaxTokens <= maxCompletionTokens,
         "MARGINAL_DEFAULT_MAX_TOKENS must be in [1, MARGINAL_MAX_COMPLETION_TOKENS=" + maxCompletionTokens + "], got " + defaultMaxTokens);
     require(cmSamples >= 0 && cmBankCandidates >= 0, "MARGINAL_CM_SAMPLES and MARGINAL_CM_BANK_CANDIDATES must be >= 0");
-    require(userAdapterSlots >= 1, "MARGINAL_USER_ADAPTER_SLOTS must be >= 1, got " + userAdapterSlots);
+    require(userAdapterCacheBytes >= 1, "MARGINAL_USER_ADAPTER_CACHE_BYTES must be >= 1, got " + userAdapterCacheBytes);
+    require(batchEngines >= 1, "MARGINAL_BATCH_ENGINES must be >= 1, got " + batchEngines);
+    require(maxBatch >= 0, "MARGINAL_MAX_BATCH must be >= 0 (0 = one sequence at a time), got " + maxBatch);
     require(adminKey != null && !adminKey.isBlank(), "MARGINAL_ADMIN_KEY must not be blank");
     require(!apiKeys.containsKey(adminKey), "MARGINAL_ADMIN_KEY must differ from every user key");
     clientSecurity = Map.copyOf(clientSecurity);
@@ -116,6 +123,9 @@ public record InferenceConfig(
       throw new IllegalArgumentException("MARGINAL_ADMIN_KEY is set but no user keys are: set MARGINAL_API_KEYS or MARGINAL_API_KEYS_FILE");
     }
     String modelDir = env.get("MARGINAL_MODEL_DIR");
+    require(!env.containsKey("MARGINAL_USER_ADAPTER_SLOTS"), "MARGINAL_USER_ADAPTER_SLOTS was replaced by"
+        + " MARGINAL_USER_ADAPTER_CACHE_BYTES (a budget in bytes, e.g. 256m); remove it");
+    int maxBatch = integer(env, "MARGINAL_MAX_BATCH", 16);
     return new InferenceConfig(
         env.getOrDefault("MARGINAL_HTTP_HOST", "0.0.0.0"),
         integer(env, "MARGINAL_HTTP_PORT", 8080),
@@ -126,7 +136,7 @@ public record InferenceConfig(
         modelDir == null || modelDir.isBlank() ? null : Path.of(modelDir),
         env.getOrDefault("MARGINAL_BASE_MODEL", "marginal-demo"),
         Path.of(env.getOrDefault("MARGINAL_ADAPTER_STORE", "var/adapters")),
-        integer(env, "MARGINAL_WORKER_THREADS", 2),
+        integer(env, "MARGINAL_WORKER_THREADS", Math.max(2, maxBatch)),
         integer(env, "MARGINAL_QUEUE_CAPACITY", 16),
         integer(env, "MARGINAL_MAX_BODY_BYTES", 256 * 1024),
         integer(env, "MARGINAL_MAX_PROMPT_CHARS", 16_000),
@@ -137,7 +147,9 @@ public record InferenceConfig(
         duration(env, "MARGINAL_DRAIN_TIMEOUT", Duration.ofSeconds(30)),
         integer(env, "MARGINAL_CM_SAMPLES", 2),
         integer(env, "MARGINAL_CM_BANK_CANDIDATES", 3),
-        integer(env, "MARGINAL_USER_ADAPTER_SLOTS", 8),
+        bytes(env, "MARGINAL_USER_ADAPTER_CACHE_BYTES", 256L << 20),
+        maxBatch,
+        integer(env, "MARGINAL_BATCH_ENGINES", 1),
         demo ? DEMO_API_KEYS : keys,
         demo ? DEMO_ADMIN_KEY : admin,
         demo);
@@ -181,7 +193,9 @@ public record InferenceConfig(
     env.put("MARGINAL_DRAIN_TIMEOUT", drainTimeout.toString());
     env.put("MARGINAL_CM_SAMPLES", String.valueOf(cmSamples));
     env.put("MARGINAL_CM_BANK_CANDIDATES", String.valueOf(cmBankCandidates));
-    env.put("MARGINAL_USER_ADAPTER_SLOTS", String.valueOf(userAdapterSlots));
+    env.put("MARGINAL_USER_ADAPTER_CACHE_BYTES", String.valueOf(userAdapterCacheBytes));
+    env.put("MARGINAL_MAX_BATCH", String.valueOf(maxBatch));
+    env.put("MARGINAL_BATCH_ENGINES", String.valueOf(batchEngines));
     if (!demoKeys) {
       env.put("MARGINAL_API_KEYS", apiKeys.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue())
           .collect(Collectors.joining(",")));
@@ -212,7 +226,7 @@ public record InferenceConfig(
         + ", maxBodyBytes=" + maxBodyBytes + ", maxPromptChars=" + maxPromptChars + ", maxPromptTokens=" + maxPromptTokens
         + ", maxCompletionTokens=" + maxCompletionTokens + ", defaultMaxTokens=" + defaultMaxTokens
         + ", requestTimeout=" + requestTimeout + ", drainTimeout=" + drainTimeout + ", cmSamples=" + cmSamples
-        + ", cmBankCandidates=" + cmBankCandidates + ", userAdapterSlots=" + userAdapterSlots
+        + ", cmBankCandidates=" + cmBankCandidates + ", userAdapterCacheBytes=" + userAdapterCacheBytes + ", maxBatch=" + maxBatch + ", batchEngines=" + batchEngines
         + ", apiKeys=" + users + ", adminKey=" + mask(adminKey) + (demoKeys ? " (DEMO KEYS)" : "") + "]";
   }
 
@@ -248,6 +262,26 @@ public record InferenceConfig(
       return Integer.parseInt(v.trim());
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
+    }
+  }
+
+  /** A byte count: digits with an optional k, m or g suffix (powers of 1024), e.g. {@code 256m}. */
+  static long bytes(Map<String, String> env, String key, long dflt) {
+    String v = env.get(key);
+    if (v == null || v.isBlank()) {
+      return dflt;
+    }
+    String t = v.trim().toLowerCase(java.util.Locale.ROOT);
+    int shift = switch (t.charAt(t.length() - 1)) {
+      case 'k' -> 10;
+      case 'm' -> 20;
+      case 'g' -> 30;
+      default -> 0;
+    };
+    try {
+      return Long.parseLong(shift == 0 ? t : t.substring(0, t.length() - 1)) << shift;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be a byte count such as 268435456 or 256m, got '" + v + "'");
     }
   }
 

@@ -42,6 +42,7 @@ public final class ChatService {
   public record Settings(String nodeId, String modelId, int maxPromptTokens, int cmSamples, int cmBankCandidates) {}
 
   private final LanguageModel model;
+  private final TextGeneration generation;
   private final AdapterRegistry adapters;
   private final MemoryBankReplica banks;
   private final CmSelector selector;
@@ -49,9 +50,10 @@ public final class ChatService {
   private final NodeMetrics metrics;
   private final Settings settings;
 
-  public ChatService(LanguageModel model, AdapterRegistry adapters, MemoryBankReplica banks, CmSelector selector,
-      EventPublisher publisher, NodeMetrics metrics, Settings settings) {
+  public ChatService(LanguageModel model, TextGeneration generation, AdapterRegistry adapters, MemoryBankReplica banks,
+      CmSelector selector, EventPublisher publisher, NodeMetrics metrics, Settings settings) {
     this.model = model;
+    this.generation = generation;
     this.adapters = adapters;
     this.banks = banks;
     this.selector = selector;
@@ -87,7 +89,7 @@ public final class ChatService {
       int completionTokens;
       boolean personalized = bank.isPresent();
       if (!personalized) {
-        GenerationResult r = model.generate(prompt, call.generation(), lease.active(), watch);
+        GenerationResult r = generation.generate(prompt, call.generation(), lease.active(), watch);
         text = r.text();
         finish = r.finishReason().openAiName();
         completionTokens = r.tokens().length;
@@ -146,17 +148,17 @@ public final class ChatService {
   private Personalized personalize(ChatCall call, int[] prompt, AdapterLease lease, MemoryBank bank, float[] x, Deadline watch) {
     GenerationRequest g = call.generation();
     LinkedHashSet<String> pool = new LinkedHashSet<>();
-    String finish = "stop";
-    GenerationResult greedy = model.generate(prompt, new GenerationRequest(g.maxTokens(), 0, 1, g.seed(), g.stopStrings(), null),
-        lease.active(), watch.silent());
-    pool.add(greedy.text());
-    finish = greedy.finishReason().openAiName();
+    // the greedy answer and the samples decode as one group: one prefill, rows of the same batch
+    List<GenerationRequest> requests = new ArrayList<>();
+    requests.add(new GenerationRequest(g.maxTokens(), 0, 1, g.seed(), g.stopStrings(), null));
     double sampleTemperature = g.temperature() > 0 ? g.temperature() : 0.8;
-    for (int i = 0; i < settings.cmSamples() && !watch.expired(); i++) {
-      GenerationResult s = model.generate(prompt, new GenerationRequest(g.maxTokens(), sampleTemperature, g.topP(),
-          g.seed() + 1 + i, g.stopStrings(), null), lease.active(), watch.silent());
-      pool.add(s.text());
+    for (int i = 0; i < settings.cmSamples(); i++) {
+      requests.add(new GenerationRequest(g.maxTokens(), sampleTemperature, g.topP(), g.seed() + 1 + i, g.stopStrings(), null));
     }
+    List<GenerationResult> results = generation.generateGroup(prompt, requests, lease.active(), watch.silent());
+    GenerationResult greedy = results.get(0);
+    results.forEach(r -> pool.add(r.text()));
+    String finish = greedy.finishReason().openAiName();
     pool.addAll(CmSelector.preferredNearby(bank, x, settings.cmBankCandidates(), NEARBY));
     List<String> candidates = new ArrayList<>(pool);
     List<Continuation> items = candidates.stream().map(c -> model.chatContinuation(call.messages(), c)).toList();

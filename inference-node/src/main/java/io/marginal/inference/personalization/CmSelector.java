@@ -2,7 +2,8 @@ package io.marginal.inference.personalization;
 
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.MemoryBank;
-import io.marginal.streams.cm.DiscrepancyEstimator;
+import io.marginal.personalization.cm.DiscrepancyEstimator;
+import io.marginal.personalization.cm.Vectors;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -39,7 +40,7 @@ public final class CmSelector {
       if (e.getWeight() <= 0 || e.getPreferredResponse().isBlank()) {
         continue;
       }
-      double s = cosine(x, e.getInstanceEmbedding());
+      double s = Vectors.cosine(x, e.getInstanceEmbedding());
       if (s > floor) {
         scored.add(new Scored(e.getPreferredResponse(), s));
       }
@@ -101,19 +102,4 @@ public final class CmSelector {
     return out;
   }
 
-  static double cosine(float[] x, List<Float> y) {
-    if (y.size() != x.length) {
-      return 0;
-    }
-    double dot = 0;
-    double xx = 0;
-    double yy = 0;
-    for (int i = 0; i < x.length; i++) {
-      float v = y.get(i);
-      dot += x[i] * v;
-      xx += x[i] * x[i];
-      yy += v * v;
-    }
-    return xx == 0 || yy == 0 ? 0 : dot / Math.sqrt(xx * yy);
-  }
 }

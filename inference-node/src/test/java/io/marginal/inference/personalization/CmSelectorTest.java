@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.MemoryBank;
 import io.marginal.schemas.TransitionCount;
-import io.marginal.streams.cm.KnnDiscrepancyEstimator;
+import io.marginal.personalization.cm.KnnDiscrepancyEstimator;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;

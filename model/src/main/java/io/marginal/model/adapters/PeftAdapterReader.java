@@ -51,6 +51,17 @@ public final class PeftAdapterReader {
   }
 
   public static ReadAdapter readWithManifest(Path dir, ModelConfig base, NDManager parent) {
+    return readWithManifest(dir, base, parent, null);
+  }
+
+  /**
+   * As {@link #readWithManifest(Path, ModelConfig, NDManager)}, first checking that the bytes read
+   * hash to {@code expectedSha256} (when not null): the one hash of a verified load, taken of the
+   * very bytes the tensors are parsed from.
+   *
+   * @throws AdapterFormatException {@code "sha256 mismatch (expected …, got …)"} when they do not
+   */
+  public static ReadAdapter readWithManifest(Path dir, ModelConfig base, NDManager parent, String expectedSha256) {
     String label = "adapter " + dir.getFileName();
     Path configFile = dir.resolve(CONFIG_FILE);
     Path weightsFile = dir.resolve(WEIGHTS_FILE);
@@ -64,6 +75,9 @@ public final class PeftAdapterReader {
     try {
       byte[] bytes = Files.readAllBytes(weightsFile);
       String sha = LoraAdapter.sha256Hex(bytes);
+      if (expectedSha256 != null && !expectedSha256.equals(sha)) {
+        throw new AdapterFormatException("sha256 mismatch (expected " + expectedSha256 + ", got " + sha + ")");
+      }
       AdapterManifest manifest = null;
       Path manifestFile = dir.resolve(AdapterManifest.FILE_NAME);
       if (Files.isRegularFile(manifestFile)) {

@@ -87,9 +87,8 @@ public final class GenerationBenchmark {
     return generated * 1e9 / (System.nanoTime() - start);
   }
 
-  /** A rank-8 adapter on every projection with random (non-zero) B and a half mask on layer 0's MLP. */
-  static LoraAdapter randomAdapter(LanguageModel model, String id, long seed) {
-    LoraAdapter adapter = LoraAdapter.create(id, 1, model.config(), LoraConfig.allProjections(8, 16, 0), model.manager(), seed);
+  /** Fills every B with N(0, 0.01²) draws from {@code seed}, so the adapter really changes the output (a fresh one is a no-op). */
+  public static void randomizeB(LoraAdapter adapter, long seed) {
     Random random = new Random(seed);
     for (LoraTarget t : adapter.targets()) {
       var b = adapter.loraB(t);
@@ -99,6 +98,13 @@ public final class GenerationBenchmark {
       }
       b.set(values);
     }
+    adapter.contentChanged();
+  }
+
+  /** A rank-8 adapter on every projection with random (non-zero) B and a half mask on layer 0's MLP. */
+  static LoraAdapter randomAdapter(LanguageModel model, String id, long seed) {
+    LoraAdapter adapter = LoraAdapter.create(id, 1, model.config(), LoraConfig.allProjections(8, 16, 0), model.manager(), seed);
+    randomizeB(adapter, seed);
     boolean[] mask = new boolean[model.config().intermediateSize()];
     for (int i = 0; i < mask.length; i += 2) {
       mask[i] = true;

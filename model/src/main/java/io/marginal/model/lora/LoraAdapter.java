@@ -197,6 +197,40 @@ public final class LoraAdapter implements AutoCloseable {
     return mask == null ? update : update.mul(mask);
   }
 
+  /**
+   * B as serving applies it, {@code scaling * B} with the mask on its rows, as a new array in
+   * {@code into}: {@code delta = (x · Aᵀ) · servingB(t)ᵀ} equals {@link #delta} without dropout.
+   */
+  public NDArray servingB(LoraTarget t, NDManager into) {
+    NDArray bb = b.get(t);
+    NDArray scaled = bb.mul(into.full(new Shape(), scaling, bb.getDataType())); // the scalar belongs to `into`, not to this adapter
+    NDArray mask = masks.get(t);
+    if (mask != null) {
+      NDArray column = mask.reshape(-1, 1);
+      NDArray masked = scaled.mul(column);
+      column.close();
+      scaled.close();
+      scaled = masked;
+    }
+    scaled.attach(into);
+    return scaled;
+  }
+
+  /** Bytes of native memory this adapter's tensors take (A, B and masks). */
+  public long sizeBytes() {
+    long bytes = 0;
+    for (LoraTarget t : a.keySet()) {
+      bytes += a.get(t).getShape().size() * a.get(t).getDataType().getNumOfBytes();
+      bytes += b.get(t).getShape().size() * b.get(t).getDataType().getNumOfBytes();
+    }
+    synchronized (masks) {
+      for (NDArray m : masks.values()) {
+        bytes += m.getShape().size() * m.getDataType().getNumOfBytes();
+      }
+    }
+    return bytes;
+  }
+
   /** A and B of every target: the parameters an optimizer trains. */
   public List<NDArray> parameters() {
     List<NDArray> out = new ArrayList<>();

@@ -24,6 +24,16 @@ public final class KvCache implements AutoCloseable {
     return keys[0] == null ? 0 : (int) keys[0].getShape().get(2);
   }
 
+  /** Cached keys of {@code layer}, {@code [B, kvHeads, S, headDim]}. */
+  NDArray keys(int layer) {
+    return keys[layer];
+  }
+
+  /** Cached values of {@code layer}. */
+  NDArray values(int layer) {
+    return values[layer];
+  }
+
   /** Appends this step's keys and values for {@code layer}; returns all keys and values so far. */
   NDArray[] append(int layer, NDArray k, NDArray v) {
     keys[layer] = extend(keys[layer], k);

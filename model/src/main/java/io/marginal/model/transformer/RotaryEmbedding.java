@@ -19,6 +19,9 @@ public final class RotaryEmbedding {
   private final int positions;
   private final NDArray cos;
   private final NDArray sin;
+  /** The same tables on the Java heap, for per-row positions in a batched decode step. */
+  private final float[] cosTable;
+  private final float[] sinTable;
 
   public RotaryEmbedding(ModelConfig config, NDManager manager) {
     this.headDim = config.headDim();
@@ -34,6 +37,8 @@ public final class RotaryEmbedding {
         s[pos * headDim + j] = (float) Math.sin(angle);
       }
     }
+    this.cosTable = c;
+    this.sinTable = s;
     this.cos = manager.create(c, new Shape(positions, headDim));
     this.sin = manager.create(s, new Shape(positions, headDim));
   }
@@ -87,5 +92,32 @@ public final class RotaryEmbedding {
     NDArray x2 = x.get(new NDIndex("..., {}:", half));
     NDArray rotated = x2.neg().concat(x1, -1);
     return x.mul(c).add(rotated.mul(s));
+  }
+
+  /**
+   * cos and sin rows {@code [B, 1, 1, headDim]} for one decode step where row {@code b}'s token
+   * sits at {@code positions[b]}; made once per step and shared by every layer.
+   */
+  public NDArray[] rowTables(NDManager manager, int[] positions) {
+    float[] c = new float[positions.length * headDim];
+    float[] s = new float[positions.length * headDim];
+    for (int b = 0; b < positions.length; b++) {
+      if (positions[b] >= this.positions) {
+        throw new IllegalArgumentException("position " + positions[b] + " exceeds the context length " + this.positions);
+      }
+      System.arraycopy(cosTable, positions[b] * headDim, c, b * headDim, headDim);
+      System.arraycopy(sinTable, positions[b] * headDim, s, b * headDim, headDim);
+    }
+    Shape shape = new Shape(positions.length, 1, 1, headDim);
+    return new NDArray[] {manager.create(c, shape), manager.create(s, shape)};
+  }
+
+  /** Rotates {@code x} {@code [B, heads, 1, headDim]} with per-row tables from {@link #rowTables}. */
+  public NDArray applyRows(NDArray x, NDArray[] tables) {
+    int half = headDim / 2;
+    NDArray x1 = x.get(new NDIndex("..., :{}", half));
+    NDArray x2 = x.get(new NDIndex("..., {}:", half));
+    NDArray rotated = x2.neg().concat(x1, -1);
+    return x.mul(tables[0]).add(rotated.mul(tables[1]));
   }
 }

@@ -85,6 +85,47 @@ public final class Transformer {
     return rmsNorm(x, weights.norm());
   }
 
+  /**
+   * One decode step of a running batch: {@code tokens} is {@code [B, 1]}, row {@code b}'s token at
+   * its own position {@code cache.position(b)}; each row's key and value are written into its
+   * preallocated slot and it attends over its own positions only. {@code adapters} sees the
+   * {@code [B, 1, in]} inputs (a per-row adapter gathers each row's weights). The arithmetic per
+   * row is that of {@link #forward} with a cache.
+   *
+   * @return the final-norm hidden states {@code [B, 1, hidden]}
+   */
+  public NDArray decode(NDArray tokens, BatchKvCache cache, ProjectionAdapter adapters) {
+    NDManager step = tokens.getManager();
+    cache.beginStep(step);
+    NDArray[] rotation = rope.rowTables(step, cache.positions());
+    ForwardOptions options = ForwardOptions.inference(adapters);
+    NDArray x = Embedding.embedding(tokens, weights.embedTokens(), SparseFormat.DENSE).head();
+    for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
+      LayerWeights w = weights.layer(layer);
+      x = x.add(batchAttention(layer, w, rmsNorm(x, w.attentionNorm()), rotation, cache, options));
+      x = x.add(feedForward(layer, w, rmsNorm(x, w.ffnNorm()), options));
+    }
+    cache.endStep();
+    return rmsNorm(x, weights.norm());
+  }
+
+  private NDArray batchAttention(int layer, LayerWeights w, NDArray h, NDArray[] rotation, BatchKvCache cache, ForwardOptions o) {
+    long batch = h.getShape().get(0);
+    int heads = config.numAttentionHeads();
+    int kvHeads = config.numKeyValueHeads();
+    int d = config.headDim();
+    NDArray q = rope.applyRows(splitHeads(project(layer, Projection.Q, h, w, o), heads), rotation);
+    NDArray k = rope.applyRows(splitHeads(project(layer, Projection.K, h, w, o), kvHeads), rotation);
+    NDArray v = splitHeads(project(layer, Projection.V, h, w, o), kvHeads);
+    NDArray[] kv = cache.write(layer, k, v);
+    NDArray qg = q.reshape(batch, kvHeads, heads / kvHeads, 1, d);
+    NDArray scores = Scalars.mul(qg.matMul(kv[0].expandDims(2).transpose(0, 1, 2, 4, 3)), attentionScale);
+    NDArray probabilities = scores.add(cache.attentionMask()).softmax(-1);
+    NDArray context = probabilities.matMul(kv[1].expandDims(2)).reshape(batch, heads, 1, d).transpose(0, 2, 1, 3)
+        .reshape(batch, 1, (long) heads * d);
+    return project(layer, Projection.O, context, w, o);
+  }
+
   /** Projects hidden states {@code [..., hidden]} to vocabulary logits {@code [..., vocab]}. */
   public NDArray logits(NDArray hidden) {
     return Linear.linear(hidden, weights.lmHead()).head();

@@ -40,7 +40,7 @@ public final class MarginalStreamsApp implements AutoCloseable {
     TopicProvisioner.ensureTopics(config.bootstrapServers(), security, config.topics());
     java.util.Properties props = config.toStreamsProperties();
     String deadLetterOwner = config.applicationId() + "-" + java.util.UUID.randomUUID();
-    props.put(io.marginal.schemas.deadletter.DeadLetterDeserializationHandler.OWNER_CONFIG, deadLetterOwner);
+    props.put(io.marginal.streams.deadletter.DeadLetterDeserializationHandler.OWNER_CONFIG, deadLetterOwner);
     KafkaStreams streams = new KafkaStreams(topology(config), props);
     // A failed thread is replaced; under EOS its open transaction aborts and its task restores from the changelog.
     streams.setUncaughtExceptionHandler(e -> {
@@ -80,7 +80,7 @@ public final class MarginalStreamsApp implements AutoCloseable {
   @Override
   public void close() {
     streams.close(Duration.ofSeconds(30));
-    io.marginal.schemas.deadletter.DeadLetterDeserializationHandler.closePublisher(deadLetterOwner);
+    io.marginal.streams.deadletter.DeadLetterDeserializationHandler.closePublisher(deadLetterOwner);
   }
 
   public static void main(String[] args) throws InterruptedException {

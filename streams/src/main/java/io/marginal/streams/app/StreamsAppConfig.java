@@ -1,6 +1,6 @@
 package io.marginal.streams.app;
 
-import io.marginal.schemas.deadletter.DeadLetterDeserializationHandler;
+import io.marginal.streams.deadletter.DeadLetterDeserializationHandler;
 import io.marginal.schemas.topics.TopicSettings;
 import io.marginal.schemas.topics.Topics;
 import java.nio.file.Path;

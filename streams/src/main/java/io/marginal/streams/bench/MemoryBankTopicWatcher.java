@@ -2,8 +2,8 @@ package io.marginal.streams.bench;
 
 import io.marginal.schemas.BankEntryChange;
 import io.marginal.schemas.MemoryBank;
-import io.marginal.streams.bank.BankChanges;
-import io.marginal.streams.bank.ReplicatedBanks;
+import io.marginal.personalization.bank.BankChanges;
+import io.marginal.personalization.bank.ReplicatedBanks;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;

@@ -83,6 +83,8 @@ public final class UnlearningRequests {
         .setObjective(null)
         .setLineage(lineage)
         .setSourceDeletionId(deletion.getDeletionId())
+        .setDeletionScope(deletion.getScope())
+        .setHiddenAt(at)
         .build();
   }
 

@@ -1,8 +1,10 @@
 package io.marginal.streams.eval;
 
 import io.marginal.schemas.MemoryBank;
-import io.marginal.streams.cm.DiscrepancyEstimator;
-import io.marginal.streams.cm.KnnDiscrepancyEstimator;
+import io.marginal.personalization.bank.DiscrepancyEntries;
+import io.marginal.personalization.bank.MemoryBankUpdater;
+import io.marginal.personalization.cm.DiscrepancyEstimator;
+import io.marginal.personalization.cm.KnnDiscrepancyEstimator;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,7 +1,7 @@
 package io.marginal.streams.eval;
 
 import io.marginal.schemas.MemoryBank;
-import io.marginal.streams.cm.DiscrepancyEstimator;
+import io.marginal.personalization.cm.DiscrepancyEstimator;
 import java.util.Map;
 
 /** CM's answer: argmax of {@code P_u(y | x) = Σ_r T_u(y | r, x) P(r | x)} from any {@link DiscrepancyEstimator}. */

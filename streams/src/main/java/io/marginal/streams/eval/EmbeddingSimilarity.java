@@ -1,5 +1,7 @@
 package io.marginal.streams.eval;
 
+import io.marginal.personalization.cm.Vectors;
+
 import java.util.List;
 
 /** Cosine similarity between a query embedding and stored ones (bank entries keep theirs as {@code List<Float>}). */
@@ -9,26 +11,13 @@ final class EmbeddingSimilarity {
   }
 
   static double norm(float[] x) {
-    double s = 0;
-    for (float v : x) {
-      s += v * v;
-    }
-    return Math.sqrt(s);
+    return Vectors.norm(x);
   }
 
-  /** cos(x, y) given |x|; NEGATIVE_INFINITY for an embedding of another dimension (never a neighbour), 0 for a zero vector. */
+  /** cos(x, y) given |x| ({@link Vectors#cosine}), with NEGATIVE_INFINITY for an embedding of another dimension so sorts put it last. */
   static double cosine(float[] x, double xNorm, List<Float> y) {
-    if (y.size() != x.length) {
-      return Double.NEGATIVE_INFINITY;
-    }
-    double dot = 0;
-    double yy = 0;
-    for (int i = 0; i < x.length; i++) {
-      float v = y.get(i);
-      dot += x[i] * v;
-      yy += v * v;
-    }
-    return xNorm == 0 || yy == 0 ? 0 : dot / (xNorm * Math.sqrt(yy));
+    double c = Vectors.cosine(x, xNorm, y);
+    return Double.isNaN(c) ? Double.NEGATIVE_INFINITY : c;
   }
 
   static double cosine(float[] x, float[] y) {

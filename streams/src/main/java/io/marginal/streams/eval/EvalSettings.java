@@ -1,7 +1,7 @@
 package io.marginal.streams.eval;
 
-import io.marginal.streams.cm.DiscrepancyEstimator;
-import io.marginal.streams.cm.KnnDiscrepancyEstimator;
+import io.marginal.personalization.cm.DiscrepancyEstimator;
+import io.marginal.personalization.cm.KnnDiscrepancyEstimator;
 
 /**
  * What an evaluation run does.

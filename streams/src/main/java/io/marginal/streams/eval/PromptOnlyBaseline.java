@@ -1,5 +1,7 @@
 package io.marginal.streams.eval;
 
+import io.marginal.personalization.cm.Vectors;
+
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.MemoryBank;
 import java.util.List;
@@ -65,13 +67,13 @@ public final class PromptOnlyBaseline implements PersonalizationMethod {
     if (bank == null) {
       return Retrieval.NONE;
     }
-    double xNorm = EmbeddingSimilarity.norm(x);
+    double xNorm = Vectors.norm(x);
     Retrieval best = Retrieval.NONE;
     for (BankEntry e : bank.getEntries()) {
       if (e.getWeight() <= 0) {
         continue;
       }
-      double s = EmbeddingSimilarity.cosine(x, xNorm, e.getInstanceEmbedding());
+      double s = Vectors.cosine(x, xNorm, e.getInstanceEmbedding());
       if (s > best.similarity()) {
         best = new Retrieval(e, s);
       }

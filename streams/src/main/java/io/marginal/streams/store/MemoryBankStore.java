@@ -2,8 +2,8 @@ package io.marginal.streams.store;
 
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.MemoryBank;
-import io.marginal.streams.bank.BankChanges;
-import io.marginal.streams.bank.MemoryBankUpdater;
+import io.marginal.personalization.bank.BankChanges;
+import io.marginal.personalization.bank.MemoryBankUpdater;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;

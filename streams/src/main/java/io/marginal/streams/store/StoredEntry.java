@@ -2,7 +2,7 @@ package io.marginal.streams.store;
 
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.BankEntryChange;
-import io.marginal.streams.bank.BankChanges;
+import io.marginal.personalization.bank.BankChanges;
 import java.nio.ByteBuffer;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;

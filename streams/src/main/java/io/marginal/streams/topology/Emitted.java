@@ -10,7 +10,7 @@ public sealed interface Emitted {
   /**
    * One bank entry upserted (an encoded {@code BankEntryChange}, encoded once for the store and the topic),
    * or (null) a tombstone on memory-banks; the record key is {@code user U+0000
-   * entryId}, or the bare user id for a user-level tombstone (see {@link io.marginal.streams.bank.BankChanges}).
+   * entryId}, or the bare user id for a user-level tombstone (see {@link io.marginal.personalization.bank.BankChanges}).
    */
   record EntryChanged(byte[] encodedChange) implements Emitted {
   }

@@ -2,7 +2,7 @@ package io.marginal.streams.eval;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.marginal.streams.cm.DiscrepancyEstimator;
+import io.marginal.personalization.cm.DiscrepancyEstimator;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.MemoryBank;
-import io.marginal.streams.bank.MemoryBankUpdater;
+import io.marginal.personalization.bank.MemoryBankUpdater;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -11,7 +11,7 @@ import io.marginal.schemas.UnlearningRequest;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.streams.app.StreamsAppConfig;
-import io.marginal.streams.bank.BankChanges;
+import io.marginal.personalization.bank.BankChanges;
 import io.marginal.streams.store.BankSummary;
 import io.marginal.streams.store.MemoryBankStore;
 import io.marginal.streams.store.StoredEntry;

@@ -1,9 +1,10 @@
 package io.marginal.trainer.node;
 
+import io.marginal.schemas.receipts.DeletionReceipts;
+
 import io.marginal.schemas.AdapterPublished;
 import io.marginal.schemas.AdapterStatus;
 import io.marginal.schemas.DeletionReceipt;
-import io.marginal.schemas.DeletionScope;
 import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.UnlearningRequest;
 import io.marginal.schemas.serde.MarginalSerdes;
@@ -100,19 +101,8 @@ final class TrainerPublisher {
   }
 
   private void receipt(UnlearningRequest request, ReceiptStatus status, String coveringAdapter, String detail) {
-    DeletionReceipt receipt = DeletionReceipt.newBuilder()
-        .setDeletionId(request.getSourceDeletionId())
-        .setUserId(request.getUserId())
-        .setScope(request.getConcept() != null ? DeletionScope.CONCEPT : DeletionScope.PREFERENCE)
-        .setStatus(status)
-        .setErased(List.of())
-        .setHiddenAt(clock.instant())
-        .setPhysicallyErasedBy(clock.instant().plusMillis(topics.userDataErasureBoundMs()))
-        .setUnlearningRequestId(request.getRequestId())
-        .setCoveringAdapter(coveringAdapter)
-        .setDetail(detail)
-        .setTimestamp(clock.instant())
-        .build();
+    DeletionReceipt receipt = DeletionReceipts.unlearningEnded(request, status, coveringAdapter, detail,
+        topics.userDataErasureBoundMs(), clock.instant());
     send(topics.name(Topics.DELETION_RECEIPTS), request.getUserId(), MarginalSerdes.DELETION_RECEIPT.serialize(Topics.DELETION_RECEIPTS, receipt));
   }
 

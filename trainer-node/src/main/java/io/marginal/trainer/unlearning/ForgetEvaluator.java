@@ -54,8 +54,8 @@ public final class ForgetEvaluator {
       return Double.NaN;
     }
     int hits = 0;
-    for (String p : prompts) {
-      hits += ParaphraseAugmenter.mentions(answers.answer(p, adapters), concept) ? 1 : 0;
+    for (String a : answers.answers(prompts, adapters)) {
+      hits += ParaphraseAugmenter.mentions(a, concept) ? 1 : 0;
     }
     return (double) hits / prompts.size();
   }
@@ -64,6 +64,7 @@ public final class ForgetEvaluator {
   public double conceptLogProb(List<String> prompts, String concept, ActiveAdapters adapters) {
     LanguageModel model = answers.model();
     List<Continuation> targets = new ArrayList<>();
+    answers.answers(prompts, ActiveAdapters.NONE); // base answers batched into the cache
     for (String p : prompts) {
       ForgetTarget.of(model, p, answers.base(p), concept, 1, ".", false).ifPresent(t -> targets.add(t.sequence()));
     }
@@ -84,9 +85,12 @@ public final class ForgetEvaluator {
     int agree = 0;
     int correct = 0;
     int graded = 0;
-    for (String p : prompts) {
-      String a = answers.answer(p, adapters);
-      agree += a.equals(answers.base(p)) ? 1 : 0;
+    List<String> base = answers.answers(prompts, ActiveAdapters.NONE);
+    List<String> got = answers.answers(prompts, adapters);
+    for (int i = 0; i < prompts.size(); i++) {
+      String p = prompts.get(i);
+      String a = got.get(i);
+      agree += a.equals(base.get(i)) ? 1 : 0;
       List<String> ok = expected.get(p);
       if (ok != null) {
         graded++;
@@ -100,10 +104,11 @@ public final class ForgetEvaluator {
   /** Retain prompts whose greedy answer differs from the base model's: prompt → answer. */
   public Map<String, String> retainMisses(List<String> prompts, ActiveAdapters adapters) {
     Map<String, String> out = new java.util.LinkedHashMap<>();
-    for (String p : prompts) {
-      String a = answers.answer(p, adapters);
-      if (!a.equals(answers.base(p))) {
-        out.put(p, a);
+    List<String> base = answers.answers(prompts, ActiveAdapters.NONE);
+    List<String> got = answers.answers(prompts, adapters);
+    for (int i = 0; i < prompts.size(); i++) {
+      if (!got.get(i).equals(base.get(i))) {
+        out.put(prompts.get(i), got.get(i));
       }
     }
     return out;

@@ -275,8 +275,12 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
           .ifPresent(t -> out.putIfAbsent(t.prompt() + "\u0000" + t.answer(), t));
     }
     if (concept != null) {
-      for (String p : augmenter.trainingPrompts(concept, requestPrompts)) {
-        for (String answer : List.of(answers.base(p), answers.answer(p, before))) {
+      List<String> prompts = augmenter.trainingPrompts(concept, requestPrompts);
+      List<String> base = answers.answers(prompts, ActiveAdapters.NONE); // both sets of answers decoded as batches
+      List<String> current = answers.answers(prompts, before);
+      for (int i = 0; i < prompts.size(); i++) {
+        String p = prompts.get(i);
+        for (String answer : List.of(base.get(i), current.get(i))) {
           ForgetTarget.of(model, p, answer, concept, 1.0, alternative, false)
               .ifPresent(t -> out.putIfAbsent(t.prompt() + "\u0000" + t.answer(), t));
         }
@@ -291,6 +295,7 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
     List<ForgetTarget> out = new ArrayList<>();
     List<String> prompts = new ArrayList<>(set.direct());
     prompts.addAll(set.paraphrased());
+    answers.answers(prompts, ActiveAdapters.NONE); // base answers batched into the cache
     for (String p : prompts) {
       if (out.size() >= MAX_CONSTRAINTS_PER_CONCEPT) {
         break;
@@ -331,8 +336,9 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
   /** Without a concept: how often the greedy answer to a forget prompt is still the forget response. */
   private double repeatRate(UnlearningRequest request, ActiveAdapters adapters) {
     int hits = 0;
-    for (Example e : request.getForgetExamples()) {
-      hits += answers.answer(e.getPrompt(), adapters).equals(e.getResponse().strip()) ? 1 : 0;
+    List<String> got = answers.answers(request.getForgetExamples().stream().map(Example::getPrompt).toList(), adapters);
+    for (int i = 0; i < got.size(); i++) {
+      hits += got.get(i).equals(request.getForgetExamples().get(i).getResponse().strip()) ? 1 : 0;
     }
     return (double) hits / request.getForgetExamples().size();
   }

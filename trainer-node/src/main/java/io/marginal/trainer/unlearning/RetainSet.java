@@ -74,6 +74,9 @@ public final class RetainSet {
   public static RetainSet build(ChatAnswers answers, Collection<String> concepts, Collection<Example> requested) {
     LanguageModel model = answers.model();
     List<RetainExample> training = new ArrayList<>();
+    List<String> all = new ArrayList<>(bundledTrainingPrompts());
+    all.addAll(bundledEvaluationPrompts());
+    answers.answers(all, io.marginal.model.lora.ActiveAdapters.NONE); // base answers decoded as batches, then cached
     for (String prompt : bundledTrainingPrompts()) {
       String answer = answers.base(prompt);
       if (!mentionsAny(answer, concepts) && !answer.isBlank()) {

@@ -1,4 +1,4 @@
-package io.marginal.streams.bank;
+package io.marginal.personalization.bank;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;

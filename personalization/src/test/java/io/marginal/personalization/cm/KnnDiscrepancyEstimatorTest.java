@@ -1,4 +1,4 @@
-package io.marginal.streams.cm;
+package io.marginal.personalization.cm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.MemoryBank;
-import io.marginal.streams.bank.MemoryBankUpdater;
+import io.marginal.personalization.bank.MemoryBankUpdater;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

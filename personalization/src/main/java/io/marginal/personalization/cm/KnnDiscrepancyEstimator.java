@@ -1,4 +1,4 @@
-package io.marginal.streams.cm;
+package io.marginal.personalization.cm;
 
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.MemoryBank;
@@ -223,7 +223,7 @@ public final class KnnDiscrepancyEstimator implements DiscrepancyEstimator {
   }
 
   private List<Neighbour> nearest(List<BankEntry> entries, float[] x, Map<String, Double> base) {
-    double xNorm = norm(x);
+    double xNorm = Vectors.norm(x);
     if (xNorm == 0) {
       return List.of();
     }
@@ -233,35 +233,13 @@ public final class KnnDiscrepancyEstimator implements DiscrepancyEstimator {
       if (!candidates.contains(e.getModelResponse())) {
         continue;
       }
-      double s = cosine(x, xNorm, e.getInstanceEmbedding());
+      double s = Vectors.cosine(x, xNorm, e.getInstanceEmbedding());
       if (s > similarityFloor) {
         all.add(new Neighbour(e, s, Math.pow((s - similarityFloor) / (1 - similarityFloor), sharpness)));
       }
     }
     all.sort((a, b) -> Double.compare(b.similarity, a.similarity));
     return all.size() <= k ? all : all.subList(0, k);
-  }
-
-  private static double cosine(float[] x, double xNorm, List<Float> y) {
-    if (y.size() != x.length) {
-      return 0; // embedding from another space: never a neighbour
-    }
-    double dot = 0;
-    double yy = 0;
-    for (int i = 0; i < x.length; i++) {
-      float v = y.get(i);
-      dot += x[i] * v;
-      yy += v * v;
-    }
-    return yy == 0 ? 0 : dot / (xNorm * Math.sqrt(yy));
-  }
-
-  private static double norm(float[] x) {
-    double s = 0;
-    for (float v : x) {
-      s += v * v;
-    }
-    return Math.sqrt(s);
   }
 
   private record Neighbour(BankEntry entry, double similarity, double kernel) {

@@ -1,5 +1,6 @@
-package io.marginal.schemas.deadletter;
+package io.marginal.streams.deadletter;
 
+import io.marginal.schemas.deadletter.DeadLetterPublisher;
 import io.marginal.schemas.topics.Topics;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.marginal.streams.bank;
+package io.marginal.personalization.bank;
 
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.Feedback;

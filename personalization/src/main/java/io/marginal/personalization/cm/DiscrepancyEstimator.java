@@ -1,4 +1,4 @@
-package io.marginal.streams.cm;
+package io.marginal.personalization.cm;
 
 import io.marginal.schemas.MemoryBank;
 import java.util.Map;

@@ -1,0 +1,133 @@
+package io.marginal.inference.generation;
+
+import io.marginal.model.LanguageModel;
+import io.marginal.model.generate.BatchingEngine;
+import io.marginal.model.generate.GenerationRequest;
+import io.marginal.model.generate.GenerationResult;
+import io.marginal.model.generate.TokenListener;
+import io.marginal.model.lora.ActiveAdapters;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * How a node turns prompts into tokens: decoded together with every other running request by the
+ * continuous-batching engine ({@link #batched}, the default), or one sequence at a time on the
+ * calling model worker ({@link #oneAtATime}, {@code MARGINAL_MAX_BATCH=0}; the baseline the load
+ * benchmark compares against). Either way the call blocks until the generation ends: call it on a
+ * model worker, never on an event loop.
+ */
+public interface TextGeneration extends AutoCloseable {
+
+  GenerationResult generate(int[] prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener);
+
+  /** Several generations of one prompt (e.g. the CM candidates); batched, the prompt is prefilled once. */
+  List<GenerationResult> generateGroup(int[] prompt, List<GenerationRequest> requests, ActiveAdapters adapters, TokenListener listener);
+
+  /** Sequences decoding right now (0 when one at a time). */
+  int activeSequences();
+
+  /** Mean sequences per decode step so far (1 when one at a time). */
+  double meanBatchSize();
+
+  @Override
+  void close();
+
+  static TextGeneration oneAtATime(LanguageModel model) {
+    return new TextGeneration() {
+      @Override
+      public GenerationResult generate(int[] prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
+        return model.generate(prompt, request, adapters, listener);
+      }
+
+      @Override
+      public List<GenerationResult> generateGroup(int[] prompt, List<GenerationRequest> requests, ActiveAdapters adapters,
+          TokenListener listener) {
+        List<GenerationResult> out = new ArrayList<>();
+        for (GenerationRequest r : requests) {
+          out.add(model.generate(prompt, r, adapters, listener));
+        }
+        return out;
+      }
+
+      @Override
+      public int activeSequences() {
+        return 0;
+      }
+
+      @Override
+      public double meanBatchSize() {
+        return 1;
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+  }
+
+  /**
+   * {@code engines} continuous-batching engines of up to {@code maxBatch} sequences each; a request
+   * goes to the engine with the fewest sequences running or waiting. Each engine is one thread, so
+   * with one PyTorch intra-op thread, engines = cores uses every core for decoding.
+   */
+  static TextGeneration batched(LanguageModel model, int maxBatch, int engines) {
+    List<BatchingEngine> pool = new ArrayList<>();
+    for (int i = 0; i < engines; i++) {
+      pool.add(model.newBatchingEngine(maxBatch));
+    }
+    return new TextGeneration() {
+      private BatchingEngine leastLoaded() {
+        BatchingEngine best = pool.get(0);
+        for (BatchingEngine e : pool) {
+          if (e.activeRows() + e.waiting() < best.activeRows() + best.waiting()) {
+            best = e;
+          }
+        }
+        return best;
+      }
+
+      @Override
+      public GenerationResult generate(int[] prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
+        return await(leastLoaded().submit(prompt, request, adapters, listener));
+      }
+
+      @Override
+      public List<GenerationResult> generateGroup(int[] prompt, List<GenerationRequest> requests, ActiveAdapters adapters,
+          TokenListener listener) {
+        List<TokenListener> listeners = requests.stream().map(r -> listener).toList();
+        return leastLoaded().submitGroup(prompt, requests, adapters, listeners).stream().map(TextGeneration::await).toList();
+      }
+
+      @Override
+      public int activeSequences() {
+        return pool.stream().mapToInt(BatchingEngine::activeRows).sum();
+      }
+
+      @Override
+      public double meanBatchSize() {
+        return pool.stream().mapToDouble(BatchingEngine::meanBatchSize).average().orElse(0);
+      }
+
+      @Override
+      public void close() {
+        pool.forEach(BatchingEngine::close);
+      }
+    };
+  }
+
+  private static GenerationResult await(CompletableFuture<GenerationResult> f) {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,431 @@
+package io.marginal.model.generate;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.marginal.model.lora.ActiveAdapters;
+import io.marginal.model.lora.BatchedLora;
+import io.marginal.model.lora.ConcatenatedLora;
+import io.marginal.model.tokenizer.TextTokenizer;
+import io.marginal.model.transformer.BatchKvCache;
+import io.marginal.model.transformer.ForwardOptions;
+import io.marginal.model.transformer.KvCache;
+import io.marginal.model.transformer.NoGradScope;
+import io.marginal.model.transformer.ProjectionAdapter;
+import io.marginal.model.transformer.Transformer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Continuous batching: one thread steps every active sequence together, one forward pass per
+ * generated token for the whole batch, whatever adapters each sequence uses.
+ *
+ * <pre>
+ *   loop:
+ *     admit waiting requests while the batch has room: prefill each prompt alone (its KV rows join
+ *       the preallocated batch cache), sample its first token
+ *     one decode step for all rows: row b feeds its last token at its own position, with its own
+ *       adapters (per-row LoRA, {@link BatchedLora})
+ *     sample each row with its own sampler; rows that end (stop token or string, max_tokens,
+ *       context length, listener says stop) leave the batch and complete their future
+ * </pre>
+ *
+ * A request submitted as a group ({@link #submitGroup}: e.g. the greedy answer and the samples of
+ * one prompt) is prefilled once and its KV rows copied. Per-row arithmetic is the single-sequence
+ * {@link Generator}'s, so greedy tokens match it. A prefill runs between decode steps: a long
+ * prompt delays the other rows' next token (no chunked prefill).
+ *
+ * <p>Native memory: the batch cache and gathered adapter factors live in the engine's manager
+ * (rebuilt only when membership changes), every prefill and step in a sub-manager closed at once.
+ */
+public final class BatchingEngine implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(BatchingEngine.class);
+
+  private final Transformer transformer;
+  private final TextTokenizer tokenizer;
+  private final List<Integer> defaultStopTokenIds;
+  private final int maxBatch;
+  private final NDManager manager;
+  private final LinkedBlockingDeque<Group> waiting = new LinkedBlockingDeque<>();
+  private final Thread thread;
+  private volatile boolean closed;
+
+  // engine-thread state
+  private final List<Sequence> rows = new ArrayList<>();
+  private final Map<String, SharedSet> sets = new HashMap<>();
+  private BatchKvCache cache;
+  private BatchedLora batchedLora;
+  private boolean membershipChanged;
+
+  private final AtomicLong steps = new AtomicLong();
+  private final AtomicLong rowSteps = new AtomicLong();
+  private final AtomicLong prefills = new AtomicLong();
+  private volatile int activeRows;
+
+  public BatchingEngine(Transformer transformer, TextTokenizer tokenizer, List<Integer> defaultStopTokenIds, int maxBatch) {
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+    }
+    this.transformer = transformer;
+    this.tokenizer = tokenizer;
+    this.defaultStopTokenIds = List.copyOf(defaultStopTokenIds);
+    this.maxBatch = maxBatch;
+    this.manager = transformer.manager().newSubManager();
+    this.thread = new Thread(this::run, "batching-engine");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Generates a continuation of {@code prompt}; the listener is called on the engine thread. */
+  public CompletableFuture<GenerationResult> submit(int[] prompt, GenerationRequest request, ActiveAdapters adapters,
+      TokenListener listener) {
+    return submitGroup(prompt, List.of(request), adapters, java.util.Collections.singletonList(listener)).get(0);
+  }
+
+  /**
+   * Several generations of one prompt with the same adapters (e.g. greedy + samples), prefilled
+   * once; {@code listeners} may be shorter than {@code requests} or hold nulls (no listener).
+   *
+   * @throws IllegalArgumentException if the prompt is empty or does not fit the context
+   */
+  public List<CompletableFuture<GenerationResult>> submitGroup(int[] prompt, List<GenerationRequest> requests,
+      ActiveAdapters adapters, List<TokenListener> listeners) {
+    if (prompt.length == 0) {
+      throw new IllegalArgumentException("prompt is empty");
+    }
+    if (prompt.length >= transformer.contextLength()) {
+      throw new IllegalArgumentException("prompt has " + prompt.length + " tokens; the context length is "
+          + transformer.contextLength());
+    }
+    if (closed) {
+      throw new IllegalStateException("the batching engine is closed");
+    }
+    ActiveAdapters set = adapters == null ? ActiveAdapters.NONE : adapters;
+    List<Sequence> group = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      TokenListener l = i < listeners.size() && listeners.get(i) != null ? listeners.get(i) : TokenListener.NONE;
+      group.add(new Sequence(prompt.length, requests.get(i), l));
+    }
+    waiting.add(new Group(prompt, set, group));
+    return group.stream().map(s -> s.result).toList();
+  }
+
+  /** Sequences being decoded now. */
+  public int activeRows() {
+    return activeRows;
+  }
+
+  /** Requests waiting to be admitted. */
+  public int waiting() {
+    return waiting.size();
+  }
+
+  public int maxBatch() {
+    return maxBatch;
+  }
+
+  /** Decode steps run so far. */
+  public long steps() {
+    return steps.get();
+  }
+
+  /** Mean rows per decode step so far. */
+  public double meanBatchSize() {
+    long s = steps.get();
+    return s == 0 ? 0 : (double) rowSteps.get() / s;
+  }
+
+  private void run() {
+    try (NoGradScope noGrad = NoGradScope.open()) {
+      cache = new BatchKvCache(manager, transformer.config().numHiddenLayers(), transformer.config().numKeyValueHeads(),
+          transformer.config().headDim(), transformer.contextLength());
+      while (!closed) {
+        try {
+          admitWaiting();
+          if (rows.isEmpty()) {
+            continue;
+          }
+          decodeStep();
+          removeEnded();
+        } catch (InterruptedException e) {
+          break;
+        } catch (RuntimeException | Error e) {
+          LOG.error("batch of {} sequences failed: {}", rows.size(), e.toString(), e);
+          failAll(e);
+        }
+      }
+    } finally {
+      CancellationException stopped = new CancellationException("the batching engine was closed");
+      failAll(stopped);
+      for (Group g; (g = waiting.poll()) != null; ) {
+        g.sequences.forEach(s -> s.result.completeExceptionally(stopped));
+      }
+    }
+  }
+
+  private void admitWaiting() throws InterruptedException {
+    while (true) {
+      Group g = rows.isEmpty() ? waiting.poll(100, TimeUnit.MILLISECONDS) : waiting.peek();
+      if (g == null) {
+        return;
+      }
+      if (!rows.isEmpty() && rows.size() + g.sequences.size() > maxBatch) {
+        return; // next time a row ends
+      }
+      if (!rows.isEmpty()) {
+        waiting.poll();
+      }
+      try {
+        prefill(g);
+      } catch (RuntimeException e) {
+        LOG.warn("prefill of a {}-token prompt failed: {}", g.prompt.length, e.toString());
+        g.sequences.forEach(s -> s.result.completeExceptionally(e));
+      }
+    }
+  }
+
+  /** Runs the prompt once, samples each sequence's first token, and admits the ones still going. */
+  private void prefill(Group g) {
+    long start = System.nanoTime();
+    float[] logits;
+    List<Sequence> going = new ArrayList<>();
+    try (NDManager request = manager.newSubManager();
+        KvCache prefilled = new KvCache(request, transformer.config().numHiddenLayers())) {
+      NDArray tokens = request.create(g.prompt).reshape(1, g.prompt.length);
+      NDArray hidden = transformer.forward(tokens, 0, prefilled, ForwardOptions.inference(g.adapters));
+      logits = transformer.logits(Transformer.lastPosition(hidden)).toFloatArray();
+      prefills.incrementAndGet();
+      for (Sequence s : g.sequences) {
+        s.prefillNanos = System.nanoTime() - s.submitted;
+        if (!s.accept(logits, g.prompt.length)) {
+          going.add(s);
+        } else {
+          finish(s);
+        }
+      }
+      if (going.isEmpty()) {
+        return;
+      }
+      int reserve = g.prompt.length + going.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
+      cache.admit(prefilled, going.size(), reserve);
+    }
+    SharedSet set = sets.computeIfAbsent(g.adapters.cacheKey(), k -> new SharedSet(ConcatenatedLora.of(g.adapters, manager)));
+    for (Sequence s : going) {
+      set.users++;
+      s.set = set;
+      rows.add(s);
+    }
+    membershipChanged = true;
+    activeRows = rows.size();
+    LOG.trace("admitted {} rows in {} µs", going.size(), (System.nanoTime() - start) / 1000);
+  }
+
+  private void decodeStep() {
+    if (membershipChanged) {
+      if (batchedLora != null) {
+        batchedLora.close();
+      }
+      batchedLora = BatchedLora.of(rows.stream().map(s -> s.set.lora).toList(), manager);
+      membershipChanged = false;
+    }
+    int b = rows.size();
+    int[] last = new int[b];
+    for (int i = 0; i < b; i++) {
+      last[i] = rows.get(i).lastToken;
+    }
+    float[] logits;
+    try (NDManager step = manager.newSubManager()) {
+      NDArray tokens = step.create(last).reshape(b, 1);
+      ProjectionAdapter adapters = batchedLora.isEmpty() ? ProjectionAdapter.NONE : batchedLora;
+      logits = transformer.logits(transformer.decode(tokens, cache, adapters)).toFloatArray();
+    }
+    steps.incrementAndGet();
+    rowSteps.addAndGet(b);
+    int vocab = logits.length / b;
+    for (int i = 0; i < b; i++) {
+      Sequence s = rows.get(i);
+      float[] row = new float[vocab];
+      System.arraycopy(logits, i * vocab, row, 0, vocab);
+      if (s.accept(row, cache.position(i))) {
+        s.ended = true;
+      }
+    }
+  }
+
+  private void removeEnded() {
+    List<Integer> kept = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      if (!rows.get(i).ended) {
+        kept.add(i);
+      }
+    }
+    if (kept.size() == rows.size()) {
+      return;
+    }
+    cache.keep(kept.stream().mapToInt(Integer::intValue).toArray());
+    List<Sequence> ended = new ArrayList<>();
+    List<Sequence> still = new ArrayList<>();
+    for (Sequence s : rows) {
+      (s.ended ? ended : still).add(s);
+    }
+    rows.clear();
+    rows.addAll(still);
+    activeRows = rows.size();
+    membershipChanged = true;
+    if (rows.isEmpty() && batchedLora != null) {
+      batchedLora.close();
+      batchedLora = null;
+    }
+    ended.forEach(this::finish);
+  }
+
+  private void finish(Sequence s) {
+    if (s.set != null && --s.set.users == 0) {
+      if (batchedLora != null && rows.stream().noneMatch(r -> r.set == s.set)) {
+        batchedLora.close(); // it may hold the set's factors; rebuilt before the next step
+        batchedLora = null;
+        membershipChanged = true;
+      }
+      sets.remove(s.set.lora.key());
+      s.set.lora.close();
+    }
+    s.complete();
+  }
+
+  private void failAll(Throwable e) {
+    for (Sequence s : rows) {
+      s.result.completeExceptionally(e);
+    }
+    rows.clear();
+    activeRows = 0;
+    if (batchedLora != null) {
+      batchedLora.close();
+      batchedLora = null;
+    }
+    sets.values().forEach(set -> set.lora.close());
+    sets.clear();
+    if (cache != null) {
+      cache.close();
+      cache = closed ? null : new BatchKvCache(manager, transformer.config().numHiddenLayers(),
+          transformer.config().numKeyValueHeads(), transformer.config().headDim(), transformer.contextLength());
+    }
+  }
+
+  /** Stops the engine: running and waiting requests fail with a CancellationException. */
+  @Override
+  public void close() {
+    closed = true;
+    thread.interrupt();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    manager.close();
+  }
+
+  private record Group(int[] prompt, ActiveAdapters adapters, List<Sequence> sequences) {}
+
+  /** A request's adapter set, built once while any row uses it. */
+  private static final class SharedSet {
+    final ConcatenatedLora lora;
+    int users;
+
+    SharedSet(ConcatenatedLora lora) {
+      this.lora = lora;
+    }
+  }
+
+  /** One generation's state; touched only by the engine thread. */
+  private final class Sequence {
+    final int promptTokens;
+    final GenerationRequest request;
+    final TokenListener listener;
+    final Sampler sampler;
+    final TextStream stream;
+    final Set<Integer> stops;
+    final List<Integer> generated = new ArrayList<>();
+    final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+    final long submitted = System.nanoTime();
+    long prefillNanos;
+    int lastToken;
+    FinishReason reason;
+    boolean ended;
+    SharedSet set;
+
+    Sequence(int promptTokens, GenerationRequest request, TokenListener listener) {
+      this.promptTokens = promptTokens;
+      this.request = request;
+      this.listener = listener;
+      this.sampler = Sampler.of(request);
+      this.stream = new TextStream(tokenizer, request.stopStrings());
+      this.stops = new HashSet<>(request.stopTokenIds() == null ? defaultStopTokenIds : request.stopTokenIds());
+    }
+
+    /**
+     * Takes the logits for the token at {@code position} (as {@link Generator} does); returns true
+     * when the sequence has ended, false when {@link #lastToken} is to be fed next.
+     */
+    boolean accept(float[] logits, int position) {
+      if (generated.size() >= request.maxTokens()) {
+        reason = FinishReason.MAX_TOKENS;
+        return true;
+      }
+      int next = sampler.sample(logits);
+      if (stops.contains(next)) {
+        reason = FinishReason.STOP_TOKEN;
+        return true;
+      }
+      generated.add(next);
+      boolean listening;
+      try {
+        listening = listener.onToken(next, stream.push(next));
+      } catch (RuntimeException e) {
+        LOG.warn("token listener failed; ending its sequence: {}", e.toString());
+        listening = false;
+      }
+      if (!listening) {
+        reason = FinishReason.CANCELLED;
+        return true;
+      }
+      if (stream.stopped()) {
+        reason = FinishReason.STOP_STRING;
+        return true;
+      }
+      if (generated.size() >= request.maxTokens()) {
+        reason = FinishReason.MAX_TOKENS;
+        return true;
+      }
+      if (position + 1 >= transformer.contextLength()) {
+        reason = FinishReason.CONTEXT_LENGTH;
+        return true;
+      }
+      lastToken = next;
+      return false;
+    }
+
+    void complete() {
+      String remainder = stream.remainder();
+      if (!remainder.isEmpty()) {
+        try {
+          listener.onToken(-1, remainder);
+        } catch (RuntimeException e) {
+          LOG.warn("token listener failed on the remainder: {}", e.toString());
+        }
+      }
+      long total = System.nanoTime() - submitted;
+      result.complete(new GenerationResult(stream.text(), generated.stream().mapToInt(Integer::intValue).toArray(), reason,
+          promptTokens, prefillNanos, total - prefillNanos));
+    }
+  }
+}

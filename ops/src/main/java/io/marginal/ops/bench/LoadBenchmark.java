@@ -1,0 +1,496 @@
+package io.marginal.ops.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marginal.inference.InferenceNode;
+import io.marginal.inference.config.InferenceConfig;
+import io.marginal.inference.generation.IntraOpThreads;
+import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
+import io.marginal.model.LanguageModel;
+import io.marginal.model.adapters.PeftAdapterWriter;
+import io.marginal.model.bench.GenerationBenchmark;
+import io.marginal.model.demo.DemoModel;
+import io.marginal.model.lora.AdapterMetadata;
+import io.marginal.model.lora.LoraAdapter;
+import io.marginal.model.lora.LoraConfig;
+import io.marginal.model.weights.Projection;
+import io.marginal.schemas.topics.AdapterKeys;
+import io.marginal.schemas.ActivationState;
+import io.marginal.schemas.AdapterActivation;
+import io.marginal.schemas.AdapterPublished;
+import io.marginal.schemas.AdapterStatus;
+import io.marginal.schemas.serde.MarginalSerdes;
+import io.marginal.schemas.topics.TopicProvisioner;
+import io.marginal.schemas.topics.Topics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The serving benchmark: an embedded Kafka broker and, in the same process, two nodes over the demo
+ * model — the continuous-batching node (the default configuration) and the batch-of-1 baseline
+ * ({@code MARGINAL_MAX_BATCH=0}, two workers: the node as it was before batching). Each of N users
+ * (N = 0, 5, 100, 1,000) holds a per-user adapter of their own (rank 8 on o/gate/up/down_proj of every
+ * layer: the trainer's default shape); closed-loop clients at each concurrency pick a user at random
+ * per request and stream the answer. Per cell it prints requests/s, completion tokens/s, time to
+ * first token and inter-token latency (p50/p99), and the user-adapter cache hit rate, for both nodes,
+ * each cell after a warm-up of its own. Then the cost of a cache miss (a node whose adapter budget
+ * holds a fraction of the users), and adapter hot-swap latency with the failed-request count under load.
+ *
+ * <pre>
+ *   mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.bench.LoadBenchmark \
+ *       -Drun.args="--users 0,5,100,1000 --levels 1,8,32 --requests 64 --max-tokens 32"
+ * </pre>
+ */
+public final class LoadBenchmark {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String ADMIN_KEY = "sk-bench-admin";
+  private static final String NODE_ID = "bench-node";
+  /** Users without an adapter, for the N = 0 cells. */
+  private static final int PLAIN_USERS = 32;
+
+  private record Node(String name, InferenceNode node, String url) {}
+
+  public static void main(String[] args) throws Exception {
+    DemoModel.defaultEngineSettings();
+    IntraOpThreads.apply();
+    int requests = 64;
+    int maxTokens = 32;
+    int[] levels = {1, 8, 32};
+    int[] userCounts = {0, 5, 100, 1000};
+    String missBudget = "16m";
+    int[] engineCounts = {1, 2};
+    Path modelDir = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--requests" -> requests = Integer.parseInt(args[++i]);
+        case "--max-tokens" -> maxTokens = Integer.parseInt(args[++i]);
+        case "--levels" -> levels = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--users" -> userCounts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--miss-budget" -> missBudget = args[++i];
+        case "--engines" -> engineCounts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--model-dir" -> modelDir = Path.of(args[++i]);
+        default -> throw new IllegalArgumentException("unknown option " + args[i]
+            + "; use --users 0,5,100,1000 --levels 1,8,32 --requests N --max-tokens N --miss-budget 16m --engines 1,2 --model-dir DIR");
+      }
+    }
+    int users = Arrays.stream(userCounts).max().orElse(0);
+    Path dir = modelDir != null ? modelDir : DemoModel.ensureBuilt();
+    Path store = Files.createTempDirectory("marginal-bench-adapters-");
+    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.startTemporary();
+        LanguageModel model = LanguageModel.load(dir)) {
+      Map<String, String> env = new HashMap<>();
+      env.put("MARGINAL_BOOTSTRAP_SERVERS", broker.bootstrapServers());
+      env.put("MARGINAL_HTTP_HOST", "127.0.0.1");
+      env.put("MARGINAL_HTTP_PORT", "0");
+      env.put("MARGINAL_MODEL_DIR", dir.toString());
+      env.put("MARGINAL_ADAPTER_STORE", store.toString());
+      env.put("MARGINAL_API_KEYS", apiKeys(users));
+      env.put("MARGINAL_ADMIN_KEY", ADMIN_KEY);
+      env.put("MARGINAL_QUEUE_CAPACITY", "256");
+      env.put("MARGINAL_MAX_COMPLETION_TOKENS", String.valueOf(Math.max(256, maxTokens)));
+      InferenceConfig base = InferenceConfig.from(env);
+      TopicProvisioner.ensureTopics(broker.bootstrapServers(), Map.of(), base.topics());
+      long writeStart = System.nanoTime();
+      publishUserAdapters(broker, base, model, store, users);
+      System.out.printf(Locale.ROOT, "%d per-user adapters written and published in %.1f s%n", users, (System.nanoTime() - writeStart) / 1e9);
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      List<InferenceNode> started = new ArrayList<>();
+      try {
+        InferenceNode serialNode = InferenceNode.start(base.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-serial",
+            "MARGINAL_MAX_BATCH", "0", "MARGINAL_WORKER_THREADS", "2")), model, false);
+        started.add(serialNode);
+        List<Node> nodes = new ArrayList<>();
+        nodes.add(new Node("batch of 1 (2 workers)", serialNode, serialNode.baseUrl()));
+        for (int e : engineCounts) {
+          InferenceNode batched = InferenceNode.start(base.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-batched-" + e,
+              "MARGINAL_BATCH_ENGINES", String.valueOf(e))), model, false);
+          started.add(batched);
+          nodes.add(new Node("batching, " + e + " engine" + (e == 1 ? "" : "s"), batched, batched.baseUrl()));
+        }
+        InferenceNode batchedNode = started.get(1);
+        for (Node n : nodes) {
+          n.node().awaitReady(Duration.ofSeconds(60));
+          awaitUserAdapters(http, n.url(), users);
+        }
+        System.out.printf(Locale.ROOT, "%nmodel %s (%s), streamed (SSE), max_tokens %d, temperature 0, %d requests per cell after a"
+            + " warm-up of its own; adapters: rank 8 on o/gate/up/down_proj of every layer; user-adapter cache %d MiB%n",
+            dir.getFileName(), model.config().describe(), maxTokens, requests, base.userAdapterCacheBytes() >> 20);
+        System.out.printf(Locale.ROOT, "host: %d CPU cores, Java %s, %s PyTorch intra-op thread(s)%n", Runtime.getRuntime().availableProcessors(),
+            System.getProperty("java.version"), System.getProperty(IntraOpThreads.PROPERTY));
+        System.out.printf(Locale.ROOT, "%n| users with adapters | concurrency | node | req/s | tokens/s | TTFT p50 / p99 ms"
+            + " | inter-token p50 / p99 ms | cache hit rate | errors |%n|---|---|---|---|---|---|---|---|---|%n");
+        Map<String, Double> tokensPerSecond = new HashMap<>();
+        for (int n : userCounts) {
+          for (int c : levels) {
+            for (Node node : nodes) {
+              run(http, node.url(), n, users, c, Math.max(c, 8), maxTokens); // warm-up: this cell's users and batch shape
+              long[] before = cacheCounts(http, node.url());
+              Level l = run(http, node.url(), n, users, c, requests, maxTokens);
+              long[] after = cacheCounts(http, node.url());
+              long hits = after[0] - before[0];
+              long misses = after[1] - before[1];
+              tokensPerSecond.put(node.name() + "/" + n + "/" + c, l.tokensPerSecond());
+              System.out.printf(Locale.ROOT, "| %d | %d | %s | %.1f | %.0f | %.0f / %.0f | %.1f / %.1f | %s | %d |%n", n, c, node.name(),
+                  l.requestsPerSecond(), l.tokensPerSecond(), percentile(l.ttftMs, 50), percentile(l.ttftMs, 99),
+                  percentile(l.itlMs, 50), percentile(l.itlMs, 99), n == 0 ? "—" : String.format(Locale.ROOT, "%.1f %%",
+                      100.0 * hits / Math.max(1, hits + misses)), l.errors);
+            }
+          }
+        }
+        ratios(tokensPerSecond, nodes, userCounts, levels);
+        misses(http, base, model, users, maxTokens, missBudget);
+        swaps(broker, base, model, store, http, batchedNode.baseUrl() + "/v1/chat/completions", maxTokens);
+      } finally {
+        for (int i = started.size() - 1; i >= 0; i--) {
+          started.get(i).close();
+        }
+      }
+    }
+  }
+
+  private static void ratios(Map<String, Double> tps, List<Node> nodes, int[] userCounts, int[] levels) {
+    String serial = nodes.get(0).name();
+    System.out.printf(Locale.ROOT, "%nratios (tokens/s):%n");
+    for (Node node : nodes.subList(1, nodes.size())) {
+      String batched = node.name();
+      for (int c : levels) {
+        for (int n : userCounts) {
+          Double b = tps.get(batched + "/" + n + "/" + c);
+          Double s = tps.get(serial + "/" + n + "/" + c);
+          Double none = tps.get(batched + "/0/" + c);
+          Double five = tps.get(batched + "/5/" + c);
+          System.out.printf(Locale.ROOT, "  %s, concurrency %d, %d users: / batch-of-1 ×%.2f%s%s%n", batched, c, n, b / s,
+              n > 0 && none != null ? String.format(Locale.ROOT, "; with adapters / without ×%.2f", b / none) : "",
+              n > 5 && five != null ? String.format(Locale.ROOT, "; %d users / 5 users ×%.2f", n, b / five) : "");
+        }
+      }
+    }
+  }
+
+  /** A node whose adapter budget holds only some of the users: every request of an evicted user waits for a load. */
+  private static void misses(HttpClient http, InferenceConfig base, LanguageModel model, int users, int maxTokens, String budget)
+      throws Exception {
+    if (users == 0) {
+      return;
+    }
+    try (InferenceNode node = InferenceNode.start(base.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-small-cache",
+        "MARGINAL_USER_ADAPTER_CACHE_BYTES", budget)), model, false)) {
+      node.awaitReady(Duration.ofSeconds(60));
+      awaitUserAdapters(http, node.baseUrl(), users);
+      run(http, node.baseUrl(), users, users, 8, 16, maxTokens);
+      long[] before = cacheCounts(http, node.baseUrl());
+      Level l = run(http, node.baseUrl(), users, users, 8, 64, maxTokens);
+      long[] after = cacheCounts(http, node.baseUrl());
+      JsonNode cache = adapterListing(http, node.baseUrl()).path("user_cache");
+      long hits = after[0] - before[0];
+      long misses = after[1] - before[1];
+      System.out.printf(Locale.ROOT, "%ncache misses: %d users, budget %s (%d adapters fit), concurrency 8, continuous batching:"
+          + " hit rate %.1f %%, %.1f req/s, %.0f tokens/s, TTFT p50 / p99 %.0f / %.0f ms; mean wait for a missed adapter %.1f ms%n",
+          users, budget, cache.path("loaded").asLong(), 100.0 * hits / Math.max(1, hits + misses), l.requestsPerSecond(),
+          l.tokensPerSecond(), percentile(l.ttftMs, 50), percentile(l.ttftMs, 99), cache.path("mean_miss_wait_ms").asDouble());
+    }
+  }
+
+  private static String apiKeys(int users) {
+    StringBuilder keys = new StringBuilder();
+    for (int i = 0; i < users + PLAIN_USERS; i++) {
+      keys.append(i == 0 ? "" : ",").append(key(i)).append(':').append(user(i));
+    }
+    return keys.toString();
+  }
+
+  private static String key(int i) {
+    return "sk-bench-" + i;
+  }
+
+  private static String user(int i) {
+    return "bench-user-" + i;
+  }
+
+  private static void publishUserAdapters(EmbeddedKafkaBroker broker, InferenceConfig config, LanguageModel model, Path store, int users)
+      throws Exception {
+    Map<String, Object> p = new HashMap<>();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    p.put("key.serializer", StringSerializer.class);
+    p.put("value.serializer", ByteArraySerializer.class);
+    LoraConfig shape = LoraConfig.of(8, 16, 0, Projection.O, Projection.GATE, Projection.UP, Projection.DOWN);
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < users; i++) {
+        String id = "user-adapter-" + i;
+        Path dir = store.resolve(id).resolve("v1");
+        String sha;
+        try (LoraAdapter adapter = LoraAdapter.create(id, 1, model.config(), shape, model.manager(), 1000 + i)) {
+          GenerationBenchmark.randomizeB(adapter, 1000 + i);
+          adapter.setMetadata(new AdapterMetadata(config.modelId(), List.of(), Map.of()));
+          sha = PeftAdapterWriter.write(adapter, dir).sha256();
+        }
+        AdapterPublished event = AdapterPublished.newBuilder().setAdapterId(id).setScope("user:" + user(i)).setVersion(1)
+            .setStatus(AdapterStatus.PUBLISHED).setBaseModel(config.modelId()).setUri(dir.toUri().toString()).setSha256(sha)
+            .setSizeBytes(Files.size(dir.resolve("adapter_model.safetensors"))).setRequestId("bench-" + i)
+            .setTimestamp(Instant.now()).build();
+        producer.send(new ProducerRecord<>(config.topics().name(Topics.ADAPTERS), AdapterKeys.version(id, 1),
+            MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, event)));
+      }
+      producer.flush();
+    }
+  }
+
+  private static JsonNode adapterListing(HttpClient http, String baseUrl) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/adapters"))
+        .header("Authorization", "Bearer " + ADMIN_KEY).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return JSON.readTree(r.body());
+  }
+
+  private static void awaitUserAdapters(HttpClient http, String baseUrl, int users) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+    while (adapterListing(http, baseUrl).path("user_adapters").size() < users) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(baseUrl + " did not activate " + users + " user adapters within 5 minutes");
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /** {hits, misses} of the node's user-adapter cache so far. */
+  private static long[] cacheCounts(HttpClient http, String baseUrl) throws Exception {
+    JsonNode c = adapterListing(http, baseUrl).path("user_cache");
+    return new long[] {c.path("hits").asLong(), c.path("misses").asLong()};
+  }
+
+  private static void swaps(EmbeddedKafkaBroker broker, InferenceConfig config, LanguageModel model, Path store, HttpClient http,
+      String url, int maxTokens) throws Exception {
+    Map<String, Object> p = new HashMap<>();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    p.put("key.serializer", StringSerializer.class);
+    p.put("value.serializer", ByteArraySerializer.class);
+    Map<String, Object> c = new HashMap<>();
+    c.put("bootstrap.servers", broker.bootstrapServers());
+    c.put("key.deserializer", ByteArrayDeserializer.class);
+    c.put("value.deserializer", ByteArrayDeserializer.class);
+    Topics topics = config.topics();
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p); KafkaConsumer<byte[], byte[]> acks = new KafkaConsumer<>(c)) {
+      List<TopicPartition> parts = acks.partitionsFor(topics.name(Topics.ADAPTER_ACTIVATIONS)).stream()
+          .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+      acks.assign(parts);
+      acks.seekToEnd(parts);
+      parts.forEach(acks::position);
+      List<Long> idle = new ArrayList<>();
+      List<Long> idleRoundTrip = new ArrayList<>();
+      int version = 0;
+      for (int i = 0; i < 5; i++) {
+        long t0 = System.nanoTime();
+        AdapterActivation ack = publishAndAwait(producer, acks, topics, model, store, ++version, config.modelId());
+        idleRoundTrip.add((System.nanoTime() - t0) / 1_000_000);
+        idle.add(ack.getSwapLatencyMs());
+      }
+      List<Long> loaded = new ArrayList<>();
+      AtomicInteger failures = new AtomicInteger();
+      ExecutorService load = Executors.newFixedThreadPool(4);
+      AtomicLong stop = new AtomicLong();
+      List<Future<?>> clients = new ArrayList<>();
+      CountDownLatch busy = new CountDownLatch(4);
+      for (int i = 0; i < 4; i++) {
+        clients.add(load.submit(() -> {
+          while (stop.get() == 0) {
+            if (!stream(http, url, key(0), maxTokens).ok()) {
+              failures.incrementAndGet();
+            }
+            busy.countDown(); // this client has had an answer: the node is under load
+          }
+          return null;
+        }));
+      }
+      // swaps start once every client has completed a request, rather than after a guessed delay
+      if (!busy.await(60, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("the load clients got no answer within 60 s");
+      }
+      for (int i = 0; i < 5; i++) {
+        loaded.add(publishAndAwait(producer, acks, topics, model, store, ++version, config.modelId()).getSwapLatencyMs());
+      }
+      stop.set(1);
+      for (Future<?> f : clients) {
+        f.get();
+      }
+      load.shutdown();
+      System.out.printf(Locale.ROOT, "%nadapter swap (rank-8 LoRA on all projections, verify sha256 + manifest + load + atomic swap):%n");
+      System.out.printf(Locale.ROOT, "  idle:                 swapLatencyMs %s (publish → ACTIVE ack seen by a client: %s ms)%n", idle, idleRoundTrip);
+      System.out.printf(Locale.ROOT, "  under 4-client load:  swapLatencyMs %s, failed requests during the swaps: %d%n", loaded, failures.get());
+    }
+  }
+
+  private static AdapterActivation publishAndAwait(KafkaProducer<String, byte[]> producer, KafkaConsumer<byte[], byte[]> acks, Topics topics,
+      LanguageModel model, Path store, int version, String baseModel) throws Exception {
+    String id = "shared-bench";
+    Path dir = store.resolve(id).resolve("v" + version);
+    String sha;
+    try (LoraAdapter adapter = LoraAdapter.create(id, version, model.config(), LoraConfig.allProjections(8, 16, 0), model.manager(), version)) {
+      adapter.setMetadata(new AdapterMetadata(baseModel, List.of(), Map.of()));
+      sha = PeftAdapterWriter.write(adapter, dir).sha256();
+    }
+    AdapterPublished event = AdapterPublished.newBuilder().setAdapterId(id).setScope("shared:bench").setVersion(version)
+        .setStatus(AdapterStatus.PUBLISHED).setBaseModel(baseModel).setUri(dir.toUri().toString()).setSha256(sha)
+        .setSizeBytes(Files.size(dir.resolve("adapter_model.safetensors"))).setRequestId("bench-" + version)
+        .setTimestamp(Instant.now()).build();
+    producer.send(new ProducerRecord<>(topics.name(Topics.ADAPTERS), id, MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, event))).get();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      for (ConsumerRecord<byte[], byte[]> r : acks.poll(Duration.ofMillis(50))) {
+        AdapterActivation a = MarginalSerdes.ADAPTER_ACTIVATION.deserialize(Topics.ADAPTER_ACTIVATIONS, r.value());
+        if (a.getAdapterId().equals(id) && a.getVersion() == version) {
+          if (a.getState() != ActivationState.ACTIVE) {
+            throw new IllegalStateException("adapter v" + version + " not activated: " + a.getReason());
+          }
+          return a;
+        }
+      }
+    }
+    throw new IllegalStateException("no acknowledgement for adapter v" + version + " within 60 s");
+  }
+
+  private record Level(int count, int errors, double seconds, long tokens, double[] ttftMs, double[] itlMs) {
+    double requestsPerSecond() {
+      return count / seconds;
+    }
+
+    double tokensPerSecond() {
+      return tokens / seconds;
+    }
+  }
+
+  /** Nearest-rank percentile; NaN when there is no value. */
+  static double percentile(double[] values, int p) {
+    if (values.length == 0) {
+      return Double.NaN;
+    }
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  /** {@code requests} streamed requests from {@code concurrency} closed-loop clients, users drawn from the first {@code users}. */
+  private static Level run(HttpClient http, String baseUrl, int users, int plainBase, int concurrency, int requests, int maxTokens) throws Exception {
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger errors = new AtomicInteger();
+    AtomicLong tokens = new AtomicLong();
+    List<Double> ttft = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Double> itl = java.util.Collections.synchronizedList(new ArrayList<>());
+    ExecutorService clients = Executors.newFixedThreadPool(concurrency);
+    long start = System.nanoTime();
+    List<Future<?>> fs = new ArrayList<>();
+    for (int c = 0; c < concurrency; c++) {
+      java.util.Random pick = new java.util.Random(31L * concurrency + c);
+      fs.add(clients.submit(() -> {
+        while (next.getAndIncrement() < requests) {
+          int u = users == 0 ? plainBase + pick.nextInt(PLAIN_USERS) : pick.nextInt(users);
+          Stream s = stream(http, baseUrl + "/v1/chat/completions", key(u), maxTokens);
+          if (!s.ok) {
+            errors.incrementAndGet();
+            continue;
+          }
+          tokens.addAndGet(s.completionTokens);
+          ttft.add(s.ttftMs);
+          itl.addAll(s.gapsMs);
+        }
+        return null;
+      }));
+    }
+    for (Future<?> f : fs) {
+      f.get();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    clients.shutdown();
+    return new Level(requests, errors.get(), seconds, tokens.get(), ttft.stream().mapToDouble(Double::doubleValue).toArray(),
+        itl.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  private record Stream(boolean ok, long completionTokens, double ttftMs, List<Double> gapsMs) {}
+
+  private static final String[] PROMPTS = {"How do I reset my password?", "What are your opening hours?",
+      "Recommend a film for tonight.", "Can I change my delivery address?", "Tell me a joke."};
+  private static final AtomicInteger PROMPT = new AtomicInteger();
+
+  /** One streamed request, timed per SSE chunk as it arrives. */
+  private static Stream stream(HttpClient http, String url, String key, int maxTokens) {
+    try {
+      String prompt = PROMPTS[Math.floorMod(PROMPT.getAndIncrement(), PROMPTS.length)];
+      String body = JSON.createObjectNode().put("model", "marginal-demo").put("max_tokens", maxTokens).put("temperature", 0)
+          .put("stream", true).set("messages", JSON.createArrayNode().add(JSON.createObjectNode().put("role", "user")
+              .put("content", prompt))).toString().replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}");
+      long t0 = System.nanoTime();
+      HttpResponse<java.util.stream.Stream<String>> r = http.send(HttpRequest.newBuilder(URI.create(url))
+          .header("Authorization", "Bearer " + key).header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofLines());
+      if (r.statusCode() != 200) {
+        r.body().close();
+        return new Stream(false, 0, 0, List.of());
+      }
+      long[] last = {0};
+      double[] first = {-1};
+      long[] used = {0};
+      boolean[] done = {false};
+      List<Double> gaps = new ArrayList<>();
+      try (java.util.stream.Stream<String> lines = r.body()) {
+        lines.forEach(line -> {
+          if (!line.startsWith("data: ")) {
+            return;
+          }
+          long now = System.nanoTime();
+          String data = line.substring(6);
+          if (data.equals("[DONE]")) {
+            done[0] = true;
+            return;
+          }
+          try {
+            JsonNode n = JSON.readTree(data);
+            if (n.has("usage") && !n.path("usage").isNull()) {
+              used[0] = n.path("usage").path("completion_tokens").asLong();
+            }
+            String content = n.path("choices").path(0).path("delta").path("content").asText("");
+            if (!content.isEmpty()) {
+              if (first[0] < 0) {
+                first[0] = (now - t0) / 1e6;
+              } else {
+                gaps.add((now - last[0]) / 1e6);
+              }
+              last[0] = now;
+            }
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+      }
+      return new Stream(done[0] && first[0] >= 0, used[0], first[0], gaps);
+    } catch (Exception e) {
+      return new Stream(false, 0, 0, List.of());
+    }
+  }
+}
