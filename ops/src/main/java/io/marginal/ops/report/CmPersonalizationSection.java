@@ -98,7 +98,10 @@ public final class CmPersonalizationSection implements ReportSection {
     return sb.toString();
   }
 
-  /** Every (protocol, dataset, row group) where some method's mean is above CM's, marked when the intervals do not overlap. */
+  /**
+   * Every (protocol, dataset, row group) where a baseline's mean is above CM's (default settings), marked when the
+   * intervals do not overlap; CM variants (names starting with "CM") are not baselines.
+   */
   String whereCmLoses() {
     StringBuilder sb = new StringBuilder();
     for (ProtocolResult r : results) {
@@ -109,7 +112,7 @@ public final class CmPersonalizationSection implements ReportSection {
         ConfidenceInterval cm = r.accuracy(g, "CM");
         for (String m : r.methods()) {
           ConfidenceInterval other = r.accuracy(g, m);
-          if (!m.equals("CM") && other.mean() > cm.mean()) {
+          if (!m.startsWith("CM") && other.mean() > cm.mean()) {
             sb.append(String.format(Locale.ROOT, "- (%s) %s, %s, %s: **%s %s** vs CM %s%s%n", r.protocol().letter(), r.protocol().flag(),
                 r.dataset(), g.title(), m, CmResultTable.cell(other), CmResultTable.cell(cm),
                 other.clearlyAbove(cm) ? " (intervals do not overlap)" : " (within the intervals)"));

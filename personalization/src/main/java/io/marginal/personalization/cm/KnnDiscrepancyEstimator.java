@@ -4,11 +4,13 @@ import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.MemoryBank;
 import io.marginal.schemas.TransitionCount;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Instance-dependent transition estimated from the k nearest bank entries.
@@ -35,6 +37,12 @@ import java.util.Set;
  *
  * <p>The bank's transition aggregates make the common case cheap: if no candidate is the model
  * response of any entry, no similarity is computed and the input is returned as is.
+ *
+ * <p>Per-user λ ({@link #calibratedPerUser}): instead of one λ for everyone, λ is picked for each bank from a grid by
+ * leave-one-out on the bank itself: each entry (x_i, r_i, y_i) is predicted as argmax_y T(y | r_i, x_i) from the
+ * other entries, and the λ with the most hits wins (ties: the larger, more conservative λ). A user whose feedback
+ * is consistent locally gets a small λ (adapts fast); a user whose feedback near an instance disagrees gets a large
+ * one. The pick is cached for the last bank object seen (the same bank answers many instances in a row).
  */
 public final class KnnDiscrepancyEstimator implements DiscrepancyEstimator {
 
@@ -42,6 +50,9 @@ public final class KnnDiscrepancyEstimator implements DiscrepancyEstimator {
   private final double identityPrior;
   private final double similarityFloor;
   private final double sharpness;
+  /** Null: λ = identityPrior for every bank; else the grid {@link #calibratedPerUser} picks λ from per bank. */
+  private final double[] priorGrid;
+  private final AtomicReference<CalibratedPrior> lastPrior = new AtomicReference<>();
 
   /**
    * @param k               neighbours considered
@@ -50,14 +61,30 @@ public final class KnnDiscrepancyEstimator implements DiscrepancyEstimator {
    * @param sharpness       p ≥ 1: emphasises the closest neighbours
    */
   public KnnDiscrepancyEstimator(int k, double identityPrior, double similarityFloor, double sharpness) {
+    this(k, identityPrior, similarityFloor, sharpness, null);
+  }
+
+  private KnnDiscrepancyEstimator(int k, double identityPrior, double similarityFloor, double sharpness, double[] priorGrid) {
     if (k < 1 || identityPrior <= 0 || similarityFloor < 0 || similarityFloor >= 1 || sharpness <= 0) {
       throw new IllegalArgumentException("need k >= 1, identityPrior > 0, 0 <= similarityFloor < 1, sharpness > 0; got k="
           + k + " λ=" + identityPrior + " τ=" + similarityFloor + " p=" + sharpness);
+    }
+    if (priorGrid != null && (priorGrid.length == 0 || Arrays.stream(priorGrid).anyMatch(l -> !(l > 0)))) {
+      throw new IllegalArgumentException("the λ grid needs at least one value, all > 0; got " + Arrays.toString(priorGrid));
     }
     this.k = k;
     this.identityPrior = identityPrior;
     this.similarityFloor = similarityFloor;
     this.sharpness = sharpness;
+    this.priorGrid = priorGrid == null ? null : priorGrid.clone();
+  }
+
+  /**
+   * λ picked per bank from {@code lambdaGrid} by leave-one-out on the bank's own entries (see the class comment);
+   * k, τ, p as in the plain constructor.
+   */
+  public static KnnDiscrepancyEstimator calibratedPerUser(int k, double[] lambdaGrid, double similarityFloor, double sharpness) {
+    return new KnnDiscrepancyEstimator(k, Arrays.stream(lambdaGrid).max().orElse(1.0), similarityFloor, sharpness, lambdaGrid);
   }
 
   /**
@@ -78,19 +105,73 @@ public final class KnnDiscrepancyEstimator implements DiscrepancyEstimator {
     if (neighbours.isEmpty()) {
       return base;
     }
+    double lambda = identityPriorFor(bank);
     Map<String, Double> out = new LinkedHashMap<>();
     for (String r : base.keySet()) {
       out.put(r, 0.0);
     }
     for (Map.Entry<String, Double> candidate : base.entrySet()) {
-      addRow(candidate.getKey(), candidate.getValue(), neighbours, base, out);
+      addRow(candidate.getKey(), candidate.getValue(), neighbours, base, out, lambda);
     }
     return out;
   }
 
-  private void addRow(String r, double pr, List<Neighbour> neighbours, Map<String, Double> base, Map<String, Double> out) {
+  /** The λ used for this bank: the fixed one, or the per-user pick by leave-one-out (cached for the last bank object). */
+  public double identityPriorFor(MemoryBank bank) {
+    if (priorGrid == null || bank == null || bank.getEntries().isEmpty()) {
+      return identityPrior;
+    }
+    CalibratedPrior last = lastPrior.get();
+    if (last != null && last.bank() == bank) {
+      return last.lambda();
+    }
+    double lambda = leaveOneOutPrior(bank);
+    lastPrior.set(new CalibratedPrior(bank, lambda));
+    return lambda;
+  }
+
+  /** The grid λ whose T(· | r_i, x_i), estimated without entry i, predicts the most entries' y_i (ties: the larger λ). */
+  private double leaveOneOutPrior(MemoryBank bank) {
+    List<BankEntry> entries = bank.getEntries();
+    long[] hits = new long[priorGrid.length];
+    for (int i = 0; i < entries.size(); i++) {
+      BankEntry held = entries.get(i);
+      if (held.getWeight() <= 0) {
+        continue;
+      }
+      List<BankEntry> others = new ArrayList<>(entries);
+      others.remove(i);
+      float[] x = new float[held.getInstanceEmbedding().size()];
+      for (int d = 0; d < x.length; d++) {
+        x[d] = held.getInstanceEmbedding().get(d);
+      }
+      String r = held.getModelResponse();
+      List<Neighbour> neighbours = nearest(others, x, Map.of(r, 1.0));
+      for (int g = 0; g < priorGrid.length; g++) {
+        Map<String, Double> row = new LinkedHashMap<>();
+        addRow(r, 1.0, neighbours, Map.of(r, 1.0), row, priorGrid[g]);
+        String predicted = row.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        if (predicted.equals(held.getPreferredResponse())) {
+          hits[g]++;
+        }
+      }
+    }
+    int best = -1;
+    for (int g = 0; g < priorGrid.length; g++) {
+      if (best < 0 || hits[g] > hits[best] || (hits[g] == hits[best] && priorGrid[g] > priorGrid[best])) {
+        best = g;
+      }
+    }
+    return priorGrid[best];
+  }
+
+  private record CalibratedPrior(MemoryBank bank, double lambda) {
+  }
+
+  private void addRow(String r, double pr, List<Neighbour> neighbours, Map<String, Double> base, Map<String, Double> out,
+                      double lambda) {
     Map<String, Double> mass = new LinkedHashMap<>();
-    mass.put(r, identityPrior);
+    mass.put(r, lambda);
     double negative = 0;
     for (Neighbour n : neighbours) {
       BankEntry e = n.entry;

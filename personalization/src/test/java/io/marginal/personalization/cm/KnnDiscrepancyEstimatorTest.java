@@ -76,6 +76,27 @@ class KnnDiscrepancyEstimatorTest {
     assertEquals(base(), cm.marginalize(bank, NEAR, base()));
   }
 
+  @Test
+  void perUserPriorIsSmallForLocallyConsistentFeedbackAndLargeForContradictoryFeedback() {
+    KnnDiscrepancyEstimator calibrated = KnnDiscrepancyEstimator.calibratedPerUser(10, new double[] {0.05, 1, 10}, 0, 1);
+    List<BankEntry> consistent = new ArrayList<>();
+    List<BankEntry> contradictory = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      float[] x = {1, 0.01f * i, 0, 0};
+      consistent.add(entry("c" + i, x, "A", "B", 1));
+      contradictory.add(entry("d" + i, x, "A", i % 2 == 0 ? "B" : "A", 1));
+    }
+    // held-out A→B entries are predicted by the other five A→B unless λ outweighs them: 0.05 and 1 both hit, the larger wins
+    assertEquals(1.0, calibrated.identityPriorFor(bank(consistent.toArray(BankEntry[]::new))));
+    // half say B, half keep A: only a λ large enough to keep A gets the A→A half right
+    MemoryBank mixed = bank(contradictory.toArray(BankEntry[]::new));
+    assertEquals(10.0, calibrated.identityPriorFor(mixed));
+    assertEquals(10.0, calibrated.identityPriorFor(mixed), "cached for the same bank");
+    assertEquals(0.5, KnnDiscrepancyEstimator.defaults().identityPriorFor(mixed), "a fixed λ stays fixed");
+    Map<String, Double> p = base();
+    assertEquals(p, calibrated.marginalize(MemoryBankUpdater.empty("u", Instant.EPOCH), NEAR, p), "no feedback: the base model");
+  }
+
   private static MemoryBank bank(BankEntry... entries) {
     MemoryBank bank = MemoryBankUpdater.empty("u", Instant.EPOCH);
     for (BankEntry e : entries) {

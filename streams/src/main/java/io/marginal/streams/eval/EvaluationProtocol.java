@@ -20,12 +20,7 @@ public enum EvaluationProtocol {
   TARGETED("a", "targeted", "users remap random intents; feedback aimed at the remapped intents") {
     @Override
     List<SimulatedUser> users(EncodedDataset data, EvalSettings s, Random random, String prefix) {
-      List<SimulatedUser> users = new ArrayList<>();
-      for (int u = 0; u < s.users(); u++) {
-        Map<String, String> remap = remapping(data.labels(), s.remapped(), random);
-        users.add(new SimulatedUser(prefix + u, remap, Map.of(), targetedFeedback(data, remap, s, random)));
-      }
-      return users;
+      return remappingUsers(data, s, random, prefix, false, false);
     }
   },
 
@@ -33,12 +28,7 @@ public enum EvaluationProtocol {
   UNIFORM("b", "uniform", "users remap random intents; the same number of feedback rows drawn uniformly from train") {
     @Override
     List<SimulatedUser> users(EncodedDataset data, EvalSettings s, Random random, String prefix) {
-      List<SimulatedUser> users = new ArrayList<>();
-      for (int u = 0; u < s.users(); u++) {
-        Map<String, String> remap = remapping(data.labels(), s.remapped(), random);
-        users.add(new SimulatedUser(prefix + u, remap, Map.of(), uniformFeedback(data, s.feedbackPerUser(), random)));
-      }
-      return users;
+      return remappingUsers(data, s, random, prefix, false, true);
     }
   },
 
@@ -66,16 +56,7 @@ public enum EvaluationProtocol {
   INSTANCE("d", "instance", "users remap random intents only near a per-intent anchor (about half of each intent); targeted feedback") {
     @Override
     List<SimulatedUser> users(EncodedDataset data, EvalSettings s, Random random, String prefix) {
-      List<SimulatedUser> users = new ArrayList<>();
-      for (int u = 0; u < s.users(); u++) {
-        Map<String, String> remap = remapping(data.labels(), s.remapped(), random);
-        Map<String, SimulatedUser.Anchor> anchors = new HashMap<>();
-        for (String a : sorted(remap)) {
-          anchors.put(a, medianAnchor(data, a, random));
-        }
-        users.add(new SimulatedUser(prefix + u, remap, anchors, targetedFeedback(data, remap, s, random)));
-      }
-      return users;
+      return remappingUsers(data, s, random, prefix, true, false);
     }
   };
 
@@ -127,6 +108,27 @@ public enum EvaluationProtocol {
       out.add(match);
     }
     return out;
+  }
+
+  /**
+   * {@code s.users()} users who each remap {@code s.remapped()} intents; with {@code anchored}, each remapped intent
+   * gets a median anchor (protocol d); feedback uniform over train or targeted at the remapped intents.
+   */
+  private static List<SimulatedUser> remappingUsers(EncodedDataset data, EvalSettings s, Random random, String prefix, boolean anchored,
+                                                    boolean uniform) {
+    List<SimulatedUser> users = new ArrayList<>();
+    for (int u = 0; u < s.users(); u++) {
+      Map<String, String> remap = remapping(data.labels(), s.remapped(), random);
+      Map<String, SimulatedUser.Anchor> anchors = new HashMap<>();
+      if (anchored) {
+        for (String a : new TreeMap<>(remap).keySet()) {
+          anchors.put(a, medianAnchor(data, a, random));
+        }
+      }
+      List<Integer> feedback = uniform ? uniformFeedback(data, s.feedbackPerUser(), random) : targetedFeedback(data, remap, s, random);
+      users.add(new SimulatedUser(prefix + u, remap, anchors, feedback));
+    }
+    return users;
   }
 
   /** {@code count} distinct source intents, each mapped to a different random intent. */
@@ -187,9 +189,5 @@ public enum EvaluationProtocol {
     Collections.sort(similarities);
     double median = similarities.isEmpty() ? 1.0 : similarities.get(similarities.size() / 2);
     return new SimulatedUser.Anchor(anchor, median);
-  }
-
-  private static List<String> sorted(Map<String, String> remap) {
-    return new ArrayList<>(new TreeMap<>(remap).keySet());
   }
 }
