@@ -1,37 +1,29 @@
 package io.marginal.inference.adapters;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marginal.model.LanguageModel;
+import io.marginal.model.adapters.AdapterFormatException;
 import io.marginal.model.adapters.AdapterManifest;
 import io.marginal.model.adapters.PeftAdapterReader;
 import io.marginal.model.lora.LoraAdapter;
+import io.marginal.model.weights.Sha256;
 import io.marginal.schemas.AdapterPublished;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * Checks a published adapter version before anything of it is served, and loads it.
  *
  * <p>The store contract: the event's {@code uri} is a {@code file:} URI of
  * {@code <store>/<adapterId>/v<version>/} holding {@code adapter_config.json},
- * {@code adapter_model.safetensors} and a manifest ({@code manifest.json}, or the model module's
- * {@code adapter_manifest.json}). The sha256 of the safetensors file must equal the event's and the
+ * {@code adapter_model.safetensors} and the model module's manifest ({@link AdapterManifest#FILE_NAME}). The sha256 of the safetensors file must equal the event's and the
  * manifest's; the manifest's id, version and base model (when present) must match the event and
  * this node. The model module's reader then checks tensor names and shapes against the base model.
  * Every refusal names the adapter, the version, what was wrong, and what the node keeps serving.
  */
 public final class AdapterVerifier {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
-  static final String TRAINER_MANIFEST = "manifest.json";
 
   private final Path storeRoot;
   private final String baseModelId;
@@ -51,7 +43,7 @@ public final class AdapterVerifier {
   }
 
   /** A version that passed {@link #check} and the manifest it was checked against. */
-  private record Checked(PublishedVersion version, JsonNode manifest) {}
+  private record Checked(PublishedVersion version, AdapterManifest manifest) {}
 
   /** The checks of {@link #verify}; the file's sha256 only when {@code hash} (else the caller compares it with {@link #checkSha}). */
   private Checked check(AdapterPublished event, String keeping, boolean hash) {
@@ -94,32 +86,34 @@ public final class AdapterVerifier {
             + " (a symlink?); adapters must live in the store itself", keeping);
       }
     }
-    JsonNode manifest = readManifest(label, dir, keeping);
+    AdapterManifest manifest;
+    try {
+      manifest = AdapterManifest.read(dir);
+    } catch (AdapterFormatException e) {
+      throw reject(label, e.getMessage(), keeping);
+    }
     if (hash) {
       checkSha(event, manifest, sha256(weights), keeping);
     }
-    String manifestId = manifest.path("id").asText(manifest.path("adapterId").asText(""));
-    if (!manifestId.isEmpty() && !manifestId.equals(event.getAdapterId())) {
-      throw reject(label, "manifest names adapter '" + manifestId + "'", keeping);
+    if (manifest.id() != null && !manifest.id().isEmpty() && !manifest.id().equals(event.getAdapterId())) {
+      throw reject(label, "manifest names adapter '" + manifest.id() + "'", keeping);
     }
-    JsonNode version = manifest.has("version") ? manifest.get("version") : null;
-    if (version != null && version.asLong() != 0 && version.asLong() != event.getVersion()) {
-      throw reject(label, "manifest names version " + version.asLong(), keeping);
+    if (manifest.version() != 0 && manifest.version() != event.getVersion()) {
+      throw reject(label, "manifest names version " + manifest.version(), keeping);
     }
-    String manifestBase = manifest.path("base_model").asText(manifest.path("baseModel").asText(""));
-    if (!manifestBase.isEmpty() && !manifestBase.equals(baseModelId)) {
-      throw reject(label, "manifest says base model '" + manifestBase + "' but this node serves '" + baseModelId + "'", keeping);
+    if (manifest.baseModel() != null && !manifest.baseModel().isEmpty() && !manifest.baseModel().equals(baseModelId)) {
+      throw reject(label, "manifest says base model '" + manifest.baseModel() + "' but this node serves '" + baseModelId + "'", keeping);
     }
     return new Checked(new PublishedVersion(event.getAdapterId(), scope, event.getVersion(), event.getSha256(), dir), manifest);
   }
 
   /** The file's sha256 must equal the event's and its manifest's. */
-  private static void checkSha(AdapterPublished event, JsonNode manifest, String fileSha, String keeping) {
+  private static void checkSha(AdapterPublished event, AdapterManifest manifest, String fileSha, String keeping) {
     String label = "adapter " + event.getAdapterId() + " v" + event.getVersion();
     if (!fileSha.equals(event.getSha256())) {
       throw reject(label, "sha256 mismatch (expected " + event.getSha256() + ", got " + fileSha + ")", keeping);
     }
-    String manifestSha = manifest.path("sha256").asText("");
+    String manifestSha = manifest.sha256() == null ? "" : manifest.sha256();
     if (!manifestSha.equals(fileSha)) {
       throw reject(label, "sha256 mismatch with its manifest (manifest says " + (manifestSha.isEmpty() ? "nothing" : manifestSha)
           + ", file is " + fileSha + ")", keeping);
@@ -169,38 +163,15 @@ public final class AdapterVerifier {
     }
   }
 
-  private JsonNode readManifest(String label, Path dir, String keeping) {
-    Path file = Files.isRegularFile(dir.resolve(TRAINER_MANIFEST)) ? dir.resolve(TRAINER_MANIFEST) : dir.resolve(AdapterManifest.FILE_NAME);
-    if (!Files.isRegularFile(file)) {
-      throw reject(label, "no manifest in " + dir + " (expected " + TRAINER_MANIFEST + " or " + AdapterManifest.FILE_NAME + ")", keeping);
-    }
-    try {
-      JsonNode node = JSON.readTree(file.toFile());
-      if (node == null || !node.isObject()) {
-        throw reject(label, file.getFileName() + " is not a JSON object", keeping);
-      }
-      return node;
-    } catch (IOException e) {
-      throw reject(label, file.getFileName() + " is not valid JSON: " + e.getMessage(), keeping);
-    }
-  }
-
   private static AdapterRejectedException reject(String label, String why, String keeping) {
     return new AdapterRejectedException(label + ": " + why + "; " + keeping);
   }
 
   static String sha256(Path file) {
-    try (DigestInputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-      InputStream s = in;
-      byte[] buffer = new byte[1 << 16];
-      while (s.read(buffer) >= 0) {
-        // digesting
-      }
-      return HexFormat.of().formatHex(in.getMessageDigest().digest());
-    } catch (IOException e) {
-      throw new AdapterRejectedException("cannot read " + file + ": " + e.getMessage(), e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    try {
+      return Sha256.of(file);
+    } catch (UncheckedIOException e) {
+      throw new AdapterRejectedException(e.getMessage(), e);
     }
   }
 }

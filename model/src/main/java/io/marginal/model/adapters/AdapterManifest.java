@@ -2,8 +2,12 @@ package io.marginal.model.adapters;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Our side-car to a PEFT adapter ({@value #FILE_NAME}): identity, the checksum of
@@ -29,6 +33,39 @@ public record AdapterManifest(
 
   public static final String FILE_NAME = "adapter_manifest.json";
   public static final String FORMAT = "marginal-lora/1";
+
+  /**
+   * The manifest of the adapter directory {@code dir}: the one reader of the adapter-directory contract, for the
+   * model's reader, the trainer and the inference node.
+   *
+   * @throws AdapterFormatException when there is none or it cannot be read, naming the file and the problem
+   */
+  public static AdapterManifest read(Path dir) {
+    return find(dir).orElseThrow(() -> new AdapterFormatException("no " + FILE_NAME + " in " + dir
+        + "; every adapter version carries one (written by PeftAdapterWriter)"));
+  }
+
+  /** The manifest of {@code dir}, or empty when the directory has none (a plain PEFT adapter from another tool). */
+  public static Optional<AdapterManifest> find(Path dir) {
+    Path file = dir.resolve(FILE_NAME);
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    try {
+      AdapterManifest manifest = PeftAdapterWriter.JSON.readValue(file.toFile(), AdapterManifest.class);
+      if (manifest == null) {
+        throw new AdapterFormatException(file + " is not a manifest (JSON null)");
+      }
+      return Optional.of(manifest);
+    } catch (IOException e) {
+      throw new AdapterFormatException(file + " is not a readable manifest: " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes this manifest into {@code dir} atomically (a reader never sees half a file). */
+  public void write(Path dir) throws IOException {
+    PeftAdapterWriter.writeJson(dir.resolve(FILE_NAME), this);
+  }
 
   /** A mask in compact form: the projection's output width and the masked-in neuron indices. */
   public record NeuronMask(@JsonProperty("size") int size, @JsonProperty("neurons") int[] neurons) {

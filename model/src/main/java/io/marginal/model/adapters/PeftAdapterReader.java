@@ -11,6 +11,7 @@ import io.marginal.model.lora.LoraConfig;
 import io.marginal.model.lora.LoraTarget;
 import io.marginal.model.weights.Projection;
 import io.marginal.model.weights.SafetensorsFile;
+import io.marginal.model.weights.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,14 +75,12 @@ public final class PeftAdapterReader {
     }
     try {
       byte[] bytes = Files.readAllBytes(weightsFile);
-      String sha = LoraAdapter.sha256Hex(bytes);
+      String sha = Sha256.of(bytes);
       if (expectedSha256 != null && !expectedSha256.equals(sha)) {
         throw new AdapterFormatException("sha256 mismatch (expected " + expectedSha256 + ", got " + sha + ")");
       }
-      AdapterManifest manifest = null;
-      Path manifestFile = dir.resolve(AdapterManifest.FILE_NAME);
-      if (Files.isRegularFile(manifestFile)) {
-        manifest = PeftAdapterWriter.JSON.readValue(manifestFile.toFile(), AdapterManifest.class);
+      AdapterManifest manifest = AdapterManifest.find(dir).orElse(null);
+      if (manifest != null) {
         label = "adapter " + manifest.id() + " v" + manifest.version();
         if (!sha.equals(manifest.sha256())) {
           throw new AdapterFormatException(label + ": sha256 mismatch for " + WEIGHTS_FILE + " (expected "

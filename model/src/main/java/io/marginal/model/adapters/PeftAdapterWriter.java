@@ -8,6 +8,7 @@ import io.marginal.model.lora.LoraConfig;
 import io.marginal.model.lora.LoraTarget;
 import io.marginal.model.weights.Projection;
 import io.marginal.model.weights.SafetensorsWriter;
+import io.marginal.model.weights.Sha256;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +34,7 @@ public final class PeftAdapterWriter {
     try {
       Files.createDirectories(dir);
       byte[] tensors = adapter.safetensorsBytes();
-      String sha = LoraAdapter.sha256Hex(tensors);
+      String sha = Sha256.of(tensors);
       SafetensorsWriter.writeBytes(dir.resolve(PeftAdapterReader.WEIGHTS_FILE), tensors);
       writeJson(dir.resolve(PeftAdapterReader.CONFIG_FILE), peftConfig(adapter));
 
@@ -45,7 +46,7 @@ public final class PeftAdapterWriter {
           adapter.metadata().baseModel(), Instant.now().toString(), adapter.config().rank(), adapter.config().alpha(),
           adapter.targets().stream().map(LoraTarget::key).toList(), masks, adapter.metadata().lineage(),
           adapter.metadata().metrics());
-      writeJson(dir.resolve(AdapterManifest.FILE_NAME), manifest);
+      manifest.write(dir);
       adapter.useFileSha256(sha);
       return manifest;
     } catch (IOException e) {
@@ -90,7 +91,7 @@ public final class PeftAdapterWriter {
     return n;
   }
 
-  private static void writeJson(Path file, Object value) throws IOException {
+  static void writeJson(Path file, Object value) throws IOException {
     SafetensorsWriter.writeBytes(file, (JSON.writeValueAsString(value) + "\n").getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -1,5 +1,6 @@
 package io.marginal.model.demo;
 
+import io.marginal.model.weights.Sha256;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.lora.LoraAdapter;
 import java.io.IOException;
@@ -63,7 +64,7 @@ public final class DemoModel {
     }
     String key = DemoCorpus.text() + "\n" + DemoModelBuilder.config(1).toJson() + "\n" + plan.describe() + "\nv"
         + DemoModelBuilder.BUILDER_VERSION;
-    String hash = LoraAdapter.sha256Hex(key.getBytes(StandardCharsets.UTF_8)).substring(0, 12);
+    String hash = Sha256.of(key.getBytes(StandardCharsets.UTF_8)).substring(0, 12);
     return Path.of(System.getProperty("user.home"), ".cache", "marginal", "models", "demo-" + hash);
   }
 

@@ -277,7 +277,7 @@ public final class LoraAdapter implements AutoCloseable {
   public String sha256() {
     String s = sha256;
     if (s == null) {
-      s = sha256Hex(safetensorsBytes());
+      s = io.marginal.model.weights.Sha256.of(safetensorsBytes());
       sha256 = s;
     }
     return s;
@@ -304,14 +304,6 @@ public final class LoraAdapter implements AutoCloseable {
   /** Number of trainable parameters. */
   public long parameterCount() {
     return parameters().stream().mapToLong(p -> p.getShape().size()).sum();
-  }
-
-  public static String sha256Hex(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.marginal.model.adapters;
 
+import io.marginal.model.weights.Sha256;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -67,7 +68,7 @@ class PeftRoundTripTest {
     assertTrue(file.tensors().containsKey("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"));
     assertTrue(file.tensors().containsKey("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight"));
     assertEquals(2 * 2 * 3, file.tensors().size());
-    assertEquals(LoraAdapter.sha256Hex(Files.readAllBytes(dir.resolve("adapter_model.safetensors"))), manifest.sha256());
+    assertEquals(Sha256.of(Files.readAllBytes(dir.resolve("adapter_model.safetensors"))), manifest.sha256());
 
     try (LoraAdapter read = PeftAdapterReader.read(dir, model.config(), model.manager())) {
       assertEquals("forget-inception", read.id());
@@ -182,7 +183,7 @@ class PeftRoundTripTest {
     try (LoraAdapter read = PeftAdapterReader.read(dir, model.config(), model.manager())) {
       assertEquals("python-peft", read.id());
       assertEquals(List.of(new LoraTarget(1, Projection.Q)), read.targets());
-      assertEquals(LoraAdapter.sha256Hex(bytes), read.sha256());
+      assertEquals(Sha256.of(bytes), read.sha256());
       assertArrayEquals(a, read.loraA(new LoraTarget(1, Projection.Q)).toFloatArray());
       assertFalse(read.mask(new LoraTarget(1, Projection.Q)).isPresent());
     }

@@ -1,16 +1,17 @@
 package io.marginal.trainer.node;
 
-import io.marginal.schemas.receipts.DeletionReceipts;
-
+import io.marginal.model.adapters.AdapterManifest;
 import io.marginal.schemas.AdapterPublished;
 import io.marginal.schemas.AdapterStatus;
 import io.marginal.schemas.DeletionReceipt;
 import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.UnlearningRequest;
+import io.marginal.schemas.receipts.DeletionReceipts;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.AdapterKeys;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.trainer.store.StoredAdapter;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,7 @@ final class TrainerPublisher {
         .setSha256(adapter.sha256())
         .setSizeBytes(adapter.sizeBytes())
         .setMetrics(metrics)
-        .setLineage(coveredLineage(adapter).orElse(request.getLineage()))
+        .setLineage(coveredLineage(adapter, request))
         .build();
     send(topics.name(Topics.ADAPTERS), AdapterKeys.version(adapter.adapterId(), adapter.version()), MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, event));
     if (request.getSourceDeletionId() != null && request.getUserId() != null) {
@@ -70,22 +71,12 @@ final class TrainerPublisher {
 
   /**
    * Everything the version was trained from, from its manifest: a continuing version covers the
-   * events of every earlier request too, and deletions look them up in this event's lineage.
+   * events of every earlier request too, and deletions look them up in this event's lineage. A version
+   * without a manifest (a job that writes only the PEFT files) covers what its request names; a manifest
+   * that cannot be read stops the publication (AdapterFormatException) instead of under-reporting coverage.
    */
-  static java.util.Optional<List<String>> coveredLineage(StoredAdapter adapter) {
-    java.nio.file.Path manifest = java.nio.file.Path.of(adapter.uri()).resolve("adapter_manifest.json");
-    if (!java.nio.file.Files.isRegularFile(manifest)) {
-      return java.util.Optional.empty();
-    }
-    try {
-      com.fasterxml.jackson.databind.JsonNode lineage = new com.fasterxml.jackson.databind.ObjectMapper().readTree(manifest.toFile())
-          .path("lineage");
-      List<String> out = new java.util.ArrayList<>();
-      lineage.forEach(n -> out.add(n.asText()));
-      return java.util.Optional.of(out);
-    } catch (java.io.IOException e) {
-      return java.util.Optional.empty();
-    }
+  static List<String> coveredLineage(StoredAdapter adapter, UnlearningRequest request) {
+    return AdapterManifest.find(Path.of(adapter.uri())).map(AdapterManifest::lineage).orElse(request.getLineage());
   }
 
   private AdapterPublished.Builder base(UnlearningRequest request, String adapterId, int version, AdapterStatus status) {

@@ -2,19 +2,15 @@ package io.marginal.trainer.store;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.marginal.model.weights.Sha256;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -63,7 +59,7 @@ public final class DirectoryAdapterStore implements AdapterStore {
       Files.createDirectories(target.getParent());
       Path staging = Files.createTempDirectory(target.getParent(), ".staging-v" + version + "-");
       copyTree(builtAdapterDir, staging);
-      String sha = sha256(staging.resolve(WEIGHTS));
+      String sha = Sha256.of(staging.resolve(WEIGHTS));
       long size = Files.size(staging.resolve(WEIGHTS));
       ObjectNode publication = JSON.createObjectNode()
           .put("adapterId", adapterId).put("version", version).put("requestId", requestId)
@@ -122,20 +118,6 @@ public final class DirectoryAdapterStore implements AdapterStore {
   private static void requireSafe(String adapterId) {
     if (adapterId == null || !SAFE_ID.matcher(adapterId).matches()) {
       throw new IllegalArgumentException("adapter id must match " + SAFE_ID.pattern() + ", got " + adapterId);
-    }
-  }
-
-  public static String sha256(Path file) {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-      byte[] buffer = new byte[1 << 16];
-      while (in.read(buffer) >= 0) {
-        // digesting
-      }
-      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.marginal.model.weights.Sha256;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,7 +35,7 @@ class DirectoryAdapterStoreTest {
     assertEquals(v1, store.producedBy("user-alice", "req-1").orElseThrow());
     // sha256("weights one")
     assertEquals("9a4ad2ab4c0bf9a7d2fc5e8cc38b70e2813bffc46627b0fc53e4e42a54cfdba8".length(), v1.sha256().length());
-    assertEquals(DirectoryAdapterStore.sha256(Path.of(v1.uri()).resolve("adapter_model.safetensors")), v1.sha256());
+    assertEquals(Sha256.of(Path.of(v1.uri()).resolve("adapter_model.safetensors")), v1.sha256());
     assertTrue(Files.exists(Path.of(v1.uri()).resolve("adapter_config.json")));
   }
 
