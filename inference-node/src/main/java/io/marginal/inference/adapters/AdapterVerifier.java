@@ -7,6 +7,7 @@ import io.marginal.model.adapters.PeftAdapterReader;
 import io.marginal.model.lora.LoraAdapter;
 import io.marginal.model.weights.Sha256;
 import io.marginal.schemas.AdapterPublished;
+import io.marginal.schemas.topics.AdapterScope;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

@@ -1,5 +1,6 @@
 package io.marginal.inference.adapters;
 
+import io.marginal.schemas.topics.AdapterScope;
 import java.nio.file.Path;
 
 /** A verified adapter version known to the node, whether or not its tensors are loaded right now. */

@@ -1,6 +1,7 @@
 package io.marginal.inference.adapters;
 
 import io.marginal.model.lora.LoraAdapter;
+import io.marginal.schemas.topics.AdapterScope;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;

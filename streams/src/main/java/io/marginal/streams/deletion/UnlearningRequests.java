@@ -6,6 +6,7 @@ import io.marginal.schemas.DeletionScope;
 import io.marginal.schemas.Example;
 import io.marginal.schemas.Interaction;
 import io.marginal.schemas.UnlearningRequest;
+import io.marginal.schemas.topics.AdapterScope;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -89,6 +90,6 @@ public final class UnlearningRequests {
   }
 
   public static String scopeOf(String userId) {
-    return "user:" + userId;
+    return AdapterScope.ofUser(userId);
   }
 }

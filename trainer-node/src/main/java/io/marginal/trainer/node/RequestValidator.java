@@ -2,7 +2,7 @@ package io.marginal.trainer.node;
 
 import io.marginal.schemas.Example;
 import io.marginal.schemas.UnlearningRequest;
-import io.marginal.trainer.job.AdapterScope;
+import io.marginal.schemas.topics.AdapterScope;
 import java.util.Optional;
 import java.util.Set;
 

@@ -5,7 +5,7 @@ import io.marginal.schemas.deadletter.DeadLetterPublisher;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.trainer.config.TrainerConfig;
-import io.marginal.trainer.job.AdapterScope;
+import io.marginal.schemas.topics.AdapterScope;
 import io.marginal.trainer.job.LoggingProgress;
 import io.marginal.trainer.job.UnlearningJob;
 import io.marginal.trainer.job.UnlearningOutcome;

@@ -12,7 +12,7 @@ import io.marginal.model.lora.LoraTarget;
 import io.marginal.model.scoring.Continuation;
 import io.marginal.schemas.Example;
 import io.marginal.schemas.UnlearningRequest;
-import io.marginal.trainer.job.AdapterScope;
+import io.marginal.schemas.topics.AdapterScope;
 import io.marginal.trainer.job.ProgressListener;
 import io.marginal.trainer.job.UnlearningJob;
 import io.marginal.trainer.job.UnlearningOutcome;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marginal.schemas.Example;
 import io.marginal.schemas.UnlearningRequest;
-import io.marginal.trainer.job.AdapterScope;
+import io.marginal.schemas.topics.AdapterScope;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
