@@ -6,6 +6,8 @@ import io.marginal.schemas.Feedback;
 import io.marginal.schemas.FeedbackKind;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
+import io.marginal.schemas.validation.DeletionRules;
+import io.marginal.schemas.validation.FeedbackRules;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -23,7 +25,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * How applications integrate: publish a user's feedback on an answer and a user's deletion
- * requests. Every call validates its input, returns the new event's id once the broker has
+ * requests. Every call validates its input (with {@link FeedbackRules} and {@link DeletionRules}, the rules the HTTP API
+ * and the streams app apply too), returns the new event's id once the broker has
  * acknowledged it, and keys the record by user id (so one user's events stay in order).
  *
  * <pre>{@code
@@ -70,19 +73,16 @@ public final class MarginalClient implements AutoCloseable {
 
   /** The user prefers {@code preferred} over what the model answered. */
   public CompletableFuture<String> preferResponse(String userId, String interactionId, String preferred) {
-    return feedback(userId, interactionId, FeedbackKind.PREFERRED_RESPONSE, requireText(preferred, "preferred response"), null);
+    return feedback(userId, interactionId, FeedbackKind.PREFERRED_RESPONSE, preferred, null);
   }
 
   /** The user corrects the answer with free text. */
   public CompletableFuture<String> correct(String userId, String interactionId, String correction) {
-    return feedback(userId, interactionId, FeedbackKind.CORRECTION, requireText(correction, "correction"), null);
+    return feedback(userId, interactionId, FeedbackKind.CORRECTION, correction, null);
   }
 
   /** A 1..5 rating of the answer. */
   public CompletableFuture<String> rate(String userId, String interactionId, int rating) {
-    if (rating < 1 || rating > 5) {
-      throw new IllegalArgumentException("rating must be between 1 and 5, got " + rating);
-    }
     return feedback(userId, interactionId, FeedbackKind.RATING, null, rating);
   }
 
@@ -92,31 +92,33 @@ public final class MarginalClient implements AutoCloseable {
   }
 
   public CompletableFuture<String> forgetInteractions(String userId, List<String> interactionIds) {
-    return deletion(userId, DeletionScope.INTERACTION, requireIds(interactionIds, "interaction ids"), null);
+    return deletion(userId, DeletionScope.INTERACTION, idsOf(interactionIds, "interaction ids"), null);
   }
 
   public CompletableFuture<String> forgetFeedback(String userId, List<String> feedbackIds) {
-    return deletion(userId, DeletionScope.FEEDBACK, requireIds(feedbackIds, "feedback ids"), null);
+    return deletion(userId, DeletionScope.FEEDBACK, idsOf(feedbackIds, "feedback ids"), null);
   }
 
   /** Stop producing a concept (e.g. a film title) for this user; may train an adapter. */
   public CompletableFuture<String> forgetConcept(String userId, String concept) {
-    return deletion(userId, DeletionScope.CONCEPT, List.of(), requireText(concept, "concept"));
+    return deletion(userId, DeletionScope.CONCEPT, List.of(), concept);
   }
 
   /** Revoke a preference the user expressed earlier (a preferred response). */
   public CompletableFuture<String> forgetPreference(String userId, String preferredResponse) {
-    return deletion(userId, DeletionScope.PREFERENCE, List.of(), requireText(preferredResponse, "preference"));
+    return deletion(userId, DeletionScope.PREFERENCE, List.of(), preferredResponse);
   }
 
   /** Publishes a fully built feedback event (for callers that set every field themselves). */
   public CompletableFuture<String> publish(Feedback feedback) {
+    FeedbackRules.require(feedback);
     return send(topics.name(Topics.FEEDBACK), feedback.getUserId(), MarginalSerdes.FEEDBACK.serialize(Topics.FEEDBACK, feedback),
         feedback.getFeedbackId());
   }
 
   /** Publishes a fully built deletion request. */
   public CompletableFuture<String> publish(DeletionRequest request) {
+    DeletionRules.require(request);
     return send(topics.name(Topics.DELETIONS), request.getUserId(),
         MarginalSerdes.DELETION_REQUEST.serialize(Topics.DELETIONS, request), request.getDeletionId());
   }
@@ -165,12 +167,8 @@ public final class MarginalClient implements AutoCloseable {
     return value;
   }
 
-  private static List<String> requireIds(List<String> ids, String what) {
-    Objects.requireNonNull(ids, what);
-    if (ids.isEmpty() || ids.stream().anyMatch(id -> id == null || id.isBlank())) {
-      throw new IllegalArgumentException(what + " must be a non-empty list of non-blank ids, got " + ids);
-    }
-    return List.copyOf(ids);
+  private static List<String> idsOf(List<String> ids, String what) {
+    return new java.util.ArrayList<>(Objects.requireNonNull(ids, what)); // DeletionRules checks the ids themselves
   }
 
   @Override

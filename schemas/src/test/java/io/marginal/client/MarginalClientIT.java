@@ -69,7 +69,7 @@ class MarginalClientIT {
   void refusesInvalidInputBeforeAnythingIsSent() {
     try (MarginalClient client = MarginalClient.connect(kafka.bootstrapServers())) {
       IllegalArgumentException rating = assertThrows(IllegalArgumentException.class, () -> client.rate("alice", "i-1", 9));
-      assertEquals("rating must be between 1 and 5, got 9", rating.getMessage());
+      assertEquals("feedback of kind rating needs 'rating': an integer from 1 to 5, got 9.", rating.getMessage());
       assertThrows(IllegalArgumentException.class, () -> client.forgetInteractions("alice", List.of()));
       assertThrows(IllegalArgumentException.class, () -> client.thumbsUp(" ", "i-1"));
     }

@@ -10,6 +10,9 @@ import io.marginal.schemas.Feedback;
 import io.marginal.schemas.FeedbackKind;
 import io.marginal.schemas.MemoryBank;
 import io.marginal.schemas.TransitionCount;
+import io.marginal.schemas.validation.DeletionRules;
+import io.marginal.schemas.validation.FeedbackRules;
+import io.marginal.schemas.validation.Violation;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -53,16 +56,10 @@ final class UserDataHandlers {
       }
       rating = ((Number) body.getValue("rating")).intValue();
     }
-    if ((kind == FeedbackKind.PREFERRED_RESPONSE || kind == FeedbackKind.CORRECTION) && (preferred == null || preferred.isBlank())) {
-      throw ApiError.invalid("preferred_response", "kind " + kind.name().toLowerCase(Locale.ROOT)
-          + " needs 'preferred_response': the answer you wanted instead.");
-    }
-    if (kind == FeedbackKind.RATING && rating == null) {
-      throw ApiError.invalid("rating", "kind rating needs 'rating' from 1 to 5.");
-    }
     Feedback feedback = Feedback.newBuilder().setFeedbackId(UUID.randomUUID().toString()).setUserId(user)
         .setInteractionId(interactionId).setTimestamp(Instant.now()).setKind(kind).setPreferredResponse(preferred)
         .setRating(rating).setComment(comment).build();
+    FeedbackRules.violation(feedback).ifPresent(UserDataHandlers::refuse);
     accepted(ctx, services.publisher().feedback(feedback), new JsonObject().put("id", feedback.getFeedbackId())
         .put("object", "feedback").put("status", "accepted").put("interaction_id", interactionId)
         .put("kind", kind.name().toLowerCase(Locale.ROOT)));
@@ -83,18 +80,17 @@ final class UserDataHandlers {
       a.forEach(x -> targets.add(((String) x).startsWith("chatcmpl-") ? ((String) x).substring(9) : (String) x));
     }
     String concept = optionalString(body, "concept");
-    if ((scope == DeletionScope.INTERACTION || scope == DeletionScope.FEEDBACK) && targets.isEmpty()) {
-      throw ApiError.invalid("target_ids", "scope " + scope.name().toLowerCase(Locale.ROOT) + " needs 'target_ids': the "
-          + (scope == DeletionScope.INTERACTION ? "interaction" : "feedback") + " ids to forget.");
-    }
-    if ((scope == DeletionScope.CONCEPT || scope == DeletionScope.PREFERENCE) && (concept == null || concept.isBlank())) {
-      throw ApiError.invalid("concept", "scope " + scope.name().toLowerCase(Locale.ROOT) + " needs 'concept': what to forget.");
-    }
     DeletionRequest request = DeletionRequest.newBuilder().setDeletionId(UUID.randomUUID().toString()).setUserId(user)
         .setTimestamp(Instant.now()).setScope(scope).setTargetIds(targets).setConcept(concept).build();
+    DeletionRules.violation(request).ifPresent(UserDataHandlers::refuse);
     accepted(ctx, services.publisher().deletion(request), new JsonObject().put("id", request.getDeletionId())
         .put("object", "deletion").put("status", "accepted").put("scope", scope.name().toLowerCase(Locale.ROOT))
         .put("note", "the deletion receipt (deletion-receipts topic) says when the data is erased"));
+  }
+
+  /** The shared rule an event breaks, as a 400 naming the field as this API spells it (snake_case). */
+  private static void refuse(Violation v) {
+    throw ApiError.invalid(Violation.snakeCase(v.field()), v.message(Violation::snakeCase));
   }
 
   /** {@code GET /v1/me}: whom the key belongs to (the console uses it to find its user). */

@@ -3,6 +3,7 @@ package io.marginal.personalization.bank;
 import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.Feedback;
 import io.marginal.schemas.Interaction;
+import io.marginal.schemas.validation.FeedbackRules;
 import java.util.List;
 import java.util.Optional;
 
@@ -34,17 +35,15 @@ public final class DiscrepancyEntries {
    * @throws InvalidFeedbackException when the feedback cannot be read as a discrepancy (the caller dead-letters it)
    */
   public static Optional<BankEntry> fromFeedback(Interaction interaction, Feedback feedback) {
+    FeedbackRules.violation(feedback).ifPresent(v -> {
+      throw new InvalidFeedbackException("feedback " + feedback.getFeedbackId() + ": " + v.message());
+    });
     String served = interaction.getResponse();
     String preferred;
     double weight;
     switch (feedback.getKind()) {
       case PREFERRED_RESPONSE, CORRECTION -> {
-        String p = feedback.getPreferredResponse();
-        if (p == null || p.isBlank()) {
-          throw new InvalidFeedbackException("feedback " + feedback.getFeedbackId() + " is " + feedback.getKind()
-              + " but has no preferredResponse; the client must send the preferred text");
-        }
-        preferred = p;
+        preferred = feedback.getPreferredResponse();
         weight = 1.0;
       }
       case THUMBS_UP -> {
@@ -56,11 +55,7 @@ public final class DiscrepancyEntries {
         weight = -1.0;
       }
       case RATING -> {
-        Integer rating = feedback.getRating();
-        if (rating == null || rating < 1 || rating > 5) {
-          throw new InvalidFeedbackException("feedback " + feedback.getFeedbackId() + " is RATING with rating "
-              + rating + "; expected 1..5");
-        }
+        int rating = feedback.getRating(); // 1..5: FeedbackRules
         if (rating == 3) {
           return Optional.empty();
         }

@@ -4,6 +4,7 @@ import io.marginal.schemas.BankEntry;
 import io.marginal.schemas.DeletionRequest;
 import io.marginal.schemas.Feedback;
 import io.marginal.schemas.Interaction;
+import io.marginal.schemas.validation.DeletionRules;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -26,15 +27,11 @@ public final class DeletionMatcher {
     this.needle = concept == null ? null : concept.trim().toLowerCase(Locale.ROOT);
   }
 
-  /** Null when the request is well-formed, else what is wrong with it. */
+  /** Null when the request is well-formed ({@link DeletionRules}, as the HTTP API and the client check it), else what is wrong. */
   public String problem() {
-    return switch (request.getScope()) {
-      case ALL_USER_DATA -> null;
-      case INTERACTION, FEEDBACK -> targets.isEmpty()
-          ? request.getScope() + " deletion " + request.getDeletionId() + " names no targetIds; send the ids to forget" : null;
-      case CONCEPT, PREFERENCE -> needle == null || needle.isEmpty()
-          ? request.getScope() + " deletion " + request.getDeletionId() + " has no concept; send the text to forget" : null;
-    };
+    return DeletionRules.violation(request)
+        .map(v -> "deletion " + request.getDeletionId() + ": " + v.message() + " Nothing was deleted; resend it complete")
+        .orElse(null);
   }
 
   public Predicate<BankEntry> entries() {

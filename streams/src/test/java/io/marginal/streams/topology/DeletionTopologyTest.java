@@ -191,7 +191,7 @@ class DeletionTopologyTest {
     fx.delete(deletion("alice", "d-9", DeletionScope.INTERACTION, List.of(), null, T0 + 100));
     DeletionReceipt receipt = fx.receipts.readValue();
     assertEquals(ReceiptStatus.REJECTED, receipt.getStatus());
-    assertTrue(receipt.getDetail().contains("names no targetIds"), receipt.getDetail());
+    assertTrue(receipt.getDetail().contains("needs 'targetIds'"), receipt.getDetail());
     assertEquals(4, fx.bankOf("alice").getEntries().size());
   }
 

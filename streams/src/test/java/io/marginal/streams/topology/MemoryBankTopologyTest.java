@@ -133,9 +133,9 @@ class MemoryBankTopologyTest {
 
     List<DeadLetter> letters = fx.deadLetters.readValuesToList();
     assertEquals(2, letters.size());
-    assertTrue(letters.get(1).getReason().contains("expected 1..5"), letters.get(1).getReason());
+    assertTrue(letters.get(1).getReason().contains("needs 'rating': an integer from 1 to 5, got 9"), letters.get(1).getReason());
     assertNull(fx.bankOf("alice"));
-    assertTrue(letters.get(0).getReason().contains("has no preferredResponse"), letters.get(0).getReason());
+    assertTrue(letters.get(0).getReason().contains("needs 'preferredResponse'"), letters.get(0).getReason());
   }
 
   @Test
