@@ -55,9 +55,7 @@ class AvroSerdeTest {
     old.put("kind", new GenericData.EnumSymbol(v1.getField("kind").schema(), "RATING"));
     old.put("preferredResponse", null);
     old.put("rating", 4);
-    ByteBuffer encoded = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old);
-    byte[] bytes = new byte[encoded.remaining()];
-    encoded.get(bytes);
+    byte[] bytes = singleObject(v1, old);
 
     Feedback read = MarginalSerdes.FEEDBACK.deserialize("feedback", bytes);
 
@@ -105,9 +103,7 @@ class AvroSerdeTest {
     old.put("reason", "bad");
     old.put("value", ByteBuffer.wrap(new byte[] {9}));
     old.put("timestamp", 1_700_000_000_000L);
-    ByteBuffer encoded = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old);
-    byte[] bytes = new byte[encoded.remaining()];
-    encoded.get(bytes);
+    byte[] bytes = singleObject(v1, old);
 
     DeadLetter read = MarginalSerdes.DEAD_LETTER.deserialize("dlq", bytes);
 
@@ -130,5 +126,13 @@ class AvroSerdeTest {
     assertTrue(letter.getValueTruncated());
     assertEquals(value.length, letter.getValueSize());
     assertEquals(64, letter.getValueSha256().length());
+  }
+
+  /** A record as an older producer wrote it: single-object encoding with that producer's schema. */
+  private static byte[] singleObject(Schema writer, GenericRecord record) throws java.io.IOException {
+    ByteBuffer encoded = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), writer).encode(record);
+    byte[] bytes = new byte[encoded.remaining()];
+    encoded.get(bytes);
+    return bytes;
   }
 }

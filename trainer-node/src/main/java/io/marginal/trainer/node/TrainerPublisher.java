@@ -1,5 +1,6 @@
 package io.marginal.trainer.node;
 
+import io.marginal.model.adapters.AdapterFormatException;
 import io.marginal.model.adapters.AdapterManifest;
 import io.marginal.schemas.AdapterPublished;
 import io.marginal.schemas.AdapterStatus;
@@ -37,12 +38,19 @@ final class TrainerPublisher {
   }
 
   AdapterPublished published(UnlearningRequest request, StoredAdapter adapter, Map<String, Double> metrics) {
+    List<String> lineage;
+    try {
+      lineage = coveredLineage(adapter, request);
+    } catch (AdapterFormatException e) {
+      // Publishing it with the request's lineage only would under-report what it covers; no node would load it anyway.
+      return failed(request, adapter.adapterId(), adapter.label() + " was stored but cannot be published: " + e.getMessage(), metrics);
+    }
     AdapterPublished event = base(request, adapter.adapterId(), adapter.version(), AdapterStatus.PUBLISHED)
         .setUri(adapter.uri().toString())
         .setSha256(adapter.sha256())
         .setSizeBytes(adapter.sizeBytes())
         .setMetrics(metrics)
-        .setLineage(coveredLineage(adapter, request))
+        .setLineage(lineage)
         .build();
     send(topics.name(Topics.ADAPTERS), AdapterKeys.version(adapter.adapterId(), adapter.version()), MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, event));
     if (request.getSourceDeletionId() != null && request.getUserId() != null) {
@@ -73,7 +81,7 @@ final class TrainerPublisher {
    * Everything the version was trained from, from its manifest: a continuing version covers the
    * events of every earlier request too, and deletions look them up in this event's lineage. A version
    * without a manifest (a job that writes only the PEFT files) covers what its request names; a manifest
-   * that cannot be read stops the publication (AdapterFormatException) instead of under-reporting coverage.
+   * that cannot be read is an AdapterFormatException: the version is announced FAILED, not published with less.
    */
   static List<String> coveredLineage(StoredAdapter adapter, UnlearningRequest request) {
     return AdapterManifest.find(Path.of(adapter.uri())).map(AdapterManifest::lineage).orElse(request.getLineage());
