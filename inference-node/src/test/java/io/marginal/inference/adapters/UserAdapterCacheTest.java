@@ -1,5 +1,6 @@
 package io.marginal.inference.adapters;
 
+import io.marginal.schemas.topics.AdapterScope;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,7 +41,7 @@ class UserAdapterCacheTest {
   }
 
   private static PublishedVersion version(String user) {
-    return new PublishedVersion("user-" + user, new AdapterScope(false, user), 1, "ab".repeat(32), null);
+    return new PublishedVersion("user-" + user, new AdapterScope(AdapterScope.Kind.USER, user), 1, "ab".repeat(32), null);
   }
 
   @Test
