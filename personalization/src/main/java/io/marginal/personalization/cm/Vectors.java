@@ -2,7 +2,10 @@ package io.marginal.personalization.cm;
 
 import java.util.List;
 
-/** The one cosine similarity of instance embeddings (estimator, node-side candidate selection, baselines). */
+/**
+ * The one cosine similarity of the project (the CM estimator, node-side candidate selection, the evaluation's
+ * baselines, and the trainer's U2A gradient cosines): 0 when either vector is all zeros, NaN when the lengths differ.
+ */
 public final class Vectors {
 
   private Vectors() {
@@ -39,5 +42,21 @@ public final class Vectors {
       yy += v * v;
     }
     return xNorm == 0 || yy == 0 ? 0 : dot / (xNorm * Math.sqrt(yy));
+  }
+
+  /** Cosine of two arrays, accumulated in double: 0 when either is all zeros, NaN when the lengths differ. */
+  public static double cosine(float[] a, float[] b) {
+    if (a.length != b.length) {
+      return Double.NaN;
+    }
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += (double) a[i] * b[i];
+      na += (double) a[i] * a[i];
+      nb += (double) b[i] * b[i];
+    }
+    return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
   }
 }

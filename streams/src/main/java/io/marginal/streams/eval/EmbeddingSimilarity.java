@@ -21,11 +21,7 @@ final class EmbeddingSimilarity {
   }
 
   static double cosine(float[] x, float[] y) {
-    double dot = 0;
-    for (int i = 0; i < x.length; i++) {
-      dot += x[i] * y[i];
-    }
-    double n = norm(x) * norm(y);
-    return n == 0 ? 0 : dot / n;
+    double c = Vectors.cosine(x, y);
+    return Double.isNaN(c) ? Double.NEGATIVE_INFINITY : c;
   }
 }

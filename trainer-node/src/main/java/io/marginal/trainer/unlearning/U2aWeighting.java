@@ -1,5 +1,6 @@
 package io.marginal.trainer.unlearning;
 
+import io.marginal.personalization.cm.Vectors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
@@ -81,18 +82,6 @@ public final class U2aWeighting {
     return w;
   }
 
-  public static double cosine(float[] a, float[] b) {
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += (double) a[i] * b[i];
-      na += (double) a[i] * a[i];
-      nb += (double) b[i] * b[i];
-    }
-    return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
-  }
-
   /**
    * Cosines between each forget sequence's NLL gradient and the retain set's NLL gradient, with
    * respect to {@code adapter}'s parameters (masked where it has masks), with {@code stack} applied.
@@ -103,7 +92,7 @@ public final class U2aWeighting {
     float[] retainGradient = gradient(model, stack, adapter, retain);
     double[] out = new double[forget.size()];
     for (int i = 0; i < forget.size(); i++) {
-      out[i] = cosine(gradient(model, stack, adapter, List.of(forget.get(i))), retainGradient);
+      out[i] = Vectors.cosine(gradient(model, stack, adapter, List.of(forget.get(i))), retainGradient);
     }
     return out;
   }

@@ -24,11 +24,4 @@ class U2aWeightingTest {
     assertEquals(0.5, w[0], 1e-9);
     assertEquals(1.5, w[1], 1e-9);
   }
-
-  @Test
-  void cosineOfGradients() {
-    assertEquals(1.0, U2aWeighting.cosine(new float[] {1, 2}, new float[] {2, 4}), 1e-6);
-    assertEquals(0.0, U2aWeighting.cosine(new float[] {1, 0}, new float[] {0, 3}), 1e-6);
-    assertEquals(0.0, U2aWeighting.cosine(new float[] {0, 0}, new float[] {0, 3}), 1e-6);
-  }
 }
