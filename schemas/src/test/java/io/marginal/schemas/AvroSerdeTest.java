@@ -67,6 +67,30 @@ class AvroSerdeTest {
   }
 
   @Test
+  void readsAnUnlearningRequestWrittenBeforeItCarriedTheDeletionsScopeAndHiddenAt() throws Exception {
+    Schema v1 = SchemaHistory.schema("unlearning-request-v1.avsc");
+    GenericRecord old = new GenericData.Record(v1);
+    old.put("requestId", "unlearn-d-1");
+    old.put("scope", "user:bob");
+    old.put("userId", "bob");
+    old.put("timestamp", 1_700_000_000_000L);
+    old.put("baseModel", "marginal-demo");
+    old.put("concept", "arrival");
+    old.put("forgetExamples", List.of());
+    old.put("retainExamples", List.of());
+    old.put("objective", null);
+    old.put("lineage", List.of());
+    old.put("sourceDeletionId", "d-1");
+    byte[] bytes = singleObject(v1, old);
+
+    UnlearningRequest read = MarginalSerdes.UNLEARNING_REQUEST.deserialize("unlearning-requests", bytes);
+
+    assertEquals("d-1", read.getSourceDeletionId());
+    assertNull(read.getDeletionScope(), "a field added in v2 takes its default");
+    assertNull(read.getHiddenAt());
+  }
+
+  @Test
   void refusesBytesThatAreNotOurRecordWithAReadableReason() {
     byte[] garbage = "{\"not\": \"avro\"}".getBytes();
     SerializationException e = assertThrows(SerializationException.class,

@@ -10,12 +10,14 @@ import org.apache.avro.message.SchemaStore;
 /**
  * Earlier versions of our schemas, kept as resources under {@code avro-history/}, so that records
  * written by older producers still decode (Avro resolves the old writer schema to the current
- * reader schema: new fields take their defaults). Add the previous .avsc here whenever a schema
- * changes.
+ * reader schema: new fields take their defaults). Whenever a schema changes, copy its previous
+ * version here as {@code <name>-v<N>.avsc}, add it to {@link #RESOURCES} and update the pinned
+ * fingerprint; {@code SchemaEvolutionTest} fails the build until all three are done and the new
+ * schema can read every recorded version.
  */
 public final class SchemaHistory {
 
-  static final List<String> RESOURCES = List.of("feedback-v1.avsc", "dead-letter-v1.avsc");
+  static final List<String> RESOURCES = List.of("feedback-v1.avsc", "dead-letter-v1.avsc", "unlearning-request-v1.avsc");
 
   private static final SchemaStore.Cache STORE = load();
 
