@@ -121,7 +121,7 @@ public final class DeadLetterPublisher implements AutoCloseable {
         error == null ? null : error.getClass().getName(), key, value, java.time.Instant.now());
     byte[] bytes = MarginalSerdes.DEAD_LETTER.serialize(topic, letter);
     try {
-      producer.send(new ProducerRecord<>(topic, DeadLetters.boundedKey(key), bytes)).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      producer.send(new ProducerRecord<>(topic, null, DeadLetters.boundedKey(key), bytes, DeadLetters.headers(letter))).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while dead-lettering " + sourceTopic + "-" + partition + "@" + offset, e);

@@ -471,7 +471,7 @@ final class MemoryBankProcessor implements Processor<String, InputEvent, String,
         meta.map(RecordMetadata::partition).orElse(context.taskId().partition()), meta.map(RecordMetadata::offset).orElse(-1L),
         context.applicationId(), reason, errorClass, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value,
         Instant.ofEpochMilli(timestamp));
-    context.forward(new Record<>(key, new DeadLettered(letter), timestamp));
+    context.forward(new Record<>(key, new DeadLettered(letter), timestamp, DeadLetters.headers(letter)));
     LOG.warn("dead-lettered a {} record of user {}: {}", sourceBase, key, reason);
   }
 }

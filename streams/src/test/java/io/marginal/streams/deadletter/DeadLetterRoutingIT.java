@@ -103,6 +103,11 @@ class DeadLetterRoutingIT {
       assertEquals("definitely not avro", new String(original, StandardCharsets.UTF_8));
       assertEquals(19, letter.getValueSize());
       assertFalse(letter.getValueTruncated());
+      assertEquals(feedbackTopic, header(letters.get(0), DeadLetters.HEADER_TOPIC));
+      assertEquals(Long.toString(letter.getOffset()), header(letters.get(0), DeadLetters.HEADER_OFFSET));
+      assertEquals("dlq-test", header(letters.get(0), DeadLetters.HEADER_APPLICATION));
+      assertEquals(letter.getErrorClass(), header(letters.get(0), DeadLetters.HEADER_EXCEPTION));
+      assertEquals(letter.getReason(), header(letters.get(0), DeadLetters.HEADER_MESSAGE));
 
       DeadLetter huge = MarginalSerdes.DEAD_LETTER.deserialize("dlq", letters.get(1).value());
       assertTrue(huge.getReason().contains("SystemLimitException"), huge.getReason());
@@ -117,5 +122,10 @@ class DeadLetterRoutingIT {
       assertEquals(1, copied.size());
       assertEquals("i-1", new String(copied.get(0).value(), StandardCharsets.UTF_8));
     }
+  }
+
+  private static String header(ConsumerRecord<?, ?> record, String name) {
+    org.apache.kafka.common.header.Header h = record.headers().lastHeader(name);
+    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 }

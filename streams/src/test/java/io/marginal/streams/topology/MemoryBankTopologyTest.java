@@ -118,9 +118,14 @@ class MemoryBankTopologyTest {
 
     fx.give(preferred("alice", "f-1", "i-1", "Arrival", T0 + 1000));
 
-    DeadLetter letter = fx.deadLetters.readValue();
+    org.apache.kafka.streams.test.TestRecord<String, DeadLetter> record = fx.deadLetters.readRecord();
+    DeadLetter letter = record.value();
     assertTrue(letter.getReason().startsWith("late feedback f-1 for interaction i-1"), letter.getReason());
     assertEquals(0L, letter.getOffset());
+    // The origin and reason also travel as headers, for routing and replay without decoding the value.
+    assertEquals(letter.getSourceTopic(), header(record, io.marginal.schemas.deadletter.DeadLetters.HEADER_TOPIC));
+    assertEquals("0", header(record, io.marginal.schemas.deadletter.DeadLetters.HEADER_OFFSET));
+    assertEquals(letter.getReason(), header(record, io.marginal.schemas.deadletter.DeadLetters.HEADER_MESSAGE));
     assertNull(fx.bankOf("alice"));
     assertTrue(fx.keysOf(MemoryBankTopology.PENDING_FEEDBACK_STORE, "alice").isEmpty());
   }
@@ -216,5 +221,10 @@ class MemoryBankTopologyTest {
     byte[] out = new byte[b.remaining()];
     b.duplicate().get(out);
     return out;
+  }
+
+  private static String header(org.apache.kafka.streams.test.TestRecord<?, ?> record, String name) {
+    org.apache.kafka.common.header.Header h = record.headers().lastHeader(name);
+    return h == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
   }
 }
