@@ -1,24 +1,31 @@
 package io.marginal.schemas.serde;
 
+import org.apache.avro.util.ClassSecurityValidator;
+
 /**
- * Avro 1.12 only instantiates generated classes from allow-listed packages (CVE-2024-47561
- * hardening). Our generated classes live in {@code io.marginal.schemas}; this adds that package to
- * whatever the operator configured, without removing anything they listed.
+ * Avro (1.12.1 on) only instantiates classes its {@link ClassSecurityValidator} trusts (CVE-2024-47561
+ * hardening). Our generated classes live in {@code io.marginal.schemas}; this trusts classes of exactly
+ * that package in addition to whatever the JVM already trusted (the operator's
+ * {@code org.apache.avro.SERIALIZABLE_PACKAGES} / {@code _CLASSES} included), removing nothing.
+ * It goes through the validator's API, not the system property: the property is read once, when Avro
+ * first checks a class, which another library may do before our serdes exist.
  */
 final class TrustedPackages {
 
-  static final String PROPERTY = "org.apache.avro.SERIALIZABLE_PACKAGES";
   static final String MARGINAL_PACKAGE = "io.marginal.schemas";
+
+  private static boolean installed;
 
   private TrustedPackages() {
   }
 
   static synchronized void allowMarginalClasses() {
-    String current = System.getProperty(PROPERTY);
-    if (current == null || current.isBlank()) {
-      System.setProperty(PROPERTY, MARGINAL_PACKAGE);
-    } else if (!current.contains(MARGINAL_PACKAGE)) {
-      System.setProperty(PROPERTY, current + "," + MARGINAL_PACKAGE);
+    if (installed) {
+      return;
     }
+    ClassSecurityValidator.ClassSecurityPredicate before = ClassSecurityValidator.getGlobal();
+    ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(before,
+        type -> MARGINAL_PACKAGE.equals(type.getPackageName())));
+    installed = true;
   }
 }
