@@ -1,5 +1,6 @@
 package io.marginal.inference;
 
+import io.marginal.schemas.serde.TrustedPackages;
 import io.marginal.inference.adapters.AdapterRegistry;
 import io.marginal.inference.adapters.AdapterVerifier;
 import io.marginal.inference.adapters.AdapterWatcher;
@@ -266,6 +267,7 @@ public final class InferenceNode implements AutoCloseable {
   }
 
   public static void main(String[] args) throws Exception {
+    TrustedPackages.allowMarginalClasses();
     if (List.of(args).contains("--embedded-kafka")) {
       System.err.println("--embedded-kafka moved out of the node (its jar carries no broker): run io.marginal.ops.StandaloneInferenceNode,"
           + " e.g. mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.StandaloneInferenceNode");

@@ -1,5 +1,6 @@
 package io.marginal.inference;
 
+import static org.awaitility.Awaitility.await;
 import static io.marginal.inference.TestCluster.ADMIN_KEY;
 import static io.marginal.inference.TestCluster.ALICE_KEY;
 import static io.marginal.inference.TestCluster.BOB_KEY;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -81,10 +83,8 @@ class BackpressureIT {
     try (Http http = new Http(node.port())) {
       CompletableFuture<HttpResponse<Buffer>> stream = http.postAsync("/v1/chat/completions", ALICE_KEY,
           Http.chat(MODEL, "Tell me a long story.", 256, true));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!http.get("/metrics", ADMIN_KEY).bodyAsString().contains("marginal_workers_busy 1") && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
+      await("the stream occupies a worker").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+          .until(() -> http.get("/metrics", ADMIN_KEY).bodyAsString().contains("marginal_workers_busy 1"));
       CompletableFuture<Void> closing = CompletableFuture.runAsync(node::close);
       Thread.sleep(50);
       if (!stream.isDone()) {

@@ -1,5 +1,6 @@
 package io.marginal.inference;
 
+import static org.awaitility.Awaitility.await;
 import static io.marginal.inference.TestCluster.ADMIN_KEY;
 import static io.marginal.inference.TestCluster.ALICE_KEY;
 import static io.marginal.inference.TestCluster.BOB_KEY;
@@ -258,17 +259,12 @@ class InferenceApiIT {
     cluster.publishReceipt("alice", "del-r1", DeletionScope.INTERACTION, ReceiptStatus.PENDING_UNLEARNING);
     cluster.publishReceipt("bob", "del-bob", DeletionScope.ALL_USER_DATA, ReceiptStatus.COMPLETED);
     cluster.publishReceipt("alice", "del-r1", DeletionScope.INTERACTION, ReceiptStatus.UNLEARNED);
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    JsonArray data = new JsonArray();
-    while (System.nanoTime() < deadline) {
-      HttpResponse<Buffer> r = http.get("/v1/users/alice/receipts", ALICE_KEY);
-      assertEquals(200, r.statusCode(), r.bodyAsString());
-      data = r.bodyAsJsonObject().getJsonArray("data");
-      if (!data.isEmpty() && "unlearned".equals(data.getJsonObject(0).getString("status"))) {
-        break;
-      }
-      Thread.sleep(50);
-    }
+    JsonArray data = await("alice's receipt moves to unlearned").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+        .until(() -> {
+          HttpResponse<Buffer> r = http.get("/v1/users/alice/receipts", ALICE_KEY);
+          assertEquals(200, r.statusCode(), r.bodyAsString());
+          return r.bodyAsJsonObject().getJsonArray("data");
+        }, d -> !d.isEmpty() && "unlearned".equals(d.getJsonObject(0).getString("status")));
     assertEquals(1, data.size(), "the later receipt of a deletion replaces the earlier one: " + data);
     JsonObject receipt = data.getJsonObject(0);
     assertEquals("del-r1", receipt.getString("deletion_id"));
@@ -361,19 +357,18 @@ class InferenceApiIT {
     }
   }
 
-  private static JsonObject awaitMemory(java.util.function.Predicate<JsonObject> done) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    JsonObject last = null;
-    while (System.nanoTime() < deadline) {
-      HttpResponse<Buffer> r = http.get("/v1/users/alice/memory", ALICE_KEY);
-      assertEquals(200, r.statusCode(), r.bodyAsString());
-      last = r.bodyAsJsonObject();
-      if (done.test(last)) {
-        return last;
-      }
-      Thread.sleep(50);
+  private static JsonObject awaitMemory(java.util.function.Predicate<JsonObject> done) {
+    java.util.concurrent.atomic.AtomicReference<JsonObject> last = new java.util.concurrent.atomic.AtomicReference<>();
+    try {
+      return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+        HttpResponse<Buffer> r = http.get("/v1/users/alice/memory", ALICE_KEY);
+        assertEquals(200, r.statusCode(), r.bodyAsString());
+        last.set(r.bodyAsJsonObject());
+        return last.get();
+      }, done::test);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("memory bank never reached the expected state; last: " + last.get(), e);
     }
-    throw new AssertionError("memory bank never reached the expected state; last: " + last);
   }
 
   static void assertError(HttpResponse<Buffer> r, int status, String type, String code, String messagePart) {

@@ -1,5 +1,6 @@
 package io.marginal.ops;
 
+import io.marginal.schemas.serde.TrustedPackages;
 import io.marginal.inference.InferenceNode;
 import io.marginal.inference.config.InferenceConfig;
 import io.marginal.model.LanguageModel;
@@ -49,6 +50,7 @@ public final class LocalLauncher {
   }
 
   public static void main(String[] args) throws Exception {
+    TrustedPackages.allowMarginalClasses();
     LauncherConfig config;
     try {
       config = LauncherConfig.parse(args, System.getenv());

@@ -1,5 +1,6 @@
 package io.marginal.ops;
 
+import io.marginal.schemas.serde.TrustedPackages;
 import io.marginal.inference.InferenceNode;
 import io.marginal.inference.config.InferenceConfig;
 import io.marginal.inference.generation.IntraOpThreads;
@@ -20,6 +21,7 @@ public final class StandaloneInferenceNode {
   }
 
   public static void main(String[] args) throws Exception {
+    TrustedPackages.allowMarginalClasses();
     DemoModel.defaultEngineSettings();
     IntraOpThreads.apply();
     EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.startTemporary();

@@ -1,5 +1,6 @@
 package io.marginal.ops;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,18 +55,19 @@ class LocalLauncherIT {
 
   private static java.net.http.HttpResponse<String> awaitStatus(String url, int status, String bodyPart, Duration timeout)
       throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    java.net.http.HttpResponse<String> last = null;
-    while (System.nanoTime() < deadline) {
-      last = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
-          java.net.http.HttpResponse.BodyHandlers.ofString());
-      if (last.statusCode() == status && last.body().contains(bodyPart)) {
-        return last;
-      }
-      Thread.sleep(200);
+    java.util.concurrent.atomic.AtomicReference<java.net.http.HttpResponse<String>> last = new java.util.concurrent.atomic.AtomicReference<>();
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    try {
+      return await().atMost(timeout).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+          .until(() -> {
+            last.set(client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()));
+            return last.get();
+          }, r -> r.statusCode() == status && r.body().contains(bodyPart));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("GET " + url + " never answered " + status + " with '" + bodyPart + "'; last: "
+          + (last.get() == null ? "nothing" : last.get().statusCode() + " " + last.get().body()), e);
     }
-    throw new AssertionError("GET " + url + " never answered " + status + " with '" + bodyPart + "'; last: "
-        + (last == null ? "nothing" : last.statusCode() + " " + last.body()));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.marginal.ops;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -45,10 +46,8 @@ class SupervisedProcessTest {
       assertTrue(victim.destroyForcibly());
       victim.onExit().get();
 
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while ((child.restarts() < 1 || child.pid() == first || child.notReady().isPresent()) && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-      }
+      await("a restarted, ready child").atMost(Duration.ofSeconds(30))
+          .until(() -> child.restarts() >= 1 && child.pid() != first && child.notReady().isEmpty());
       assertEquals(1, child.restarts());
       assertNotEquals(first, child.pid());
       assertTrue(child.notReady().isEmpty(), "restarted child ready: " + child.notReady());
@@ -62,8 +61,8 @@ class SupervisedProcessTest {
         Duration.ofSeconds(30));
     long pid = child.pid();
     child.close();
-    Thread.sleep(1500);
-    assertTrue(ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
-    assertEquals(0, child.restarts());
+    await("the child gone").atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
+    // ... and it stays gone: no restart within the first backoff (1 s) and then some.
+    await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> child.restarts() == 0);
   }
 }

@@ -1,5 +1,6 @@
 package io.marginal.ops;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -101,14 +102,12 @@ class TrainerKillNineIT {
   }
 
   private static void awaitLogLine(Path log, String line, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (Files.exists(log) && Files.readString(log).contains(line)) {
-        return;
-      }
-      Thread.sleep(100);
+    try {
+      await().atMost(timeout).pollInterval(Duration.ofMillis(100))
+          .until(() -> Files.exists(log) && Files.readString(log).contains(line));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("the trainer never logged '" + line + "':\n" + Files.readString(log), e);
     }
-    throw new AssertionError("the trainer never logged '" + line + "':\n" + Files.readString(log));
   }
 
   private static List<AdapterPublished> awaitPublished(String bootstrap, Topics topics, Set<String> requests, Duration timeout) {

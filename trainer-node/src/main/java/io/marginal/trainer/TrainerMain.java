@@ -1,5 +1,6 @@
 package io.marginal.trainer;
 
+import io.marginal.schemas.serde.TrustedPackages;
 import ai.djl.Device;
 import io.marginal.model.ComputeDevice;
 import io.marginal.model.LanguageModel;
@@ -27,6 +28,7 @@ public final class TrainerMain {
   }
 
   public static void main(String[] args) throws InterruptedException {
+    TrustedPackages.allowMarginalClasses();
     TrainerConfig config = TrainerConfig.fromEnvironment(System.getenv());
     UnlearningSettings settings = UnlearningSettings.fromEnvironment(System.getenv());
     LOG.info("starting {}", config);

@@ -1,5 +1,6 @@
 package io.marginal.inference.kafka;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -144,10 +145,7 @@ class TopicTailIT {
              })) {
       producer.send(new ProducerRecord<>(topic, "k", new byte[] {1})).get();
       tail.start();
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (tail.failure().isEmpty() && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
+      await("the tail reports its failure").atMost(Duration.ofSeconds(30)).until(() -> tail.failure().isPresent());
       assertTrue(tail.failure().orElse("").contains("handler recursed"), "failure: " + tail.failure());
     }
   }

@@ -9,8 +9,13 @@ import org.apache.avro.util.ClassSecurityValidator;
  * {@code org.apache.avro.SERIALIZABLE_PACKAGES} / {@code _CLASSES} included), removing nothing.
  * It goes through the validator's API, not the system property: the property is read once, when Avro
  * first checks a class, which another library may do before our serdes exist.
+ *
+ * <p>Avro checks a class whenever it instantiates one, building a record with default values included,
+ * so this must run before the first record is built: every service main calls it first, the serdes call it
+ * when loaded, and JVMs started by the build (tests, {@code -Prun}, the image) also pass
+ * {@code -Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.marginal.schemas}.
  */
-final class TrustedPackages {
+public final class TrustedPackages {
 
   static final String MARGINAL_PACKAGE = "io.marginal.schemas";
 
@@ -19,7 +24,7 @@ final class TrustedPackages {
   private TrustedPackages() {
   }
 
-  static synchronized void allowMarginalClasses() {
+  public static synchronized void allowMarginalClasses() {
     if (installed) {
       return;
     }

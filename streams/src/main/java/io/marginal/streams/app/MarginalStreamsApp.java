@@ -1,5 +1,6 @@
 package io.marginal.streams.app;
 
+import io.marginal.schemas.serde.TrustedPackages;
 import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.streams.topology.MemoryBankTopology;
 import java.time.Duration;
@@ -84,6 +85,7 @@ public final class MarginalStreamsApp implements AutoCloseable {
   }
 
   public static void main(String[] args) throws InterruptedException {
+    TrustedPackages.allowMarginalClasses();
     StreamsAppConfig config = StreamsAppConfig.fromEnvironment();
     LOG.info(config.describe());
     LOG.info("topics: {} (erasure bound {} ms)", config.topics().all().stream().map(t -> t.name()).toList(),

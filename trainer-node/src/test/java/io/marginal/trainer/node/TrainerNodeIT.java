@@ -1,5 +1,6 @@
 package io.marginal.trainer.node;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -151,7 +152,7 @@ class TrainerNodeIT {
     try (TrainerNode node = new TrainerNode(config, store, second)) {
       Thread loop = new Thread(node, "trainer-loop-2");
       loop.start();
-      Thread.sleep(3000);
+      await("nothing left to train").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> second.runs.get() == 0);
     }
     assertEquals(0, second.runs.get());
   }
