@@ -23,7 +23,6 @@ import io.marginal.inference.receipts.DeletionReceiptReplica;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.demo.DemoModel;
 import io.marginal.schemas.deadletter.DeadLetterPublisher;
-import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.schemas.topics.Topics;
 import io.marginal.personalization.cm.KnnDiscrepancyEstimator;
 import io.vertx.core.Vertx;

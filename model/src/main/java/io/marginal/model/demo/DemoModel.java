@@ -2,7 +2,6 @@ package io.marginal.model.demo;
 
 import io.marginal.model.weights.Sha256;
 import io.marginal.model.LanguageModel;
-import io.marginal.model.lora.LoraAdapter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;

@@ -12,7 +12,6 @@ import io.marginal.model.generate.GenerationResult;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.LoraAdapter;
 import io.marginal.model.lora.LoraConfig;
-import io.marginal.model.lora.LoraTarget;
 import io.marginal.model.testing.TinyModels;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -41,7 +41,8 @@ public final class DeletionRules {
               : "the preferred response to forget", null));
         }
       }
-      case ALL_USER_DATA -> {
+      default -> {
+        // ALL_USER_DATA names everything of the user: nothing more to check
       }
     }
     return Optional.empty();

@@ -1,8 +1,6 @@
 package io.marginal.streams.eval;
 
 import io.marginal.schemas.MemoryBank;
-import io.marginal.personalization.bank.DiscrepancyEntries;
-import io.marginal.personalization.bank.MemoryBankUpdater;
 import io.marginal.personalization.cm.DiscrepancyEstimator;
 import io.marginal.personalization.cm.KnnDiscrepancyEstimator;
 import java.nio.file.Path;

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
 import io.marginal.schemas.DeadLetter;
 import io.marginal.schemas.TestRecords;
-import io.marginal.streams.deadletter.DeadLetterDeserializationHandler;
 import io.marginal.schemas.deadletter.DeadLetters;
 import io.marginal.schemas.fault.PoisonRecords;
 import io.marginal.schemas.serde.MarginalSerdes;
