@@ -385,15 +385,14 @@ public final class LoadBenchmark {
     }
   }
 
-  /** Nearest-rank percentile; NaN when there is no value. */
+  /** Nearest-rank percentile ({@link LatencyStats#rank}); NaN when there is no value. */
   static double percentile(double[] values, int p) {
     if (values.length == 0) {
       return Double.NaN;
     }
     double[] sorted = values.clone();
     Arrays.sort(sorted);
-    int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    return LatencyStats.rank(sorted, p);
   }
 
   /** {@code requests} streamed requests from {@code concurrency} closed-loop clients, users drawn from the first {@code users}. */
