@@ -41,7 +41,8 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
   ChatCompletionsHandler(NodeServices services) {
     this.services = services;
     this.parser = new ChatRequestParser(services.config(), services.adapters(),
-        services.chat().model().tokenizer()::unrepresentableCharacters);
+        services.chat().model().tokenizer()::unrepresentableCharacters,
+        SamplingDefaults.of(services.chat().model().generationDefaults()));
   }
 
   @Override

@@ -28,8 +28,13 @@ final class ChatRequestParser {
   private final AdapterRegistry adapters;
   private final java.util.function.UnaryOperator<String> unrepresentable;
 
-  ChatRequestParser(InferenceConfig config, AdapterRegistry adapters, java.util.function.UnaryOperator<String> unrepresentable) {
+  /** Temperature and top_p for a request that names none (the checkpoint's generation_config). */
+  private final SamplingDefaults sampling;
+
+  ChatRequestParser(InferenceConfig config, AdapterRegistry adapters, java.util.function.UnaryOperator<String> unrepresentable,
+                    SamplingDefaults sampling) {
     this.config = config;
+    this.sampling = sampling;
     this.adapters = adapters;
     this.unrepresentable = unrepresentable;
   }
@@ -53,8 +58,8 @@ final class ChatRequestParser {
           + " (MARGINAL_MAX_PROMPT_CHARS). Shorten the conversation.");
     }
     refuseUnreadableText(messages);
-    double temperature = number(body, "temperature", 1.0, 0, 2);
-    double topP = number(body, "top_p", 1.0, 0, 1);
+    double temperature = number(body, "temperature", sampling.temperature(), 0, 2);
+    double topP = number(body, "top_p", sampling.topP(), 0, 1);
     if (topP == 0) {
       throw ApiError.invalid("top_p", "'top_p' must be in (0, 1], got 0.");
     }
