@@ -17,14 +17,14 @@ import java.util.List;
  * corpus), written with the model module's own code: real loading, real forward passes, a few
  * milliseconds per token — what the node tests need, without training the demo model.
  */
-final class TestModels {
+public final class TestModels {
 
   private static Path checkpoint;
 
   private TestModels() {
   }
 
-  static synchronized Path tinyCheckpoint() {
+  public static synchronized Path tinyCheckpoint() {
     if (checkpoint != null) {
       return checkpoint;
     }

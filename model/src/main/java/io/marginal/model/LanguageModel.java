@@ -25,6 +25,7 @@ import io.marginal.model.transformer.Transformer;
 import io.marginal.model.weights.ModelWeights;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -210,6 +211,62 @@ public final class LanguageModel implements AutoCloseable {
   }
 
   /**
+   * {@link #embed(String)} of several texts in one forward pass: the token rows are right-padded to the
+   * longest, and since attention is causal a row's real positions never see its padding, so each
+   * embedding is the mean over its own positions only, as alone (equal up to float rounding of the
+   * batched matrix products). One pass costs about what one text alone costs while the per-operation
+   * overhead dominates, which is what a node answering many requests at once needs.
+   */
+  public List<float[]> embedBatch(List<String> texts) {
+    List<int[]> rows = new ArrayList<>(texts.size());
+    int longest = 0;
+    int withText = 0;
+    for (String text : texts) {
+      int[] ids = tokenizer.encodeText(text);
+      boolean empty = ids.length == (tokenizer.bosTokenId().isPresent() ? 1 : 0);
+      rows.add(empty ? null : ids);
+      if (!empty) {
+        longest = Math.max(longest, ids.length);
+        withText++;
+      }
+    }
+    List<float[]> out = new ArrayList<>(texts.size());
+    if (withText == 0) {
+      texts.forEach(t -> out.add(new float[config().hiddenSize()]));
+      return out;
+    }
+    int[] flat = new int[withText * longest];
+    float[] mask = new float[withText * longest];
+    int r = 0;
+    for (int[] ids : rows) {
+      if (ids != null) {
+        System.arraycopy(ids, 0, flat, r * longest, ids.length);
+        Arrays.fill(mask, r * longest, r * longest + ids.length, 1f);
+        r++;
+      }
+    }
+    float[] pooled;
+    try (NoGradScope noGrad = NoGradScope.open(); NDManager request = manager.newSubManager()) {
+      NDArray hidden = transformer.forward(request.create(flat).reshape(withText, longest), 0, null, ForwardOptions.inference(ActiveAdapters.NONE));
+      NDArray valid = request.create(mask).reshape(withText, longest, 1);
+      NDArray mean = hidden.mul(valid).sum(new int[] {1}).div(valid.sum(new int[] {1}));
+      NDArray norm = mean.norm(new int[] {1}, true).add(1e-12f);
+      pooled = mean.div(norm).toFloatArray();
+    }
+    int hiddenSize = config().hiddenSize();
+    r = 0;
+    for (int[] ids : rows) {
+      if (ids == null) {
+        out.add(new float[hiddenSize]);
+      } else {
+        out.add(Arrays.copyOfRange(pooled, r * hiddenSize, (r + 1) * hiddenSize));
+        r++;
+      }
+    }
+    return out;
+  }
+
+  /**
    * Token ids of a prompt and a continuation, tokenised separately (the scoring boundary); the prompt
    * as raw text ({@link TextTokenizer#encodeText}, BOS where the tokenizer adds one), the
    * continuation without special tokens.
@@ -222,7 +279,7 @@ public final class LanguageModel implements AutoCloseable {
   public Continuation chatContinuation(List<ChatMessage> messages, String answer) {
     int[] a = tokenizer.encode(answer);
     if (!stopTokenIds.isEmpty()) {
-      a = java.util.Arrays.copyOf(a, a.length + 1);
+      a = Arrays.copyOf(a, a.length + 1);
       a[a.length - 1] = stopTokenIds.get(0);
     }
     return new Continuation(encodeChat(messages), a);

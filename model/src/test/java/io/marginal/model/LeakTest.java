@@ -42,6 +42,7 @@ class LeakTest {
         model.chat(List.of(ChatMessage.user("hello there")), GenerationRequest.sampling(12, 0.7, 0.9, 3), adapters, null);
         model.generate(new int[] {4, 5}, GenerationRequest.greedy(8).withStopTokenIds(List.of()), ActiveAdapters.NONE, null);
         model.embed("the cat sat on the mat");
+        model.embedBatch(List.of("the cat", "", "sat on the mat today"));
         model.logProb("hello there", "how are you", adapters);
         model.hiddenStates("one two three", adapters);
         model.record("one two three", adapters, new ActivationRecorder(Set.of(HookPoint.MLP_ACTIVATION, HookPoint.Q)));

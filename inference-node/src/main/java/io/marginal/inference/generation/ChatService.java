@@ -79,7 +79,7 @@ public final class ChatService {
     }
     try (AdapterLease lease = adapters.lease(call.userId(), call.adapters())) {
       long start = System.nanoTime();
-      float[] x = model.embed(call.instanceText());
+      float[] x = generation.embed(call.instanceText());
       Optional<MemoryBank> bank = banks.bankOf(call.userId()).filter(b -> !b.getEntries().isEmpty());
       sink.begin(lease.labels(), prompt.length);
       Deadline watch = new Deadline(call.deadlineNanos(), sink);

@@ -25,6 +25,9 @@ public interface TextGeneration extends AutoCloseable {
   /** Several generations of one prompt (e.g. the CM candidates); batched, the prompt is prefilled once. */
   List<GenerationResult> generateGroup(int[] prompt, List<GenerationRequest> requests, ActiveAdapters adapters, TokenListener listener);
 
+  /** The instance embedding of a request's text ({@link LanguageModel#embed}); batched across concurrent requests when batching. */
+  float[] embed(String text);
+
   /** Sequences decoding right now (0 when one at a time). */
   int activeSequences();
 
@@ -39,6 +42,11 @@ public interface TextGeneration extends AutoCloseable {
       @Override
       public GenerationResult generate(int[] prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
         return model.generate(prompt, request, adapters, listener);
+      }
+
+      @Override
+      public float[] embed(String text) {
+        return model.embed(text);
       }
 
       @Override
@@ -77,6 +85,7 @@ public interface TextGeneration extends AutoCloseable {
     for (int i = 0; i < engines; i++) {
       pool.add(model.newBatchingEngine(maxBatch));
     }
+    InstanceEmbeddings embeddings = new InstanceEmbeddings(model, maxBatch);
     return new TextGeneration() {
       private BatchingEngine leastLoaded() {
         BatchingEngine best = pool.get(0);
@@ -91,6 +100,11 @@ public interface TextGeneration extends AutoCloseable {
       @Override
       public GenerationResult generate(int[] prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
         return await(leastLoaded().submit(prompt, request, adapters, listener));
+      }
+
+      @Override
+      public float[] embed(String text) {
+        return embeddings.embed(text);
       }
 
       @Override
@@ -113,6 +127,7 @@ public interface TextGeneration extends AutoCloseable {
       @Override
       public void close() {
         pool.forEach(BatchingEngine::close);
+        embeddings.close();
       }
     };
   }
