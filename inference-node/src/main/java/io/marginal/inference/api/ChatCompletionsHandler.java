@@ -11,6 +11,7 @@ import io.marginal.inference.generation.RequestTimeoutException;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -19,7 +20,9 @@ import java.util.NoSuchElementException;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,6 +91,11 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
     final long started;
     final long created = System.currentTimeMillis() / 1000;
     volatile boolean clientGone;
+    /** Streamed deltas not yet written: a worker adds, the event loop writes all that queued in one write. */
+    private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    /** A content chunk's JSON around its delta, so a token costs one string quote instead of building a JSON tree. */
+    private String[] contentChunk;
 
     Exchange(RoutingContext ctx, ChatRequestParser.Parsed req, String interactionId, long started) {
       this.ctx = ctx;
@@ -123,13 +131,36 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
         return false;
       }
       if (req.stream()) {
-        context.runOnContext(v -> {
-          if (!ctx.response().closed()) {
-            event(ctx.response(), chunk(new JsonObject().put("content", delta), null));
-          }
-        });
+        pending.add(delta);
+        if (drainScheduled.compareAndSet(false, true)) {
+          context.runOnContext(v -> writePending());
+        }
       }
       return true;
+    }
+
+    /**
+     * On the event loop: every delta that queued since the last call, as one SSE event each (the bytes
+     * are those of {@link #chunk} with the delta), in a single write.
+     */
+    private void writePending() {
+      drainScheduled.set(false);
+      StringBuilder events = null;
+      for (String delta = pending.poll(); delta != null; delta = pending.poll()) {
+        if (events == null) {
+          events = new StringBuilder();
+          if (contentChunk == null) {
+            String marker = "\u0001delta\u0001";
+            String template = chunk(new JsonObject().put("content", marker), null).encode();
+            int at = template.indexOf(Json.encode(marker));
+            contentChunk = new String[] {template.substring(0, at), template.substring(at + Json.encode(marker).length())};
+          }
+        }
+        events.append("data: ").append(contentChunk[0]).append(Json.encode(delta)).append(contentChunk[1]).append("\n\n");
+      }
+      if (events != null && !ctx.response().closed()) {
+        ctx.response().write(events.toString());
+      }
     }
 
     void complete(ChatOutcome outcome) {
@@ -160,6 +191,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
           .put("adapters", new JsonArray(outcome.adapterLabels())).put("personalized", outcome.personalized())
           .put("candidates", outcome.candidates());
       if (req.stream()) {
+        writePending();
         event(r, chunk(new JsonObject(), outcome.finishReason()).put("marginal", marginal));
         if (req.includeUsage()) {
           event(r, base().put("choices", new JsonArray()).put("usage", usage));
@@ -188,6 +220,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
         return;
       }
       if (r.headWritten()) {
+        writePending();
         event(r, api.body());
         r.end("data: [DONE]\n\n");
       } else {
