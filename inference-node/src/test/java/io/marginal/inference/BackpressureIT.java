@@ -60,9 +60,9 @@ class BackpressureIT {
       assertTrue(ok >= 2, "the running and the queued request are served: " + ok);
       assertTrue(refused >= 1, "the rest are refused at once");
       assertEquals(8, ok + refused);
-      String metrics = http.get("/metrics", ADMIN_KEY).bodyAsString();
-      assertTrue(metrics.contains("marginal_requests_rejected_queue_full_total " + refused), metrics);
-      assertTrue(metrics.contains("marginal_worker_queue_capacity 1"), metrics);
+      io.marginal.metrics.PrometheusText metrics = http.metrics();
+      assertEquals(refused, metrics.value("marginal_requests_rejected_queue_full_total"));
+      assertEquals(1.0, metrics.value("marginal_worker_queue_capacity"));
     }
   }
 
@@ -82,7 +82,7 @@ class BackpressureIT {
       CompletableFuture<HttpResponse<Buffer>> stream = http.postAsync("/v1/chat/completions", ALICE_KEY,
           Http.chat(MODEL, "Tell me a long story.", 256, true));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!http.get("/metrics", ADMIN_KEY).bodyAsString().contains("marginal_workers_busy 1") && System.nanoTime() < deadline) {
+      while (http.metrics().value("marginal_workers_busy") != 1.0 && System.nanoTime() < deadline) {
         Thread.sleep(10);
       }
       CompletableFuture<Void> closing = CompletableFuture.runAsync(node::close);

@@ -87,6 +87,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
     final long started;
     final long created = System.currentTimeMillis() / 1000;
     volatile boolean clientGone;
+    private boolean firstText = true; // written by the one worker thread producing this answer
 
     Exchange(RoutingContext ctx, ChatRequestParser.Parsed req, String interactionId, long started) {
       this.ctx = ctx;
@@ -120,6 +121,10 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
     public boolean text(String delta) {
       if (clientGone) {
         return false;
+      }
+      if (firstText) {
+        firstText = false;
+        services.metrics().firstToken(System.nanoTime() - started);
       }
       if (req.stream()) {
         context.runOnContext(v -> {
