@@ -21,7 +21,7 @@ class LocalLauncherIT {
     Path dir = Files.createTempDirectory("launcher");
     LocalLauncher launcher = new LocalLauncher(LauncherConfig.parse(
         new String[] {"--data-dir", dir.toString(), "--broker-port", "0", "--services-only"}, Map.of()),
-        Map.of("MARGINAL_HTTP_PORT", "0"));
+        Map.of("MARGINAL_HTTP_PORT", "0", "MARGINAL_STREAMS_HTTP_PORT", "0", "MARGINAL_TRAINER_HTTP_PORT", "0"));
     String bootstrap = launcher.start();
     java.net.http.HttpResponse<String> models = java.net.http.HttpClient.newHttpClient().send(
         java.net.http.HttpRequest.newBuilder(java.net.URI.create(launcher.inference().baseUrl() + "/v1/models"))
