@@ -31,6 +31,8 @@ class LocalLauncherIT {
     assertTrue(models.body().contains("marginal-demo"), models.body());
     String ready = launcher.inference().baseUrl() + "/ready";
     assertEquals(200, awaitStatus(ready, 200, "", Duration.ofSeconds(30)).statusCode());
+    String streamsReady = "http://localhost:" + launcher.streamsApp().httpPort() + "/ready";
+    assertEquals(200, awaitStatus(streamsReady, 200, "ready", Duration.ofSeconds(30)).statusCode());
 
     // /ready answers for the services behind the node: a killed trainer, then a stopped streams app.
     ProcessHandle trainer = ProcessHandle.of(launcher.trainer().pid()).orElseThrow();
@@ -41,6 +43,7 @@ class LocalLauncherIT {
     assertEquals(1, launcher.trainer().restarts());
     launcher.streamsApp().streams().close(Duration.ofSeconds(10));
     awaitStatus(ready, 503, "streams app is NOT_RUNNING", Duration.ofSeconds(30));
+    awaitStatus(streamsReady, 503, "streams app is NOT_RUNNING", Duration.ofSeconds(30)); // its own endpoint says so too
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       Set<String> names = admin.listTopics().names().get();
       for (var spec : Topics.defaults().all()) {
