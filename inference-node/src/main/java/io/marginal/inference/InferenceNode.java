@@ -17,6 +17,7 @@ import io.marginal.inference.generation.TextGeneration;
 import io.marginal.inference.kafka.EventPublisher;
 import io.marginal.inference.kafka.TopicTail;
 import io.marginal.inference.metrics.NodeMetrics;
+import io.marginal.metrics.ServiceMetrics;
 import io.marginal.inference.personalization.CmSelector;
 import io.marginal.inference.personalization.MemoryBankReplica;
 import io.marginal.inference.receipts.DeletionReceiptReplica;
@@ -106,7 +107,9 @@ public final class InferenceNode implements AutoCloseable {
     }
     Map<String, Object> kafka = config.kafkaClientConfig();
     Topics topics = config.topics();
-    NodeMetrics metrics = new NodeMetrics();
+    ServiceMetrics serviceMetrics = ServiceMetrics.create();
+    resources.add(serviceMetrics);
+    NodeMetrics metrics = new NodeMetrics(serviceMetrics);
     EventPublisher publisher = EventPublisher.create(kafka, topics, config.nodeId());
     resources.add(publisher);
     DeadLetterPublisher deadLetters = DeadLetterPublisher.create(kafka, topics.name(Topics.DEAD_LETTERS), "inference-" + config.nodeId())
@@ -133,22 +136,28 @@ public final class InferenceNode implements AutoCloseable {
     ChatService chat = new ChatService(model, generation, registry, banks, new CmSelector(KnnDiscrepancyEstimator.defaults()), publisher, metrics,
         new ChatService.Settings(config.nodeId(), config.modelId(), config.maxPromptTokens(), config.cmSamples(), config.cmBankCandidates()));
 
-    metrics.gauge("marginal_worker_queue_depth", workers::queueDepth);
-    metrics.gauge("marginal_worker_queue_capacity", workers::capacity);
-    metrics.gauge("marginal_workers_busy", workers::running);
-    metrics.gauge("marginal_workers", workers::threads);
-    metrics.gauge("marginal_requests_in_flight", gate::inFlight);
-    metrics.gauge("marginal_memory_bank_users", banks::users);
-    metrics.gauge("marginal_user_adapter_cache_loaded", () -> registry.userCache().size());
-    metrics.gauge("marginal_user_adapter_cache_bytes", () -> registry.userCache().bytes());
-    metrics.gauge("marginal_user_adapter_cache_budget_bytes", () -> registry.userCache().budgetBytes());
-    metrics.gauge("marginal_user_adapter_cache_miss_wait_ms_mean", () -> registry.userCache().meanMissMillis());
-    metrics.gauge("marginal_batch_sequences_active", generation::activeSequences);
-    metrics.gauge("marginal_batch_size_mean", generation::meanBatchSize);
-    metrics.gauge("marginal_user_adapter_cache_hits", () -> registry.userCache().hits());
-    metrics.gauge("marginal_user_adapter_cache_misses", () -> registry.userCache().misses());
-    metrics.gauge("marginal_user_adapter_cache_evictions", () -> registry.userCache().evictions());
-    metrics.gauge("marginal_user_adapters_active", () -> registry.snapshot().userAdapters().size());
+    metrics.gauge("marginal.worker.queue.depth", null, "Chat requests waiting for a model worker.", workers::queueDepth);
+    metrics.gauge("marginal.worker.queue.capacity", null, "Waiting requests beyond which the node answers 429.", workers::capacity);
+    metrics.gauge("marginal.workers.busy", null, "Model workers running a request now.", workers::running);
+    metrics.gauge("marginal.workers", null, "Model worker threads.", workers::threads);
+    metrics.gauge("marginal.requests.in.flight", null, "HTTP requests being served (drained on shutdown).", gate::inFlight);
+    metrics.gauge("marginal.memory.bank.users", null, "Users with a memory bank in this node's replica.", banks::users);
+    metrics.gauge("marginal.batch.sequences.active", null, "Sequences in the continuous batch now.", generation::activeSequences);
+    metrics.gauge("marginal.batch.size.mean", null, "Mean sequences per decode step.", generation::meanBatchSize);
+    metrics.gauge("marginal.user.adapters.active", null, "Per-user adapter versions this node serves (counted, never by user).",
+        () -> registry.snapshot().userAdapters().size());
+    UserAdapterCache cache = registry.userCache();
+    metrics.gauge("marginal.user.adapter.cache.loaded", null, "Per-user adapters loaded in the cache.", cache::size);
+    metrics.gauge("marginal.user.adapter.cache", "bytes", "Bytes of the per-user adapters loaded.", cache::bytes);
+    metrics.gauge("marginal.user.adapter.cache.budget", "bytes", "The cache's budget (MARGINAL_USER_ADAPTER_CACHE_BYTES).",
+        cache::budgetBytes);
+    metrics.counter("marginal.user.adapter.cache.hits", "Requests whose per-user adapter was loaded.", cache, UserAdapterCache::hits);
+    metrics.counter("marginal.user.adapter.cache.misses", "Requests that waited for their per-user adapter to load.", cache,
+        UserAdapterCache::misses);
+    metrics.counter("marginal.user.adapter.cache.evictions", "Per-user adapters evicted to stay within the budget.", cache,
+        UserAdapterCache::evictions);
+    metrics.timer("marginal.user.adapter.cache.miss.wait", "Time requests waited for their adapter on a miss.", cache,
+        UserAdapterCache::misses, UserAdapterCache::missWaitNanos);
 
     services = new NodeServices(config, chat, workers, registry, watcher, banks, receipts, publisher, metrics,
         new ApiKeyAuthenticator(config.apiKeys(), config.adminKey()), this::notReady, adapterTail::rewind);

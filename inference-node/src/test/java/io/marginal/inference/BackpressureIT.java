@@ -1,7 +1,6 @@
 package io.marginal.inference;
 
 import static org.awaitility.Awaitility.await;
-import static io.marginal.inference.TestCluster.ADMIN_KEY;
 import static io.marginal.inference.TestCluster.ALICE_KEY;
 import static io.marginal.inference.TestCluster.BOB_KEY;
 import static io.marginal.inference.TestCluster.MODEL;
@@ -62,9 +61,9 @@ class BackpressureIT {
       assertTrue(ok >= 2, "the running and the queued request are served: " + ok);
       assertTrue(refused >= 1, "the rest are refused at once");
       assertEquals(8, ok + refused);
-      String metrics = http.get("/metrics", ADMIN_KEY).bodyAsString();
-      assertTrue(metrics.contains("marginal_requests_rejected_queue_full_total " + refused), metrics);
-      assertTrue(metrics.contains("marginal_worker_queue_capacity 1"), metrics);
+      io.marginal.metrics.PrometheusText metrics = http.metrics();
+      assertEquals(refused, metrics.value("marginal_requests_rejected_queue_full_total"));
+      assertEquals(1.0, metrics.value("marginal_worker_queue_capacity"));
     }
   }
 
@@ -84,7 +83,7 @@ class BackpressureIT {
       CompletableFuture<HttpResponse<Buffer>> stream = http.postAsync("/v1/chat/completions", ALICE_KEY,
           Http.chat(MODEL, "Tell me a long story.", 256, true));
       await("the stream occupies a worker").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
-          .until(() -> http.get("/metrics", ADMIN_KEY).bodyAsString().contains("marginal_workers_busy 1"));
+          .until(() -> http.metrics().value("marginal_workers_busy") == 1.0);
       CompletableFuture<Void> closing = CompletableFuture.runAsync(node::close);
       Thread.sleep(50);
       if (!stream.isDone()) {

@@ -25,6 +25,23 @@ final class Http implements AutoCloseable {
         .setMaxPoolSize(32).setIdleTimeout(60));
   }
 
+  /** {@code GET /metrics} with the admin key, parsed strictly as the Prometheus text format. */
+  io.marginal.metrics.PrometheusText metrics() {
+    return io.marginal.metrics.PrometheusText.scrape(java.net.URI.create("http://localhost:" + port + "/metrics"), TestCluster.ADMIN_KEY);
+  }
+
+  /** Scrapes until {@code done} holds (a counter moves once the response has ended), at most 10 s; the last scrape. */
+  io.marginal.metrics.PrometheusText metricsWhen(java.util.function.Predicate<io.marginal.metrics.PrometheusText> done)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    io.marginal.metrics.PrometheusText text = metrics();
+    while (!done.test(text) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      text = metrics();
+    }
+    return text;
+  }
+
   CompletableFuture<HttpResponse<Buffer>> postAsync(String path, String key, String body) {
     var req = client.post(path).putHeader("content-type", "application/json");
     if (key != null) {

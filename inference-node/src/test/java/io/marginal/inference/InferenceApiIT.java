@@ -348,12 +348,25 @@ class InferenceApiIT {
     HttpResponse<Buffer> admin = http.get("/v1/adapters", ADMIN_KEY);
     assertEquals(200, admin.statusCode());
     assertEquals("node-api", admin.bodyAsJsonObject().getString("node_id"));
-    http.post("/v1/chat/completions", BOB_KEY, Http.chat(MODEL, "hello", 4, false));
-    String metrics = http.get("/metrics", ADMIN_KEY).bodyAsString();
-    for (String name : List.of("marginal_http_requests_total{route=\"/v1/chat/completions\",status=\"200\"}",
-        "marginal_chat_request_duration_seconds_bucket", "marginal_generated_tokens_total", "marginal_tokens_per_second",
-        "marginal_worker_queue_depth", "marginal_adapter_swap_seconds_count", "marginal_requests_in_flight")) {
-      assertTrue(metrics.contains(name), "metrics lack " + name + ":\n" + metrics);
+    io.marginal.metrics.PrometheusText before = http.metrics();
+    HttpResponse<Buffer> chat = http.post("/v1/chat/completions", BOB_KEY, Http.chat(MODEL, "hello", 4, true));
+    assertEquals(200, chat.statusCode(), chat.bodyAsString());
+    String chatCounter = "marginal_http_requests_total";
+    String[] chatOk = {"route", "/v1/chat/completions", "status", "200"};
+    double chatsBefore = before.find(chatCounter, chatOk).orElse(0.0);
+    io.marginal.metrics.PrometheusText after = http.metricsWhen(m -> m.find(chatCounter, chatOk).orElse(0.0) > chatsBefore);
+    assertEquals(chatsBefore + 1, after.value(chatCounter, chatOk), "the chat was counted once");
+    assertEquals(before.value("marginal_chat_request_duration_seconds_count") + 1, after.value("marginal_chat_request_duration_seconds_count"));
+    assertEquals(before.value("marginal_time_to_first_token_seconds_count") + 1, after.value("marginal_time_to_first_token_seconds_count"));
+    assertTrue(after.value("marginal_time_to_first_token_seconds_sum") > before.value("marginal_time_to_first_token_seconds_sum"));
+    assertTrue(after.value("marginal_generated_tokens_total") > before.value("marginal_generated_tokens_total"));
+    assertEquals("histogram", after.family("marginal_inter_token_latency_seconds").type());
+    assertEquals("histogram", after.family("marginal_adapter_swap_seconds").type());
+    assertTrue(after.value("marginal_http_requests_total", "route", "/metrics", "status", "200") >= 1);
+    assertTrue(after.value("marginal_worker_queue_capacity") > 0);
+    for (String sample : List.of("marginal_tokens_per_second", "marginal_worker_queue_depth", "marginal_requests_in_flight",
+        "marginal_user_adapters_active", "marginal_user_adapter_cache_hits_total", "jvm_threads_live_threads", "process_cpu_usage")) {
+      assertTrue(after.find(sample).isPresent(), "metrics lack " + sample + ": " + after.families().keySet());
     }
   }
 

@@ -178,8 +178,14 @@ public final class LocalLauncher {
     SupervisedProcess trainer = TrainerProcess.start(trainerEnv, log, Duration.ofSeconds(120));
     this.trainer = trainer;
     started.push(trainer);
-    System.out.printf("Trainer node %s consuming %s as process %d (log %s, ready in %d ms)%n", trainerEnv.get("MARGINAL_NODE_ID"),
-        topics.name(Topics.UNLEARNING_REQUESTS), trainer.pid(), log, (System.nanoTime() - t0) / 1_000_000);
+    System.out.printf("Trainer node %s consuming %s as process %d (log %s, /metrics and /ready on %s, ready in %d ms)%n",
+        trainerEnv.get("MARGINAL_NODE_ID"), topics.name(Topics.UNLEARNING_REQUESTS), trainer.pid(), log,
+        trainerPort(trainerEnv), (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private static String trainerPort(Map<String, String> env) {
+    String port = env.getOrDefault("MARGINAL_TRAINER_HTTP_PORT", String.valueOf(io.marginal.trainer.config.TrainerConfig.DEFAULT_HTTP_PORT));
+    return port.equals("0") ? "a free port (see its log)" : "http://localhost:" + port;
   }
 
   private InferenceNode startInference(Map<String, String> env, LanguageModel model) {
@@ -225,18 +231,12 @@ public final class LocalLauncher {
     this.streams = streams;
     started.push(streams);
     streams.awaitRunning(java.time.Duration.ofSeconds(120));
-    System.out.printf("Streams app %s running (state in %s, ready in %d ms)%n", streamsConfig.applicationId(),
-        env.get("MARGINAL_STREAMS_STATE_DIR"), (System.nanoTime() - t0) / 1_000_000);
+    System.out.printf("Streams app %s running (state in %s, /metrics and /ready on http://localhost:%d, ready in %d ms)%n",
+        streamsConfig.applicationId(), env.get("MARGINAL_STREAMS_STATE_DIR"), streams.httpPort(), (System.nanoTime() - t0) / 1_000_000);
   }
 
   private java.util.Optional<String> streamsNotReady() {
-    if (streams == null) {
-      return java.util.Optional.empty();
-    }
-    org.apache.kafka.streams.KafkaStreams.State state = streams.streams().state();
-    return state == org.apache.kafka.streams.KafkaStreams.State.RUNNING || state == org.apache.kafka.streams.KafkaStreams.State.REBALANCING
-        ? java.util.Optional.empty()
-        : java.util.Optional.of("streams app is " + state + " (feedback and deletions are not being processed)");
+    return streams == null ? java.util.Optional.empty() : streams.notReady();
   }
 
   /** The streams app (after {@link #start}). */

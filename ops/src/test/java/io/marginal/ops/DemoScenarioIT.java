@@ -23,7 +23,7 @@ class DemoScenarioIT {
     LauncherConfig config = LauncherConfig.parse(new String[] {"--data-dir", dir.toString(), "--broker-port", "0"}, Map.of());
     assertEquals(dir.resolve("demo"), config.dataDir(), "the scenario runs in its own, wiped, data directory");
     assertTrue(config.fresh());
-    LocalLauncher launcher = new LocalLauncher(config, Map.of("MARGINAL_HTTP_PORT", "0"));
+    LocalLauncher launcher = new LocalLauncher(config, Map.of("MARGINAL_HTTP_PORT", "0", "MARGINAL_STREAMS_HTTP_PORT", "0", "MARGINAL_TRAINER_HTTP_PORT", "0"));
     ByteArrayOutputStream transcript = new ByteArrayOutputStream();
     boolean passed;
     try {

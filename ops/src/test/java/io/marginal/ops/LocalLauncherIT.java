@@ -22,7 +22,7 @@ class LocalLauncherIT {
     Path dir = Files.createTempDirectory("launcher");
     LocalLauncher launcher = new LocalLauncher(LauncherConfig.parse(
         new String[] {"--data-dir", dir.toString(), "--broker-port", "0", "--services-only"}, Map.of()),
-        Map.of("MARGINAL_HTTP_PORT", "0"));
+        Map.of("MARGINAL_HTTP_PORT", "0", "MARGINAL_STREAMS_HTTP_PORT", "0", "MARGINAL_TRAINER_HTTP_PORT", "0"));
     String bootstrap = launcher.start();
     java.net.http.HttpResponse<String> models = java.net.http.HttpClient.newHttpClient().send(
         java.net.http.HttpRequest.newBuilder(java.net.URI.create(launcher.inference().baseUrl() + "/v1/models"))
@@ -32,6 +32,8 @@ class LocalLauncherIT {
     assertTrue(models.body().contains("marginal-demo"), models.body());
     String ready = launcher.inference().baseUrl() + "/ready";
     assertEquals(200, awaitStatus(ready, 200, "", Duration.ofSeconds(30)).statusCode());
+    String streamsReady = "http://localhost:" + launcher.streamsApp().httpPort() + "/ready";
+    assertEquals(200, awaitStatus(streamsReady, 200, "ready", Duration.ofSeconds(30)).statusCode());
 
     // /ready answers for the services behind the node: a killed trainer, then a stopped streams app.
     ProcessHandle trainer = ProcessHandle.of(launcher.trainer().pid()).orElseThrow();
@@ -42,6 +44,7 @@ class LocalLauncherIT {
     assertEquals(1, launcher.trainer().restarts());
     launcher.streamsApp().streams().close(Duration.ofSeconds(10));
     awaitStatus(ready, 503, "streams app is NOT_RUNNING", Duration.ofSeconds(30));
+    awaitStatus(streamsReady, 503, "streams app is NOT_RUNNING", Duration.ofSeconds(30)); // its own endpoint says so too
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       Set<String> names = admin.listTopics().names().get();
       for (var spec : Topics.defaults().all()) {

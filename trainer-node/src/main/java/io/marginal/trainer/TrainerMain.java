@@ -2,6 +2,8 @@ package io.marginal.trainer;
 
 import io.marginal.schemas.serde.TrustedPackages;
 import ai.djl.Device;
+import io.marginal.metrics.OpsHttpServer;
+import io.marginal.metrics.ServiceMetrics;
 import io.marginal.model.ComputeDevice;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.demo.DemoModel;
@@ -34,12 +36,16 @@ public final class TrainerMain {
     LOG.info("starting {}", config);
     LOG.info("unlearning settings {}", settings);
     LanguageModel model = loadModel(Optional.ofNullable(System.getenv("MARGINAL_MODEL_DIR")));
+    ServiceMetrics metrics = ServiceMetrics.create();
     TrainerNode node = new TrainerNode(config, new DirectoryAdapterStore(config.adapterStore()),
-        new MaskedLoraUnlearningJob(model, config.baseModel(), settings));
+        new MaskedLoraUnlearningJob(model, config.baseModel(), settings), metrics.registry());
+    OpsHttpServer ops = OpsHttpServer.start("trainer " + config.nodeId(), config.httpPort(), metrics, node::notReady);
     Thread loop = new Thread(node, "trainer-loop");
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("shutting down: finishing the current request, then closing");
+      ops.close();
       node.close();
+      metrics.close();
       model.close();
     }, "trainer-shutdown"));
     LauncherWatch.startIfRequested(System.getenv(), () -> {
@@ -47,7 +53,7 @@ public final class TrainerMain {
       System.exit(0);
     });
     loop.start();
-    LOG.info("trainer pid {} ready", ProcessHandle.current().pid());
+    LOG.info("trainer pid {} ready; /metrics and /ready on port {}", ProcessHandle.current().pid(), ops.port());
     loop.join();
   }
 

@@ -175,6 +175,11 @@ public final class UserAdapterCache implements AutoCloseable {
     return m == 0 ? 0 : missNanos.sum() / 1e6 / m;
   }
 
+  /** Total time requests waited for their adapter on misses, in nanoseconds. */
+  public long missWaitNanos() {
+    return missNanos.sum();
+  }
+
   public long evictions() {
     return evictions.sum();
   }

@@ -96,6 +96,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     /** A content chunk's JSON around its delta, so a token costs one string quote instead of building a JSON tree. */
     private String[] contentChunk;
+    private boolean firstText = true; // written by the one worker thread producing this answer
 
     Exchange(RoutingContext ctx, ChatRequestParser.Parsed req, String interactionId, long started) {
       this.ctx = ctx;
@@ -129,6 +130,10 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
     public boolean text(String delta) {
       if (clientGone) {
         return false;
+      }
+      if (firstText) {
+        firstText = false;
+        services.metrics().firstToken(System.nanoTime() - started);
       }
       if (req.stream()) {
         pending.add(delta);

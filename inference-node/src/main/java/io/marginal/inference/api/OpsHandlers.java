@@ -1,5 +1,6 @@
 package io.marginal.inference.api;
 
+import io.marginal.metrics.ServiceMetrics;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -29,7 +30,14 @@ final class OpsHandlers {
     ctx.response().setStatusCode(reasons.isEmpty() ? 200 : 503).putHeader("content-type", "application/json").end(body.encode());
   }
 
+  /** Rendering every meter (JVM ones included) is off the event loop. */
   void metrics(RoutingContext ctx) {
-    ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(services.metrics().scrape());
+    ctx.vertx().executeBlocking(() -> services.metrics().scrape(), false).onComplete(r -> {
+      if (r.failed()) {
+        ctx.fail(r.cause());
+      } else {
+        ctx.response().putHeader("content-type", ServiceMetrics.CONTENT_TYPE).end(r.result());
+      }
+    });
   }
 }

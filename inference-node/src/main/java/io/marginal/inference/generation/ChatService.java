@@ -82,7 +82,7 @@ public final class ChatService {
       float[] x = generation.embed(call.instanceText());
       Optional<MemoryBank> bank = banks.bankOf(call.userId()).filter(b -> !b.getEntries().isEmpty());
       sink.begin(lease.labels(), prompt.length);
-      Deadline watch = new Deadline(call.deadlineNanos(), sink);
+      Deadline watch = new Deadline(call.deadlineNanos(), sink, metrics);
       String text;
       String finish;
       List<Candidate> candidates;
@@ -202,15 +202,23 @@ public final class ChatService {
     private final ChatSink sink;
     private volatile boolean timedOut;
     private volatile boolean clientGone;
+    private final NodeMetrics metrics;
+    private long lastTokenNanos;
 
-    Deadline(long deadlineNanos, ChatSink sink) {
+    Deadline(long deadlineNanos, ChatSink sink, NodeMetrics metrics) {
       this.deadlineNanos = deadlineNanos;
       this.sink = sink;
+      this.metrics = metrics;
     }
 
     @Override
     public boolean onToken(int tokenId, String textDelta) {
-      if (System.nanoTime() > deadlineNanos) {
+      long now = System.nanoTime();
+      if (lastTokenNanos != 0) {
+        metrics.interTokenGap(now - lastTokenNanos);
+      }
+      lastTokenNanos = now;
+      if (now > deadlineNanos) {
         timedOut = true;
         return false;
       }

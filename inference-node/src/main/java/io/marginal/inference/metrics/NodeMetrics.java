@@ -1,52 +1,110 @@
 package io.marginal.inference.metrics;
 
-import java.util.Locale;
+import io.marginal.metrics.ServiceMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.TimeGauge;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.DoubleAdder;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 /**
- * The node's metrics in the Prometheus text format (written by hand: a handful of counters,
- * gauges and two histograms do not need a client library). Thread-safe; cheap to update.
+ * The node's own meters, on the service's Micrometer registry (which {@code /metrics} exposes in
+ * the Prometheus text format with the JVM and process metrics). Names follow Prometheus
+ * conventions once Micrometer renders them: base units (seconds, bytes), {@code _total} on
+ * counters, histograms with fixed buckets for latencies. Thread-safe; cheap to update.
  */
 public final class NodeMetrics {
 
-  private static final double[] LATENCY_BUCKETS = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-  private static final double[] SWAP_BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+  private static final Duration[] LATENCY_BUCKETS = seconds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60);
+  private static final Duration[] SWAP_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5);
+  private static final Duration[] TOKEN_GAP_BUCKETS = seconds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1);
 
-  private final Map<String, LongAdder> requests = new ConcurrentSkipListMap<>();
-  private final Histogram requestLatency = new Histogram(LATENCY_BUCKETS);
-  private final Histogram swapLatency = new Histogram(SWAP_BUCKETS);
-  private final LongAdder generatedTokens = new LongAdder();
-  private final DoubleAdder generationSeconds = new DoubleAdder();
-  private final LongAdder queueFull = new LongAdder();
-  private final LongAdder timeouts = new LongAdder();
-  private final LongAdder interactionsPublished = new LongAdder();
-  private final LongAdder interactionPublishFailures = new LongAdder();
-  private final LongAdder personalized = new LongAdder();
-  private final Map<String, String> adapterScopes = new ConcurrentHashMap<>();
-  private final Map<String, Integer> adapterVersions = new ConcurrentHashMap<>();
-  private final Map<String, LongAdder> adapterRejections = new ConcurrentSkipListMap<>();
+  private final ServiceMetrics service;
+  private final MeterRegistry registry;
+  private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+  private final Timer requestLatency;
+  private final Timer firstToken;
+  private final Timer interToken;
+  private final Timer swapLatency;
+  private final Counter generatedTokens;
+  private final Counter generationSeconds;
+  private final Counter queueFull;
+  private final Counter timeouts;
+  private final Counter interactionsPublished;
+  private final Counter interactionPublishFailures;
+  private final Counter personalized;
+  private final Map<String, ActiveAdapter> activeAdapters = new ConcurrentHashMap<>();
   private final AtomicLong lastSwapMs = new AtomicLong(-1);
-  private final Map<String, DoubleSupplier> gauges = new ConcurrentSkipListMap<>();
   private volatile double recentTokensPerSecond;
 
+  /** A shared adapter's gauge: one per adapter id, re-registered if its scope label changes. */
+  private record ActiveAdapter(String scope, AtomicLong version, Gauge gauge) {
+  }
+
+  /** The node's meters on {@code service}'s registry (which already has the JVM and process metrics). */
+  public NodeMetrics(ServiceMetrics service) {
+    this.service = service;
+    this.registry = service.registry();
+    requestLatency = Timer.builder("marginal.chat.request.duration")
+        .description("Chat completion latency (queue + generation), request received to answer ready.")
+        .serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
+    firstToken = Timer.builder("marginal.time.to.first.token")
+        .description("Request received to the first piece of the answer handed to the response (queue, prefill, and for a"
+            + " personalized answer the CM choice).")
+        .serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
+    interToken = Timer.builder("marginal.inter.token.latency")
+        .description("Time between two consecutive tokens of a streamed generation (decode step as one sequence sees it).")
+        .serviceLevelObjectives(TOKEN_GAP_BUCKETS).register(registry);
+    swapLatency = Timer.builder("marginal.adapter.swap")
+        .description("Adapter event received to the new version serving (verify + load + swap).")
+        .serviceLevelObjectives(SWAP_BUCKETS).register(registry);
+    generatedTokens = counter("marginal.generated.tokens", null, "Completion tokens generated.");
+    generationSeconds = counter("marginal.generation", "seconds",
+        "Seconds spent generating (tokens/s = rate of marginal_generated_tokens_total / rate of this).");
+    queueFull = counter("marginal.requests.rejected.queue.full", null, "Requests refused with 429 because the worker queue was full.");
+    timeouts = counter("marginal.requests.timed.out", null, "Requests that ran past MARGINAL_REQUEST_TIMEOUT.");
+    personalized = counter("marginal.personalized.answers", null, "Answers chosen by CM marginalization over a non-empty memory bank.");
+    interactionsPublished = counter("marginal.interactions.published", null, "Interaction records acknowledged by Kafka.");
+    interactionPublishFailures = counter("marginal.interaction.publish.failures", null, "Interaction records Kafka did not take.");
+    gauge("marginal.tokens.per.second", null, "Recent per-request generation speed (moving average).", () -> recentTokensPerSecond);
+    TimeGauge.builder("marginal.adapter.last.swap", lastSwapMs, TimeUnit.MILLISECONDS, AtomicLong::get)
+        .description("Latency of the most recent adapter swap (-0.001 before the first).").register(registry);
+  }
+
   public void request(String route, int status) {
-    requests.computeIfAbsent(route + "\u0000" + status, k -> new LongAdder()).increment();
+    requests.computeIfAbsent(route + " " + status, k -> Counter.builder("marginal.http.requests")
+        .description("HTTP requests by route and status.").tags("route", route, "status", String.valueOf(status))
+        .register(registry)).increment();
   }
 
   public void chatLatency(double seconds) {
-    requestLatency.observe(seconds);
+    requestLatency.record(Duration.ofNanos((long) (seconds * 1e9)));
+  }
+
+  /** Request received to the first text of its answer. */
+  public void firstToken(long nanos) {
+    firstToken.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** The gap between two consecutive generated tokens of one sequence. */
+  public void interTokenGap(long nanos) {
+    interToken.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   public void generated(int tokens, double seconds) {
-    generatedTokens.add(tokens);
-    generationSeconds.add(seconds);
+    generatedTokens.increment(tokens);
+    generationSeconds.increment(seconds);
     if (seconds > 0) {
       recentTokensPerSecond = 0.8 * recentTokensPerSecond + 0.2 * (tokens / seconds);
     }
@@ -74,16 +132,36 @@ public final class NodeMetrics {
    */
   public void adapterActivated(String adapterId, String scope, int version, long swapMs) {
     if (!isUserScope(scope)) {
-      adapterScopes.put(adapterId, scope);
-      adapterVersions.put(adapterId, version);
+      activeAdapters.compute(adapterId, (id, old) -> {
+        if (old != null && old.scope().equals(scope)) {
+          old.version().set(version);
+          return old;
+        }
+        if (old != null) {
+          registry.remove(old.gauge());
+        }
+        AtomicLong v = new AtomicLong(version);
+        Gauge gauge = Gauge.builder("marginal.adapter.active.version", v::get).description("Adapter version this node serves.")
+            .tags("adapter_id", id, "scope", scope).register(registry);
+        return new ActiveAdapter(scope, v, gauge);
+      });
     }
     lastSwapMs.set(swapMs);
-    swapLatency.observe(swapMs / 1000.0);
+    swapLatency.record(swapMs, TimeUnit.MILLISECONDS);
   }
 
-  /** A refused version (alert on any increase): by adapter id when shared, under {@code user} otherwise. */
+  /**
+   * A refused version (alert on any increase): by adapter id when shared; per-user adapters are
+   * counted together under {@code scope="user"} with an empty {@code adapter_id} (Prometheus reads
+   * an empty label as absent).
+   */
   public void adapterRejected(String adapterId, String scope) {
-    adapterRejections.computeIfAbsent(isUserScope(scope) ? "user" : "shared\u0000" + adapterId, k -> new LongAdder()).increment();
+    boolean user = isUserScope(scope);
+    Counter.builder("marginal.adapter.rejected")
+        .description("Adapter versions refused (checksum, manifest, shapes, non-finite weights); alert on any increase."
+            + " Per-user adapters are counted together, never by id.")
+        .tags(Tags.of("adapter_id", user ? "" : adapterId, "scope", user ? "user" : "shared"))
+        .register(registry).increment();
   }
 
   static boolean isUserScope(String scope) {
@@ -91,112 +169,45 @@ public final class NodeMetrics {
   }
 
   public void adapterRetired(String adapterId) {
-    adapterVersions.remove(adapterId);
-    adapterScopes.remove(adapterId);
+    ActiveAdapter gone = activeAdapters.remove(adapterId);
+    if (gone != null) {
+      registry.remove(gone.gauge());
+    }
   }
 
-  /** Registers a gauge read at scrape time ({@code name} may carry labels). */
-  public void gauge(String name, DoubleSupplier value) {
-    gauges.put(name, value);
+  /** A gauge read at scrape time; {@code baseUnit} (seconds, bytes) is appended to the name, or null. */
+  public void gauge(String name, String baseUnit, String help, DoubleSupplier value) {
+    Gauge.builder(name, value::getAsDouble).baseUnit(baseUnit).description(help).register(registry);
+  }
+
+  /** A counter kept elsewhere (monotonic), read at scrape time; {@code state} is held strongly by its owner. */
+  public <T> void counter(String name, String help, T state, ToDoubleFunction<T> value) {
+    FunctionCounter.builder(name, state, value).description(help).register(registry);
+  }
+
+  /** A count and a total time kept elsewhere, read at scrape time as {@code <name>_seconds_count/_sum}. */
+  public <T> void timer(String name, String help, T state, ToLongFunction<T> count, ToDoubleFunction<T> totalNanos) {
+    FunctionTimer.builder(name, state, count, totalNanos, TimeUnit.NANOSECONDS).description(help).register(registry);
+  }
+
+  /** Every meter of the node, JVM and process ones included, in the Prometheus text format ({@link ServiceMetrics#CONTENT_TYPE}). */
+  public String scrape() {
+    return service.scrape();
   }
 
   public long lastSwapMs() {
     return lastSwapMs.get();
   }
 
-  public String scrape() {
-    StringBuilder out = new StringBuilder(4096);
-    out.append("# HELP marginal_http_requests_total HTTP requests by route and status.\n");
-    out.append("# TYPE marginal_http_requests_total counter\n");
-    requests.forEach((k, v) -> {
-      String[] parts = k.split("\u0000");
-      out.append("marginal_http_requests_total{route=\"").append(parts[0]).append("\",status=\"").append(parts[1])
-          .append("\"} ").append(v.sum()).append('\n');
-    });
-    requestLatency.write(out, "marginal_chat_request_duration_seconds", "Chat completion latency (queue + generation).");
-    counter(out, "marginal_generated_tokens_total", "Completion tokens generated.", generatedTokens.sum());
-    counter(out, "marginal_generation_seconds_total", "Seconds spent generating (tokens/s = rate of tokens / rate of this).",
-        generationSeconds.sum());
-    gauge(out, "marginal_tokens_per_second", "Recent per-request generation speed (moving average).", recentTokensPerSecond);
-    counter(out, "marginal_requests_rejected_queue_full_total", "Requests refused with 429 because the worker queue was full.",
-        queueFull.sum());
-    counter(out, "marginal_requests_timed_out_total", "Requests that ran past MARGINAL_REQUEST_TIMEOUT.", timeouts.sum());
-    counter(out, "marginal_personalized_answers_total", "Answers chosen by CM marginalization over a non-empty memory bank.",
-        personalized.sum());
-    counter(out, "marginal_interactions_published_total", "Interaction records acknowledged by Kafka.", interactionsPublished.sum());
-    counter(out, "marginal_interaction_publish_failures_total", "Interaction records Kafka did not take.",
-        interactionPublishFailures.sum());
-    out.append("# HELP marginal_adapter_active_version Adapter version this node serves.\n");
-    out.append("# TYPE marginal_adapter_active_version gauge\n");
-    new TreeMap<>(adapterVersions).forEach((id, v) -> out.append("marginal_adapter_active_version{adapter_id=\"").append(id)
-        .append("\",scope=\"").append(adapterScopes.getOrDefault(id, "")).append("\"} ").append(v).append('\n'));
-    out.append("# HELP marginal_adapter_rejected_total Adapter versions refused (checksum, manifest, shapes, non-finite"
-        + " weights); alert on any increase. Per-user adapters are counted together, never by id.\n");
-    out.append("# TYPE marginal_adapter_rejected_total counter\n");
-    adapterRejections.forEach((k, v) -> {
-      String labels = k.equals("user") ? "scope=\"user\"" : "adapter_id=\"" + k.substring(k.indexOf('\u0000') + 1) + "\",scope=\"shared\"";
-      out.append("marginal_adapter_rejected_total{").append(labels).append("} ").append(v.sum()).append('\n');
-    });
-    swapLatency.write(out, "marginal_adapter_swap_seconds", "Event received to new version serving (verify + load + swap).");
-    gauge(out, "marginal_adapter_last_swap_milliseconds", "Latency of the most recent adapter swap.", lastSwapMs.get());
-    gauges.forEach((name, supplier) -> {
-      String base = name.contains("{") ? name.substring(0, name.indexOf('{')) : name;
-      out.append("# TYPE ").append(base).append(" gauge\n");
-      out.append(name).append(' ').append(format(supplier.getAsDouble())).append('\n');
-    });
-    return out.toString();
+  private Counter counter(String name, String baseUnit, String help) {
+    return Counter.builder(name).baseUnit(baseUnit).description(help).register(registry);
   }
 
-  private static void counter(StringBuilder out, String name, String help, double value) {
-    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ").append(name).append(" counter\n");
-    out.append(name).append(' ').append(format(value)).append('\n');
-  }
-
-  private static void gauge(StringBuilder out, String name, String help, double value) {
-    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ").append(name).append(" gauge\n");
-    out.append(name).append(' ').append(format(value)).append('\n');
-  }
-
-  static String format(double v) {
-    return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.valueOf((long) v) : String.format(Locale.ROOT, "%.6g", v);
-  }
-
-  /** A cumulative-bucket histogram. */
-  static final class Histogram {
-    private final double[] bounds;
-    private final LongAdder[] counts;
-    private final DoubleAdder sum = new DoubleAdder();
-    private final LongAdder count = new LongAdder();
-
-    Histogram(double[] bounds) {
-      this.bounds = bounds;
-      this.counts = new LongAdder[bounds.length];
-      for (int i = 0; i < bounds.length; i++) {
-        counts[i] = new LongAdder();
-      }
+  private static Duration[] seconds(double... bounds) {
+    Duration[] out = new Duration[bounds.length];
+    for (int i = 0; i < bounds.length; i++) {
+      out[i] = Duration.ofNanos(Math.round(bounds[i] * 1e9));
     }
-
-    void observe(double v) {
-      for (int i = 0; i < bounds.length; i++) {
-        if (v <= bounds[i]) {
-          counts[i].increment();
-        }
-      }
-      sum.add(v);
-      count.increment();
-    }
-
-    void write(StringBuilder out, String name, String help) {
-      out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-      out.append("# TYPE ").append(name).append(" histogram\n");
-      for (int i = 0; i < bounds.length; i++) {
-        out.append(name).append("_bucket{le=\"").append(format(bounds[i])).append("\"} ").append(counts[i].sum()).append('\n');
-      }
-      out.append(name).append("_bucket{le=\"+Inf\"} ").append(count.sum()).append('\n');
-      out.append(name).append("_sum ").append(format(sum.sum())).append('\n');
-      out.append(name).append("_count ").append(count.sum()).append('\n');
-    }
+    return out;
   }
 }

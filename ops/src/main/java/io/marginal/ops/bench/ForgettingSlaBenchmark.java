@@ -65,7 +65,8 @@ public final class ForgettingSlaBenchmark {
 
     Path dir = Files.createTempDirectory("marginal-sla");
     LauncherConfig config = new LauncherConfig(dir, "", 0, false, true, true, settings.nodes());
-    LocalLauncher launcher = new LocalLauncher(config, Map.of("MARGINAL_HTTP_PORT", "0", "MARGINAL_API_KEYS", keys,
+    LocalLauncher launcher = new LocalLauncher(config, Map.of("MARGINAL_HTTP_PORT", "0", "MARGINAL_STREAMS_HTTP_PORT", "0", "MARGINAL_TRAINER_HTTP_PORT", "0",
+        "MARGINAL_API_KEYS", keys,
         "MARGINAL_ADMIN_KEY", "sk-sla-admin"));
     try {
       launcher.start();

@@ -58,7 +58,8 @@ public final class SoakRun {
     String keys = users.stream().map(u -> "sk-" + u + ":" + u).collect(Collectors.joining(","));
     Path dir = Files.createTempDirectory("marginal-soak");
     LauncherConfig config = new LauncherConfig(dir, "", 0, false, true, true, 1);
-    LocalLauncher launcher = new LocalLauncher(config, Map.of("MARGINAL_HTTP_PORT", "0", "MARGINAL_API_KEYS", keys,
+    LocalLauncher launcher = new LocalLauncher(config, Map.of("MARGINAL_HTTP_PORT", "0", "MARGINAL_STREAMS_HTTP_PORT", "0", "MARGINAL_TRAINER_HTTP_PORT", "0",
+        "MARGINAL_API_KEYS", keys,
         "MARGINAL_ADMIN_KEY", "sk-soak-admin"));
     try {
       launcher.start();

@@ -1,12 +1,16 @@
 package io.marginal.streams.app;
 
+import io.marginal.metrics.OpsHttpServer;
+import io.marginal.metrics.ServiceMetrics;
 import io.marginal.schemas.serde.TrustedPackages;
 import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.streams.topology.MemoryBankTopology;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -14,7 +18,11 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThr
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The streams service: provisions topics, builds the topology, runs it until stopped. */
+/**
+ * The streams service: provisions topics, builds the topology, runs it until stopped, and serves
+ * {@code /metrics} (Kafka Streams client metrics, JVM and process) and {@code /ready} on
+ * {@link StreamsAppConfig#httpPort()}.
+ */
 public final class MarginalStreamsApp implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MarginalStreamsApp.class);
@@ -22,11 +30,16 @@ public final class MarginalStreamsApp implements AutoCloseable {
   private final StreamsAppConfig config;
   private final KafkaStreams streams;
   private final String deadLetterOwner;
+  private final ServiceMetrics metrics;
+  private final OpsHttpServer ops;
 
-  private MarginalStreamsApp(StreamsAppConfig config, KafkaStreams streams, String deadLetterOwner) {
+  private MarginalStreamsApp(StreamsAppConfig config, KafkaStreams streams, String deadLetterOwner, ServiceMetrics metrics,
+      OpsHttpServer ops) {
     this.deadLetterOwner = deadLetterOwner;
     this.config = config;
     this.streams = streams;
+    this.metrics = metrics;
+    this.ops = ops;
   }
 
   public static Topology topology(StreamsAppConfig config) {
@@ -48,9 +61,36 @@ public final class MarginalStreamsApp implements AutoCloseable {
       LOG.error("stream thread failed; replacing it (uncommitted work is aborted and reprocessed)", e);
       return StreamThreadExceptionResponse.REPLACE_THREAD;
     });
+    ServiceMetrics metrics = ServiceMetrics.create();
+    OpsHttpServer ops;
+    try {
+      metrics.bind(new KafkaStreamsMetrics(streams));
+      ops = OpsHttpServer.start("streams app " + config.applicationId(), config.httpPort(), metrics, () -> notReady(streams));
+    } catch (RuntimeException e) {
+      metrics.close();
+      streams.close(Duration.ofSeconds(5));
+      throw e;
+    }
     streams.start();
-    LOG.info("streams app {} started against {}", config.applicationId(), config.bootstrapServers());
-    return new MarginalStreamsApp(config, streams, deadLetterOwner);
+    LOG.info("streams app {} started against {}; /metrics and /ready on port {}", config.applicationId(), config.bootstrapServers(),
+        ops.port());
+    return new MarginalStreamsApp(config, streams, deadLetterOwner, metrics, ops);
+  }
+
+  /** Why this instance should not be sent work now (RUNNING and REBALANCING are ready), or empty. */
+  public Optional<String> notReady() {
+    return notReady(streams);
+  }
+
+  private static Optional<String> notReady(KafkaStreams streams) {
+    KafkaStreams.State state = streams.state();
+    return state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING ? Optional.empty()
+        : Optional.of("streams app is " + state + " (feedback and deletions are not being processed)");
+  }
+
+  /** The port of {@code /metrics} and {@code /ready} (the chosen one when configured as 0). */
+  public int httpPort() {
+    return ops.port();
   }
 
   public KafkaStreams streams() {
@@ -80,7 +120,9 @@ public final class MarginalStreamsApp implements AutoCloseable {
 
   @Override
   public void close() {
+    ops.close();
     streams.close(Duration.ofSeconds(30));
+    metrics.close();
     io.marginal.streams.deadletter.DeadLetterDeserializationHandler.closePublisher(deadLetterOwner);
   }
 

@@ -25,10 +25,15 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param bank              what the topology itself needs
  * @param topicSettings     topic prefix, partitions, segment age, compaction lag
  * @param clientSecurity    security.*, sasl.*, ssl.* client settings passed through (masked when printed)
+ * @param httpPort          port of the operator endpoint ({@code /metrics}, {@code /ready}); 0 = any free port
+ *                          ({@code MARGINAL_STREAMS_HTTP_PORT}, default {@value #DEFAULT_HTTP_PORT})
  */
 public record StreamsAppConfig(String bootstrapServers, String applicationId, Path stateDir, String applicationServer,
                                int streamThreads, int standbyReplicas, Duration commitInterval, BankSettings bank,
-                               TopicSettings topicSettings, Map<String, String> clientSecurity) {
+                               TopicSettings topicSettings, Map<String, String> clientSecurity, int httpPort) {
+
+  /** Where {@code /metrics} and {@code /ready} listen unless {@code MARGINAL_STREAMS_HTTP_PORT} says otherwise. */
+  public static final int DEFAULT_HTTP_PORT = 9101;
 
   /**
    * Settings of the memory-bank topology.
@@ -99,27 +104,34 @@ public record StreamsAppConfig(String bootstrapServers, String applicationId, Pa
         duration(env, "MARGINAL_STREAMS_COMMIT_INTERVAL", Duration.ofMillis(100)),
         bank,
         TopicSettings.from(env),
-        Map.copyOf(security));
+        Map.copyOf(security),
+        integer(env, "MARGINAL_STREAMS_HTTP_PORT", DEFAULT_HTTP_PORT));
   }
 
   public StreamsAppConfig withBootstrapServers(String servers) {
     return new StreamsAppConfig(servers, applicationId, stateDir, applicationServer, streamThreads, standbyReplicas,
-        commitInterval, bank, topicSettings, clientSecurity);
+        commitInterval, bank, topicSettings, clientSecurity, httpPort);
   }
 
   public StreamsAppConfig withState(String appId, Path dir) {
     return new StreamsAppConfig(bootstrapServers, appId, dir, applicationServer, streamThreads, standbyReplicas,
-        commitInterval, bank, topicSettings, clientSecurity);
+        commitInterval, bank, topicSettings, clientSecurity, httpPort);
   }
 
   public StreamsAppConfig withApplicationServer(String hostPort) {
     return new StreamsAppConfig(bootstrapServers, applicationId, stateDir, hostPort, streamThreads, standbyReplicas,
-        commitInterval, bank, topicSettings, clientSecurity);
+        commitInterval, bank, topicSettings, clientSecurity, httpPort);
   }
 
   public StreamsAppConfig withBank(BankSettings settings) {
     return new StreamsAppConfig(bootstrapServers, applicationId, stateDir, applicationServer, streamThreads, standbyReplicas,
-        commitInterval, settings, topicSettings, clientSecurity);
+        commitInterval, settings, topicSettings, clientSecurity, httpPort);
+  }
+
+  /** The same configuration with the operator endpoint on {@code port} (0 = any free port: tests, several apps in one JVM). */
+  public StreamsAppConfig withHttpPort(int port) {
+    return new StreamsAppConfig(bootstrapServers, applicationId, stateDir, applicationServer, streamThreads, standbyReplicas,
+        commitInterval, bank, topicSettings, clientSecurity, port);
   }
 
   public Topics topics() {
@@ -161,6 +173,7 @@ public record StreamsAppConfig(String bootstrapServers, String applicationId, Pa
     shown.put("processingGuarantee", StreamsConfig.EXACTLY_ONCE_V2);
     shown.put("bank", bank);
     shown.put("topics", topicSettings);
+    shown.put("httpPort", httpPort);
     clientSecurity.forEach((k, v) -> shown.put(k, isSecret(k) ? "****" : v));
     StringBuilder sb = new StringBuilder("streams configuration:");
     shown.forEach((k, v) -> sb.append("\n  ").append(k).append(" = ").append(v));

@@ -102,7 +102,8 @@ public final class FeedbackBenchmark {
     StreamsAppConfig config = defaults.withBootstrapServers(bootstrap)
         .withState("marginal-bench", Files.createTempDirectory("bench-state"))
         .withBank(new StreamsAppConfig.BankSettings(b.feedbackWindow(), b.interactionRetention(), o.bankSize(),
-            b.maxRetainExamples(), b.baseModel(), b.sweepInterval()));
+            b.maxRetainExamples(), b.baseModel(), b.sweepInterval()))
+        .withHttpPort(0);
     Topics topics = config.topics();
     List<String> report = new ArrayList<>();
     try (MarginalStreamsApp app = MarginalStreamsApp.start(config);

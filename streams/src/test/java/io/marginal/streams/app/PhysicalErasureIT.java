@@ -66,7 +66,7 @@ class PhysicalErasureIT {
               "MARGINAL_TOPIC_SEGMENT_AGE", "PT2S",
               "MARGINAL_TOPIC_COMPACTION_LAG", "PT2S",
               "MARGINAL_TOPIC_INPUT_RETENTION", "PT4S"))
-          .withBootstrapServers(kafka.bootstrapServers()).withState("erasure-it", state);
+          .withBootstrapServers(kafka.bootstrapServers()).withState("erasure-it", state).withHttpPort(0);
       Topics topics = config.topics();
       Path brokerLogs = kafka.settings().dataDir();
       AtomicBoolean traffic = new AtomicBoolean(true);

@@ -46,7 +46,7 @@ class PoisonInputsIT {
     Path state = Files.createTempDirectory("poison-inputs-it");
     try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.startTemporary()) {
       StreamsAppConfig config = StreamsAppConfig.defaults().withBootstrapServers(kafka.bootstrapServers())
-          .withState("poison-inputs-it", state).withBank(TopologyFixture.SETTINGS);
+          .withState("poison-inputs-it", state).withBank(TopologyFixture.SETTINGS).withHttpPort(0);
       Topics topics = config.topics();
       TopicProvisioner.ensureTopics(kafka.bootstrapServers(), Map.of(), topics);
       Map<String, Long> unreadable = new HashMap<>(); // "topic-partition@offset" of records that do not decode

@@ -29,7 +29,7 @@ class PoisonedAdaptersTopicIT {
   void aBadAdapterRecordRestoredIntoTheGlobalStoreStopsNothing() throws Exception {
     try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.startTemporary()) {
       StreamsAppConfig config = StreamsAppConfig.defaults().withBootstrapServers(kafka.bootstrapServers())
-          .withState("poisoned-adapters-it", Files.createTempDirectory("poisoned-adapters-it")).withBank(TopologyFixture.SETTINGS);
+          .withState("poisoned-adapters-it", Files.createTempDirectory("poisoned-adapters-it")).withBank(TopologyFixture.SETTINGS).withHttpPort(0);
       Topics topics = config.topics();
       TopicProvisioner.ensureTopics(kafka.bootstrapServers(), Map.of(), topics);
       try (KafkaProducer<String, byte[]> producer = AppTraffic.producer(kafka.bootstrapServers())) {

@@ -50,7 +50,7 @@ class RestartWithoutLossIT {
     try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.startTemporary()) {
       StreamsAppConfig config = StreamsAppConfig.defaults().withBootstrapServers(kafka.bootstrapServers())
           .withState("restart-it", state).withApplicationServer("localhost:7070")
-          .withBank(TopologyFixture.SETTINGS);
+          .withBank(TopologyFixture.SETTINGS).withHttpPort(0);
       Topics topics = config.topics();
       MarginalStreamsApp first = MarginalStreamsApp.start(config);
       first.awaitRunning(Duration.ofSeconds(60));

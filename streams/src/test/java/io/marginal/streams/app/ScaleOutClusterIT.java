@@ -141,7 +141,7 @@ class ScaleOutClusterIT {
   private static StreamsAppConfig config(EmbeddedKafkaCluster cluster, String instance) throws Exception {
     return StreamsAppConfig.from(Map.of("MARGINAL_TOPIC_REPLICATION_FACTOR", "3", "MARGINAL_STREAMS_STANDBY_REPLICAS", "1"))
         .withBootstrapServers(cluster.bootstrapServers())
-        .withState("scale-out-it", Files.createTempDirectory("scale-out-" + instance));
+        .withState("scale-out-it", Files.createTempDirectory("scale-out-" + instance)).withHttpPort(0);
   }
 
   /** The app's own topology and properties, with a short session timeout so that a crash is noticed in seconds. */

@@ -22,9 +22,15 @@ import java.util.stream.Collectors;
  * @param workDir          scratch space for adapters in training ({@code MARGINAL_TRAINER_WORK_DIR})
  * @param baseModel        the base model name requests must name ({@code MARGINAL_BASE_MODEL}, default marginal-demo)
  * @param maxJobDuration   longest a job may take before the group considers the member dead ({@code MARGINAL_TRAINER_MAX_JOB})
+ * @param httpPort         port of {@code /metrics} and {@code /ready} ({@code MARGINAL_TRAINER_HTTP_PORT}, default
+ *                         {@value #DEFAULT_HTTP_PORT}; 0 = any free port)
  */
 public record TrainerConfig(String bootstrapServers, Map<String, Object> clientSecurity, Topics topics, String groupId,
-                            String nodeId, Path adapterStore, Path workDir, String baseModel, Duration maxJobDuration) {
+                            String nodeId, Path adapterStore, Path workDir, String baseModel, Duration maxJobDuration,
+                            int httpPort) {
+
+  /** Where {@code /metrics} and {@code /ready} listen unless {@code MARGINAL_TRAINER_HTTP_PORT} says otherwise. */
+  public static final int DEFAULT_HTTP_PORT = 9102;
 
   public static TrainerConfig fromEnvironment(Map<String, String> env) {
     Map<String, Object> security = new LinkedHashMap<>();
@@ -42,11 +48,31 @@ public record TrainerConfig(String bootstrapServers, Map<String, Object> clientS
         Path.of(env.getOrDefault("MARGINAL_ADAPTER_STORE", "var/adapters")),
         Path.of(env.getOrDefault("MARGINAL_TRAINER_WORK_DIR", "var/trainer-work")),
         env.getOrDefault("MARGINAL_BASE_MODEL", "marginal-demo"),
-        Duration.parse(env.getOrDefault("MARGINAL_TRAINER_MAX_JOB", "PT30M")));
+        Duration.parse(env.getOrDefault("MARGINAL_TRAINER_MAX_JOB", "PT30M")),
+        port(env.getOrDefault("MARGINAL_TRAINER_HTTP_PORT", String.valueOf(DEFAULT_HTTP_PORT))));
   }
 
   public TrainerConfig withBootstrapServers(String servers) {
-    return new TrainerConfig(servers, clientSecurity, topics, groupId, nodeId, adapterStore, workDir, baseModel, maxJobDuration);
+    return new TrainerConfig(servers, clientSecurity, topics, groupId, nodeId, adapterStore, workDir, baseModel, maxJobDuration,
+        httpPort);
+  }
+
+  /** The same configuration with {@code /metrics} and {@code /ready} on {@code port} (0 = any free port). */
+  public TrainerConfig withHttpPort(int port) {
+    return new TrainerConfig(bootstrapServers, clientSecurity, topics, groupId, nodeId, adapterStore, workDir, baseModel,
+        maxJobDuration, port);
+  }
+
+  private static int port(String value) {
+    try {
+      int port = Integer.parseInt(value.trim());
+      if (port < 0 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return port;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("MARGINAL_TRAINER_HTTP_PORT=" + value + " is not a port; use 0-65535 (0 = any free port)");
+    }
   }
 
   private static String hostName() {
@@ -66,6 +92,6 @@ public record TrainerConfig(String bootstrapServers, Map<String, Object> clientS
         .collect(Collectors.joining(", ", "{", "}"));
     return "TrainerConfig[bootstrapServers=" + bootstrapServers + ", security=" + security + ", topicPrefix="
         + topics.settings().prefix() + ", groupId=" + groupId + ", nodeId=" + nodeId + ", adapterStore="
-        + adapterStore.toAbsolutePath() + ", baseModel=" + baseModel + ", maxJobDuration=" + maxJobDuration + "]";
+        + adapterStore.toAbsolutePath() + ", baseModel=" + baseModel + ", maxJobDuration=" + maxJobDuration + ", httpPort=" + httpPort + "]";
   }
 }

@@ -17,6 +17,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,10 +60,21 @@ public final class TrainerNode implements Runnable, AutoCloseable {
   private final TrainerPublisher publisher;
   private final DeadLetterPublisher deadLetters;
   private final AtomicBoolean running = new AtomicBoolean(true);
+  private final TrainerMetrics metrics;
+  private final List<KafkaClientMetrics> clientMetrics = new ArrayList<>();
   private volatile Thread loopThread;
 
   public TrainerNode(TrainerConfig config, AdapterStore store, UnlearningJob job) {
+    this(config, store, job, new SimpleMeterRegistry());
+  }
+
+  /**
+   * A member whose meters (request outcomes, job durations, and its Kafka consumer's and producer's
+   * client metrics) go to {@code registry}.
+   */
+  public TrainerNode(TrainerConfig config, AdapterStore store, UnlearningJob job, MeterRegistry registry) {
     this.config = config;
+    this.metrics = new TrainerMetrics(registry);
     this.store = store;
     this.job = job;
     this.validator = new RequestValidator(config.baseModel());
@@ -92,6 +107,20 @@ public final class TrainerNode implements Runnable, AutoCloseable {
     this.producer = new KafkaProducer<>(producerConfig);
     this.publisher = new TrainerPublisher(producer, config.topics(), Clock.systemUTC());
     this.deadLetters = DeadLetterPublisher.create(client, config.topics().name(Topics.DEAD_LETTERS), config.nodeId());
+    clientMetrics.add(new KafkaClientMetrics(consumer));
+    clientMetrics.add(new KafkaClientMetrics(producer));
+    clientMetrics.forEach(m -> m.bindTo(registry));
+  }
+
+  /** Why this member should not be counted on now (its loop is not running), or empty. */
+  public Optional<String> notReady() {
+    Thread loop = loopThread;
+    if (!running.get()) {
+      return Optional.of("trainer " + config.nodeId() + " is stopping");
+    }
+    return loop != null && loop.isAlive() ? Optional.empty()
+        : Optional.of("trainer " + config.nodeId() + " is not consuming " + config.topics().name(Topics.UNLEARNING_REQUESTS)
+            + (loop == null ? " yet" : " (its loop ended; see the log)"));
   }
 
   @Override
@@ -121,10 +150,12 @@ public final class TrainerNode implements Runnable, AutoCloseable {
     try {
       request = MarginalSerdes.UNLEARNING_REQUEST.deserialize(record.topic(), record.value());
     } catch (SerializationException e) {
+      metrics.handled(TrainerMetrics.Outcome.UNREADABLE);
       deadLetters.publish(record, e.getMessage(), e);
       return;
     }
     if (request == null) {
+      metrics.handled(TrainerMetrics.Outcome.UNREADABLE);
       deadLetters.publish(record, "null unlearning request (tombstone) on " + record.topic() + ": nothing to train", null);
       return;
     }
@@ -132,12 +163,14 @@ public final class TrainerNode implements Runnable, AutoCloseable {
     String adapterId = adapterIdOrUnknown(request.getScope());
     if (refusal.isPresent()) {
       LOG.warn("request {} refused: {}", request.getRequestId(), refusal.get());
+      metrics.handled(TrainerMetrics.Outcome.REFUSED);
       publisher.failed(request, adapterId, refusal.get(), Map.of());
       return;
     }
     Optional<StoredAdapter> done = store.producedBy(adapterId, request.getRequestId());
     if (done.isPresent()) {
       LOG.info("request {} already produced {}; re-announcing it instead of training again", request.getRequestId(), done.get().label());
+      metrics.handled(TrainerMetrics.Outcome.REDELIVERED);
       publisher.published(request, done.get(), Map.of());
       return;
     }
@@ -152,13 +185,17 @@ public final class TrainerNode implements Runnable, AutoCloseable {
         request.getForgetExamples().size(), request.getRetainExamples().size(), request.getLineage());
     Path workDir = newWorkDir(adapterId, version);
     UnlearningOutcome outcome;
+    metrics.jobStarted();
     try {
       outcome = job.run(request, previous, workDir, new LoggingProgress(request.getRequestId(), 5));
     } catch (RuntimeException e) {
       LOG.error("request {}: job failed", request.getRequestId(), e);
+      metrics.jobEnded(TrainerMetrics.Outcome.FAILED, System.nanoTime() - started);
       publisher.failed(request, adapterId, "training failed: " + e.getMessage(), Map.of());
       return;
     }
+    metrics.jobEnded(outcome.passedGate() ? TrainerMetrics.Outcome.PUBLISHED : TrainerMetrics.Outcome.GATE_FAILED,
+        System.nanoTime() - started);
     if (!outcome.passedGate()) {
       LOG.warn("request {}: {} v{} refused by the gate: {} {}", request.getRequestId(), adapterId, version, outcome.failureReason(), outcome.metrics());
       publisher.failed(request, adapterId, outcome.failureReason(), outcome.metrics());
@@ -209,6 +246,7 @@ public final class TrainerNode implements Runnable, AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+    clientMetrics.forEach(KafkaClientMetrics::close);
     producer.close(Duration.ofSeconds(5));
     deadLetters.close();
   }

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
+import io.marginal.metrics.OpsHttpServer;
+import io.marginal.metrics.PrometheusText;
+import io.marginal.metrics.ServiceMetrics;
 import io.marginal.schemas.AdapterPublished;
 import io.marginal.schemas.AdapterStatus;
 import io.marginal.schemas.DeadLetter;
@@ -18,6 +21,7 @@ import io.marginal.trainer.config.TrainerConfig;
 import io.marginal.trainer.job.UnlearningJob;
 import io.marginal.trainer.job.UnlearningOutcome;
 import io.marginal.trainer.store.DirectoryAdapterStore;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -94,8 +98,15 @@ class TrainerNodeIT {
         .setForgetExamples(List.of()).build();
     String topic = TOPICS.name(Topics.UNLEARNING_REQUESTS);
 
-    try (TrainerNode node = new TrainerNode(config, store, job);
+    try (ServiceMetrics metrics = ServiceMetrics.create();
+         TrainerNode node = new TrainerNode(config, store, job, metrics.registry());
+         OpsHttpServer ops = OpsHttpServer.start("trainer", 0, metrics, node::notReady);
          KafkaProducer<String, byte[]> producer = producer()) {
+      URI opsBase = URI.create("http://localhost:" + ops.port());
+      assertEquals(503, get(opsBase.resolve("/ready")).statusCode(), "not ready before its loop runs");
+      PrometheusText before = PrometheusText.scrape(opsBase.resolve("/metrics"), null);
+      assertEquals(0.0, before.value("marginal_trainer_requests_total", "outcome", "published"));
+      assertEquals(0.0, before.value("marginal_trainer_job_duration_seconds_count", "outcome", "published"));
       Thread loop = new Thread(node, "trainer-loop");
       loop.start();
       byte[] goodBytes = MarginalSerdes.UNLEARNING_REQUEST.serialize(topic, good);
@@ -145,6 +156,24 @@ class TrainerNodeIT {
       DeadLetter huge = MarginalSerdes.DEAD_LETTER.deserialize("d", letters.get(1).value());
       assertTrue(huge.getReason().contains("SystemLimitException"), huge.getReason());
       assertTrue(loop.isAlive(), "the trainer loop survives a record declaring 2^31 items");
+
+      // /metrics tells the same story: one job trained and published, one redelivery, one refusal, two unreadable records
+      PrometheusText after = PrometheusText.scrape(opsBase.resolve("/metrics"), null);
+      assertEquals(1.0, after.value("marginal_trainer_requests_total", "outcome", "published"));
+      assertEquals(1.0, after.value("marginal_trainer_requests_total", "outcome", "redelivered"));
+      assertEquals(1.0, after.value("marginal_trainer_requests_total", "outcome", "refused"));
+      assertEquals(2.0, after.value("marginal_trainer_requests_total", "outcome", "unreadable"));
+      assertEquals(0.0, after.value("marginal_trainer_requests_total", "outcome", "failed"));
+      assertEquals("histogram", after.family("marginal_trainer_job_duration_seconds").type());
+      assertEquals(1.0, after.value("marginal_trainer_job_duration_seconds_count", "outcome", "published"));
+      assertEquals(1.0, after.value("marginal_trainer_job_duration_seconds_bucket", "outcome", "published", "le", "+Inf"));
+      assertEquals(0.0, after.value("marginal_trainer_job_running"));
+      assertTrue(after.sum("kafka_consumer_fetch_manager_records_consumed_total") >= 5,
+          "consumer metrics: " + after.samplesNamed("kafka_consumer_fetch_manager_records_consumed_total"));
+      assertTrue(after.sum("kafka_producer_record_send_total") >= 3,
+          "producer metrics: " + after.samplesNamed("kafka_producer_record_send_total"));
+      assertTrue(after.value("jvm_threads_live_threads") > 0);
+      assertEquals(200, get(opsBase.resolve("/ready")).statusCode());
     }
 
     // Every offset was committed: a new member of the group finds nothing left to do.
@@ -155,6 +184,11 @@ class TrainerNodeIT {
       await("nothing left to train").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> second.runs.get() == 0);
     }
     assertEquals(0, second.runs.get());
+  }
+
+  private static java.net.http.HttpResponse<String> get(URI uri) throws Exception {
+    return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(uri).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
   }
 
   private static KafkaProducer<String, byte[]> producer() {
