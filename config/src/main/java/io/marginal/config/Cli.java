@@ -27,7 +27,7 @@ public final class Cli {
     if (spec.optionsMap().get("--help") == null) {
       spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help and exit.").build());
     }
-    spec.usageMessage().showDefaultValues(true).sortOptions(false).autoWidth(true);
+    spec.usageMessage().showDefaultValues(true).sortOptions(false).width(120);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler((e, line, parsed) -> {
       if (e instanceof IllegalArgumentException && !(e instanceof NumberFormatException)) {
