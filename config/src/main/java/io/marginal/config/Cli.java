@@ -9,8 +9,9 @@ import picocli.CommandLine.ParameterException;
 /**
  * How every main of the project reads its command line (picocli): {@code -h}/{@code --help} prints the
  * usage with each option's default; an unknown option or a bad value prints what was wrong and
- * the usage to stderr and exits with status 2; a command that throws {@link IllegalArgumentException}
- * (a value picocli cannot check by itself) is reported the same way.
+ * the usage to stderr and exits with status 2 (unless the command's {@code exitCodeOnInvalidInput} says otherwise); a command
+ * that throws {@link IllegalArgumentException} (a value picocli cannot check by itself) is reported
+ * the same way, with its message and a pointer to {@code --help}.
  */
 public final class Cli {
 
@@ -32,7 +33,7 @@ public final class Cli {
     cl.setExecutionExceptionHandler((e, line, parsed) -> {
       if (e instanceof IllegalArgumentException && !(e instanceof NumberFormatException)) {
         reportBadUsage(line, e.getMessage());
-        return USAGE;
+        return line.getCommandSpec().exitCodeOnInvalidInput();
       }
       throw e;
     });
