@@ -1,6 +1,7 @@
 package io.marginal.config;
 
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -11,7 +12,8 @@ import picocli.CommandLine.ParameterException;
  * usage with each option's default; an unknown option or a bad value prints what was wrong and
  * the usage to stderr and exits with status 2 (unless the command's {@code exitCodeOnInvalidInput} says otherwise); a command
  * that throws {@link IllegalArgumentException} (a value picocli cannot check by itself) is reported
- * the same way, with its message and a pointer to {@code --help}.
+ * the same way, with its message and a pointer to {@code --help}. A file that cannot be read
+ * ({@link UncheckedIOException}) prints its message and exits 1.
  */
 public final class Cli {
 
@@ -35,6 +37,12 @@ public final class Cli {
         reportBadUsage(line, e.getMessage());
         return line.getCommandSpec().exitCodeOnInvalidInput();
       }
+      if (e instanceof UncheckedIOException) {
+        // a file that is not there or cannot be read: the message names it
+        line.getErr().println(line.getColorScheme().errorText(e.getMessage()));
+        line.getErr().flush();
+        return line.getCommandSpec().exitCodeOnExecutionException();
+      }
       throw e;
     });
     return cl;
@@ -51,7 +59,12 @@ public final class Cli {
    * ({@code exec:java} runs mains inside Maven).
    */
   public static void run(Object command, String... args) {
-    int status = execute(command, args);
+    run(commandLine(command), args);
+  }
+
+  /** {@link #run(Object, String...)} for a command line from {@link #commandLine} that was set up further. */
+  public static void run(CommandLine line, String... args) {
+    int status = line.execute(args);
     if (status != 0) {
       System.exit(status);
     }
