@@ -27,11 +27,11 @@ final class TrainerProcess {
   static SupervisedProcess start(Map<String, String> env, Path log, Duration timeout) {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + env.getOrDefault("MARGINAL_TRAINER_HEAP", "3g")));
-    // The same engine and log settings as this JVM (offline DJL, PyTorch engine, thread counts, marginal.log.*);
-    // logback.xml keeps progress at INFO and Kafka clients at WARN (the launcher waits for the "consuming" line).
+    // The same engine settings as this JVM (offline DJL, PyTorch engine, thread counts). Not its log settings:
+    // logback.xml's defaults keep progress at INFO and Kafka clients at WARN, and the launcher waits for the
+    // "consuming" line at INFO even when this JVM logs only warnings (-Dmarginal.log.level=WARN, the bench profile).
     System.getProperties().forEach((k, v) -> {
-      if (k.toString().startsWith("ai.djl.") || k.toString().startsWith("marginal.log.")
-          || k.toString().equals("logback.configurationFile")) {
+      if (k.toString().startsWith("ai.djl.")) {
         command.add("-D" + k + "=" + v);
       }
     });
