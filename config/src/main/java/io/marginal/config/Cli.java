@@ -9,11 +9,12 @@ import picocli.CommandLine.ParameterException;
 
 /**
  * How every main of the project reads its command line (picocli): {@code -h}/{@code --help} prints the
- * usage with each option's default; an unknown option or a bad value prints what was wrong and
- * the usage to stderr and exits with status 2 (unless the command's {@code exitCodeOnInvalidInput} says otherwise); a command
- * that throws {@link IllegalArgumentException} (a value picocli cannot check by itself) is reported
- * the same way, with its message and a pointer to {@code --help}. A file that cannot be read
- * ({@link UncheckedIOException}) prints its message and exits 1.
+ * usage with each option's default; an unknown option or a bad value prints what was wrong and the
+ * usage to stderr and exits with status 2 (or the command's {@code exitCodeOnInvalidInput}); a
+ * command that throws {@link IllegalArgumentException} (a value picocli cannot check by itself, a bad
+ * {@code MARGINAL_*} setting) is reported the same way, with its message and a pointer to
+ * {@code --help}. A file that cannot be read ({@link UncheckedIOException}) prints its message and
+ * exits 1.
  */
 public final class Cli {
 
