@@ -1,6 +1,7 @@
 package io.marginal.inference;
 
 import io.marginal.schemas.serde.TrustedPackages;
+import io.marginal.config.Cli;
 import io.marginal.inference.adapters.AdapterRegistry;
 import io.marginal.inference.adapters.AdapterVerifier;
 import io.marginal.inference.adapters.AdapterWatcher;
@@ -31,12 +32,16 @@ import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The inference node: loads the model, starts the memory-bank replica and the adapter watcher,
@@ -274,16 +279,52 @@ public final class InferenceNode implements AutoCloseable {
     LOG.info("inference node {} stopped", config.nodeId());
   }
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
     TrustedPackages.allowMarginalClasses();
-    if (List.of(args).contains("--embedded-kafka")) {
-      System.err.println("--embedded-kafka moved out of the node (its jar carries no broker): run io.marginal.ops.StandaloneInferenceNode,"
-          + " e.g. mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.StandaloneInferenceNode");
-      System.exit(64);
+    Cli.run(new Main(), args);
+  }
+
+  /** The node's command line: configuration comes from the environment; the options only point at a file or check it. */
+  @Command(name = "InferenceNode", description = {"Serves the OpenAI-compatible chat API with per-user personalization and",
+      "the published adapters, against the Kafka cluster in MARGINAL_BOOTSTRAP_SERVERS."},
+      footer = {"", "Configured by MARGINAL_* environment variables (table in inference-node/README.md), e.g.",
+          "  MARGINAL_BOOTSTRAP_SERVERS (localhost:9092)  MARGINAL_HTTP_HOST / _PORT (0.0.0.0 / 8080)",
+          "  MARGINAL_MODEL_DIR (the demo model)  MARGINAL_ADAPTER_STORE (var/adapters)  MARGINAL_NODE_ID",
+          "  MARGINAL_API_KEYS (key:user,...)  MARGINAL_API_KEYS_FILE  MARGINAL_ADMIN_KEY (demo keys when unset)",
+          "  MARGINAL_MAX_BATCH (16)  MARGINAL_WORKER_THREADS  MARGINAL_INTRA_OP_THREADS (1)  MARGINAL_DEVICE (auto)",
+          "With its own embedded broker (one-machine demo): io.marginal.ops.StandaloneInferenceNode."})
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE",
+        description = "Properties file with the same MARGINAL_* keys; the environment overrides it (as MARGINAL_INFERENCE_CONFIG).")
+    Path configFile;
+
+    @Option(names = "--print-config", description = "Print the configuration (secrets masked) and exit.")
+    boolean printConfig;
+
+    @Option(names = "--embedded-kafka", hidden = true)
+    boolean embeddedKafka;
+
+    @Override
+    public Integer call() throws Exception {
+      if (embeddedKafka) {
+        System.err.println("--embedded-kafka moved out of the node (its jar carries no broker): run io.marginal.ops.StandaloneInferenceNode,"
+            + " e.g. mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.StandaloneInferenceNode");
+        return 64;
+      }
+      Map<String, String> env = new HashMap<>(System.getenv());
+      if (configFile != null) {
+        env.put(InferenceConfig.CONFIG_FILE_KEY, configFile.toString());
+      }
+      InferenceConfig config = InferenceConfig.from(env);
+      if (printConfig) {
+        System.out.println(config);
+        return 0;
+      }
+      DemoModel.defaultEngineSettings();
+      IntraOpThreads.apply();
+      runUntilStopped(start(config), () -> { });
+      return 0;
     }
-    DemoModel.defaultEngineSettings();
-    IntraOpThreads.apply();
-    runUntilStopped(start(InferenceConfig.fromEnvironment()), () -> { });
   }
 
   /** Blocks until the JVM is asked to stop, then closes {@code node} and runs {@code afterwards}. */

@@ -2,6 +2,7 @@ package io.marginal.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import io.marginal.config.Settings;
 import java.util.Locale;
 
 /**
@@ -19,7 +20,7 @@ public final class ComputeDevice {
 
   /** The configured device, resolved against the GPUs PyTorch sees. */
   public static Device configured() {
-    String spec = System.getProperty(PROPERTY, System.getenv(ENV));
+    String spec = System.getProperty(PROPERTY, Settings.environment().getString(ENV, null));
     return resolve(spec, Engine.getInstance().getGpuCount());
   }
 

@@ -1,13 +1,14 @@
 package io.marginal.ops;
 
+import io.marginal.config.Cli;
+import io.marginal.config.Settings;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Option;
 
 /**
- * Everything the local launcher can be told, from command-line flags over environment variables
- * over defaults that run the embedded demo.
+ * Everything the local launcher can be told, from command-line flags ({@link Options}) over
+ * environment variables over defaults that run the embedded demo.
  *
  * @param dataDir          where the broker log and service state live ({@code MARGINAL_DATA_DIR}, default ./var)
  * @param bootstrapServers an existing cluster to use instead of starting a broker ({@code MARGINAL_BOOTSTRAP_SERVERS})
@@ -20,60 +21,62 @@ import java.util.Map;
 public record LauncherConfig(Path dataDir, String bootstrapServers, int brokerPort, boolean brokerAsProcess,
                              boolean servicesOnly, boolean fresh, int inferenceNodes) {
 
-  public static final String USAGE = """
-      usage: LocalLauncher [--services-only] [--broker-process] [--fresh] [--data-dir DIR]
-                           [--bootstrap-servers HOST:PORT] [--broker-port PORT] [--inference-nodes N]
-        (no flag)             start everything, play the demo scenario in DIR/demo (wiped first), exit 0 if every check passed
-        --services-only       start broker and services, print where they listen, wait for Ctrl-C
-        --broker-process      run the embedded Kafka broker as a separate JVM instead of in-process
-        --fresh               delete the data directory before starting
-        --data-dir DIR        broker log and service state (default ./var, env MARGINAL_DATA_DIR)
-        --bootstrap-servers   use this Kafka cluster, start no broker (env MARGINAL_BOOTSTRAP_SERVERS)
-        --broker-port PORT    embedded broker client port (default 9092, env MARGINAL_BROKER_PORT)
-        --inference-nodes N   inference nodes local-1..N on ports 8080.. (default 1, env MARGINAL_INFERENCE_NODES)
-      """;
-
   public boolean embeddedBroker() {
     return bootstrapServers == null || bootstrapServers.isBlank();
   }
 
-  public static LauncherConfig parse(String[] args, Map<String, String> env) {
-    Path dataDir = Path.of(env.getOrDefault("MARGINAL_DATA_DIR", "var"));
-    String bootstrap = env.getOrDefault("MARGINAL_BOOTSTRAP_SERVERS", "");
-    int port = Integer.parseInt(env.getOrDefault("MARGINAL_BROKER_PORT", "9092"));
-    boolean process = false;
-    boolean servicesOnly = false;
-    boolean fresh = false;
-    int nodes = positive("MARGINAL_INFERENCE_NODES", env.getOrDefault("MARGINAL_INFERENCE_NODES", "1"));
-    List<String> rest = new ArrayList<>(List.of(args));
-    while (!rest.isEmpty()) {
-      String flag = rest.remove(0);
-      switch (flag) {
-        case "--services-only" -> servicesOnly = true;
-        case "--broker-process" -> process = true;
-        case "--fresh" -> fresh = true;
-        case "--data-dir" -> dataDir = Path.of(value(flag, rest));
-        case "--bootstrap-servers" -> bootstrap = value(flag, rest);
-        case "--broker-port" -> port = parsePort(value(flag, rest));
-        case "--inference-nodes" -> nodes = positive(flag, value(flag, rest));
-        case "--help", "-h" -> throw new IllegalArgumentException(USAGE);
-        default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
+  /** The launcher's command-line options (picocli); values not given come from the environment, then the defaults. */
+  public static final class Options {
+    @Option(names = "--services-only", description = "Start broker and services, print where they listen, wait for Ctrl-C"
+        + " (without it: start everything, play the demo scenario in DIR/demo, wiped first, and exit 0 if every check passed).")
+    boolean servicesOnly;
+
+    @Option(names = "--broker-process", description = "Run the embedded Kafka broker as a separate JVM instead of in-process.")
+    boolean brokerProcess;
+
+    @Option(names = "--fresh", description = "Delete the data directory before starting.")
+    boolean fresh;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Broker log and service state (default: MARGINAL_DATA_DIR, else var).")
+    String dataDir;
+
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
+        description = "Use this Kafka cluster and start no broker (default: MARGINAL_BOOTSTRAP_SERVERS).")
+    String bootstrapServers;
+
+    @Option(names = "--broker-port", paramLabel = "PORT", description = "Embedded broker client port (default: MARGINAL_BROKER_PORT, else 9092).")
+    String brokerPort;
+
+    @Option(names = "--inference-nodes", paramLabel = "N",
+        description = "Inference nodes local-1..N on ports 8080.. (default: MARGINAL_INFERENCE_NODES, else 1).")
+    String inferenceNodes;
+
+    /** These options over {@code env} over the defaults. */
+    public LauncherConfig toConfig(Map<String, String> env) {
+      Settings settings = Settings.of(env);
+      Path dir = dataDir != null ? Path.of(dataDir) : settings.getPath("MARGINAL_DATA_DIR", Path.of("var"));
+      String bootstrap = bootstrapServers != null ? bootstrapServers : settings.getString("MARGINAL_BOOTSTRAP_SERVERS", "");
+      int port = brokerPort != null ? parsePort(brokerPort) : settings.getInt("MARGINAL_BROKER_PORT", 9092);
+      int nodes = inferenceNodes != null ? positive("--inference-nodes", inferenceNodes)
+          : positive("MARGINAL_INFERENCE_NODES", settings.getString("MARGINAL_INFERENCE_NODES", "1"));
+      boolean wipe = fresh;
+      if (!servicesOnly) {
+        // The scenario tells a story from an empty system: it gets its own data directory, wiped each run,
+        // so that it never touches (or is confused by) what a --services-only run keeps in the data directory.
+        dir = dir.resolve("demo");
+        wipe = true;
       }
+      return new LauncherConfig(dir, bootstrap, port, brokerProcess, servicesOnly, wipe, nodes);
     }
-    if (!servicesOnly) {
-      // The scenario tells a story from an empty system: it gets its own data directory, wiped each run,
-      // so that it never touches (or is confused by) what a --services-only run keeps in the data directory.
-      dataDir = dataDir.resolve("demo");
-      fresh = true;
-    }
-    return new LauncherConfig(dataDir, bootstrap, port, process, servicesOnly, fresh, nodes);
   }
 
-  private static String value(String flag, List<String> rest) {
-    if (rest.isEmpty() || rest.get(0).startsWith("--")) {
-      throw new IllegalArgumentException(flag + " needs a value\n" + USAGE);
-    }
-    return rest.remove(0);
+  /**
+   * Parses the launcher's flags over {@code env}.
+   *
+   * @throws IllegalArgumentException naming the flag or variable and the bad value
+   */
+  public static LauncherConfig parse(String[] args, Map<String, String> env) {
+    return Cli.parse(new Options(), args).toConfig(env);
   }
 
   private static int positive(String name, String text) {

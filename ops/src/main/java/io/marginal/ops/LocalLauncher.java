@@ -1,6 +1,11 @@
 package io.marginal.ops;
 
 import io.marginal.schemas.serde.TrustedPackages;
+import io.marginal.config.Settings;
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import io.marginal.inference.InferenceNode;
 import io.marginal.inference.config.InferenceConfig;
 import io.marginal.model.LanguageModel;
@@ -49,16 +54,27 @@ public final class LocalLauncher {
     this.overrides = Map.copyOf(overrides);
   }
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
     TrustedPackages.allowMarginalClasses();
-    LauncherConfig config;
-    try {
-      config = LauncherConfig.parse(args, System.getenv());
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      System.exit(2);
-      return;
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "LocalLauncher", description = {"Starts the whole system on one machine: a Kafka broker (unless --bootstrap-servers),",
+      "every topic, the streams app, the trainer (its own JVM) and the inference nodes; then plays the demo",
+      "scenario, or with --services-only waits for Ctrl-C."},
+      footer = {"", "The services read their MARGINAL_* environment variables as usual (see each module's README)."})
+  static final class Main implements Callable<Integer> {
+    @Mixin
+    LauncherConfig.Options options;
+
+    @Override
+    public Integer call() throws Exception {
+      run(options.toConfig(System.getenv()));
+      return 0;
     }
+  }
+
+  private static void run(LauncherConfig config) throws Exception {
     LocalLauncher launcher = new LocalLauncher(config, Map.of());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -88,8 +104,7 @@ public final class LocalLauncher {
   boolean playDemo(java.io.PrintStream out) throws InterruptedException {
     out.println();
     out.println("Playing the demo scenario (run with --services-only to skip it and keep the services up).");
-    Duration unlearningTimeout = Duration.ofSeconds(Long.parseLong(
-        System.getenv().getOrDefault("MARGINAL_DEMO_UNLEARNING_TIMEOUT_S", "600")));
+    Duration unlearningTimeout = Duration.ofSeconds(Settings.environment().getLong("MARGINAL_DEMO_UNLEARNING_TIMEOUT_S", 600));
     return new DemoScenario(inference().baseUrl(), bootstrapServers, topics, unlearningTimeout, out).play();
   }
 

@@ -27,15 +27,14 @@ final class TrainerProcess {
   static SupervisedProcess start(Map<String, String> env, Path log, Duration timeout) {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + env.getOrDefault("MARGINAL_TRAINER_HEAP", "3g")));
-    // The same engine settings as this JVM (offline DJL, PyTorch engine, thread counts); its own log levels:
-    // progress at INFO, Kafka clients at WARN (the launcher waits for the "consuming" line).
+    // The same engine settings as this JVM (offline DJL, PyTorch engine, thread counts). Not its log settings:
+    // logback.xml's defaults keep progress at INFO and Kafka clients at WARN, and the launcher waits for the
+    // "consuming" line at INFO even when this JVM logs only warnings (-Dmarginal.log.level=WARN, the bench profile).
     System.getProperties().forEach((k, v) -> {
       if (k.toString().startsWith("ai.djl.")) {
         command.add("-D" + k + "=" + v);
       }
     });
-    command.addAll(List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-Dorg.slf4j.simpleLogger.log.org.apache.kafka=warn",
-        "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS"));
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), TrainerMain.class.getName()));
     Map<String, String> childEnv = new HashMap<>(env);
     childEnv.putIfAbsent("DJL_OFFLINE", "true");

@@ -4,6 +4,8 @@ import io.marginal.schemas.serde.TrustedPackages;
 import ai.djl.Device;
 import io.marginal.metrics.OpsHttpServer;
 import io.marginal.metrics.ServiceMetrics;
+import io.marginal.config.Cli;
+import io.marginal.config.Settings;
 import io.marginal.model.ComputeDevice;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.demo.DemoModel;
@@ -13,9 +15,14 @@ import io.marginal.trainer.store.DirectoryAdapterStore;
 import io.marginal.trainer.unlearning.MaskedLoraUnlearningJob;
 import io.marginal.trainer.unlearning.UnlearningSettings;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The trainer service: configuration from the environment, the base model loaded once (the demo
@@ -29,13 +36,50 @@ public final class TrainerMain {
   private TrainerMain() {
   }
 
-  public static void main(String[] args) throws InterruptedException {
+  public static void main(String[] args) {
     TrustedPackages.allowMarginalClasses();
-    TrainerConfig config = TrainerConfig.fromEnvironment(System.getenv());
-    UnlearningSettings settings = UnlearningSettings.fromEnvironment(System.getenv());
+    Cli.run(new Main(), args);
+  }
+
+  /** The trainer's command line: configuration comes from the environment; the options only point at a file or check it. */
+  @Command(name = "TrainerMain", description = {"Consumes unlearning requests (one member of the trainer group per GPU), trains",
+      "masked-LoRA unlearning adapters, and publishes those that pass the gate."},
+      footer = {"", "Configured by MARGINAL_* environment variables (trainer-node/README.md), e.g.",
+          "  MARGINAL_BOOTSTRAP_SERVERS (localhost:9092)  MARGINAL_TRAINER_GROUP (marginal-trainer)  MARGINAL_NODE_ID",
+          "  MARGINAL_ADAPTER_STORE (var/adapters)  MARGINAL_TRAINER_WORK_DIR (var/trainer-work)  MARGINAL_TRAINER_MAX_JOB (PT30M)",
+          "  MARGINAL_MODEL_DIR (the demo model)  MARGINAL_BASE_MODEL (marginal-demo)  MARGINAL_DEVICE (auto)",
+          "  MARGINAL_UNLEARN_* (objective, steps, lr, rank, mask, gate; see UnlearningSettings)"})
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE",
+        description = "Properties file with the same MARGINAL_* keys; the environment overrides it (as MARGINAL_TRAINER_CONFIG).")
+    Path configFile;
+
+    @Option(names = "--print-config", description = "Print the configuration (secrets masked) and exit.")
+    boolean printConfig;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      Map<String, String> env = new HashMap<>(System.getenv());
+      if (configFile != null) {
+        env.put(TrainerConfig.CONFIG_FILE_KEY, configFile.toString());
+      }
+      Settings all = Settings.of(env).overFileNamedBy(TrainerConfig.CONFIG_FILE_KEY);
+      TrainerConfig config = TrainerConfig.from(all);
+      UnlearningSettings settings = UnlearningSettings.from(all);
+      if (printConfig) {
+        System.out.println(config);
+        System.out.println(settings);
+        return 0;
+      }
+      run(config, settings, all.find("MARGINAL_MODEL_DIR"));
+      return 0;
+    }
+  }
+
+  private static void run(TrainerConfig config, UnlearningSettings settings, Optional<String> modelDir) throws InterruptedException {
     LOG.info("starting {}", config);
     LOG.info("unlearning settings {}", settings);
-    LanguageModel model = loadModel(Optional.ofNullable(System.getenv("MARGINAL_MODEL_DIR")));
+    LanguageModel model = loadModel(modelDir);
     ServiceMetrics metrics = ServiceMetrics.create();
     TrainerNode node = new TrainerNode(config, new DirectoryAdapterStore(config.adapterStore()),
         new MaskedLoraUnlearningJob(model, config.baseModel(), settings), metrics.registry());

@@ -1,18 +1,15 @@
 package io.marginal.inference.config;
 
+import io.marginal.config.Settings;
 import io.marginal.schemas.topics.TopicSettings;
 import io.marginal.schemas.topics.Topics;
 import java.io.IOException;
-import java.io.Reader;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Collectors;
 
 /**
@@ -64,6 +61,8 @@ public record InferenceConfig(
   /** Keys that let the embedded demo run without setup; logged loudly when in use. */
   public static final Map<String, String> DEMO_API_KEYS = Map.of("demo-key-alice", "alice", "demo-key-bob", "bob");
   public static final String DEMO_ADMIN_KEY = "demo-admin-key";
+  /** Names a properties file with the same keys; the environment overrides it. */
+  public static final String CONFIG_FILE_KEY = "MARGINAL_INFERENCE_CONFIG";
 
   public InferenceConfig {
     require(workerThreads >= 1, "MARGINAL_WORKER_THREADS must be >= 1, got " + workerThreads);
@@ -87,27 +86,14 @@ public record InferenceConfig(
 
   /** Reads the keys from {@code env}, after those of the file named by {@code MARGINAL_INFERENCE_CONFIG}. */
   public static InferenceConfig from(Map<String, String> env) {
-    Map<String, String> all = new HashMap<>();
-    String file = env.get("MARGINAL_INFERENCE_CONFIG");
-    if (file != null && !file.isBlank()) {
-      all.putAll(readProperties(Path.of(file), "MARGINAL_INFERENCE_CONFIG"));
-    }
-    all.putAll(env);
-    return parse(all);
+    return parse(Settings.of(env).overFileNamedBy(CONFIG_FILE_KEY));
   }
 
-  private static InferenceConfig parse(Map<String, String> env) {
-    Map<String, Object> security = new LinkedHashMap<>();
-    env.forEach((k, v) -> {
-      if (k.startsWith("MARGINAL_KAFKA_")) {
-        security.put(k.substring("MARGINAL_KAFKA_".length()).toLowerCase().replace('_', '.'), v);
-      }
-    });
+  private static InferenceConfig parse(Settings env) {
+    Map<String, Object> security = new LinkedHashMap<>(env.asDottedKeys("MARGINAL_KAFKA_"));
     Map<String, String> keys = new LinkedHashMap<>();
-    if (env.containsKey("MARGINAL_API_KEYS_FILE")) {
-      keys.putAll(readProperties(Path.of(env.get("MARGINAL_API_KEYS_FILE")), "MARGINAL_API_KEYS_FILE"));
-    }
-    String inline = env.getOrDefault("MARGINAL_API_KEYS", "");
+    env.find("MARGINAL_API_KEYS_FILE").ifPresent(file -> keys.putAll(Settings.readProperties(Path.of(file), "MARGINAL_API_KEYS_FILE")));
+    String inline = env.getString("MARGINAL_API_KEYS", "");
     for (String pair : inline.split(",")) {
       if (pair.isBlank()) {
         continue;
@@ -117,39 +103,38 @@ public record InferenceConfig(
           + "' is not key:user; expected a comma-separated list such as sk-1:alice,sk-2:bob");
       keys.put(pair.substring(0, colon).trim(), pair.substring(colon + 1).trim());
     }
-    String admin = env.get("MARGINAL_ADMIN_KEY");
+    String admin = env.asMap().get("MARGINAL_ADMIN_KEY"); // set but blank is an error, not the demo keys
     boolean demo = keys.isEmpty() && admin == null;
     if (keys.isEmpty() && admin != null) {
       throw new IllegalArgumentException("MARGINAL_ADMIN_KEY is set but no user keys are: set MARGINAL_API_KEYS or MARGINAL_API_KEYS_FILE");
     }
-    String modelDir = env.get("MARGINAL_MODEL_DIR");
-    require(!env.containsKey("MARGINAL_USER_ADAPTER_SLOTS"), "MARGINAL_USER_ADAPTER_SLOTS was replaced by"
+    require(!env.asMap().containsKey("MARGINAL_USER_ADAPTER_SLOTS"), "MARGINAL_USER_ADAPTER_SLOTS was replaced by"
         + " MARGINAL_USER_ADAPTER_CACHE_BYTES (a budget in bytes, e.g. 256m); remove it");
-    int maxBatch = integer(env, "MARGINAL_MAX_BATCH", 16);
+    int maxBatch = env.getInt("MARGINAL_MAX_BATCH", 16);
     return new InferenceConfig(
-        env.getOrDefault("MARGINAL_HTTP_HOST", "0.0.0.0"),
-        integer(env, "MARGINAL_HTTP_PORT", 8080),
-        env.getOrDefault("MARGINAL_BOOTSTRAP_SERVERS", "localhost:9092"),
+        env.getString("MARGINAL_HTTP_HOST", "0.0.0.0"),
+        env.getInt("MARGINAL_HTTP_PORT", 8080),
+        env.getString("MARGINAL_BOOTSTRAP_SERVERS", "localhost:9092"),
         security,
         new Topics(TopicSettings.from(env)),
-        env.getOrDefault("MARGINAL_NODE_ID", defaultNodeId()),
-        modelDir == null || modelDir.isBlank() ? null : Path.of(modelDir),
-        env.getOrDefault("MARGINAL_BASE_MODEL", "marginal-demo"),
-        Path.of(env.getOrDefault("MARGINAL_ADAPTER_STORE", "var/adapters")),
-        integer(env, "MARGINAL_WORKER_THREADS", Math.max(2, maxBatch)),
-        integer(env, "MARGINAL_QUEUE_CAPACITY", 16),
-        integer(env, "MARGINAL_MAX_BODY_BYTES", 256 * 1024),
-        integer(env, "MARGINAL_MAX_PROMPT_CHARS", 16_000),
-        integer(env, "MARGINAL_MAX_PROMPT_TOKENS", 1024),
-        integer(env, "MARGINAL_MAX_COMPLETION_TOKENS", 256),
-        integer(env, "MARGINAL_DEFAULT_MAX_TOKENS", 64),
-        duration(env, "MARGINAL_REQUEST_TIMEOUT", Duration.ofSeconds(60)),
-        duration(env, "MARGINAL_DRAIN_TIMEOUT", Duration.ofSeconds(30)),
-        integer(env, "MARGINAL_CM_SAMPLES", 2),
-        integer(env, "MARGINAL_CM_BANK_CANDIDATES", 3),
-        bytes(env, "MARGINAL_USER_ADAPTER_CACHE_BYTES", 256L << 20),
+        env.getString("MARGINAL_NODE_ID", defaultNodeId()),
+        env.getPath("MARGINAL_MODEL_DIR", null),
+        env.getString("MARGINAL_BASE_MODEL", "marginal-demo"),
+        env.getPath("MARGINAL_ADAPTER_STORE", Path.of("var/adapters")),
+        env.getInt("MARGINAL_WORKER_THREADS", Math.max(2, maxBatch)),
+        env.getInt("MARGINAL_QUEUE_CAPACITY", 16),
+        env.getInt("MARGINAL_MAX_BODY_BYTES", 256 * 1024),
+        env.getInt("MARGINAL_MAX_PROMPT_CHARS", 16_000),
+        env.getInt("MARGINAL_MAX_PROMPT_TOKENS", 1024),
+        env.getInt("MARGINAL_MAX_COMPLETION_TOKENS", 256),
+        env.getInt("MARGINAL_DEFAULT_MAX_TOKENS", 64),
+        env.getDuration("MARGINAL_REQUEST_TIMEOUT", Duration.ofSeconds(60)),
+        env.getDuration("MARGINAL_DRAIN_TIMEOUT", Duration.ofSeconds(30)),
+        env.getInt("MARGINAL_CM_SAMPLES", 2),
+        env.getInt("MARGINAL_CM_BANK_CANDIDATES", 3),
+        env.getBytes("MARGINAL_USER_ADAPTER_CACHE_BYTES", 256L << 20),
         maxBatch,
-        integer(env, "MARGINAL_BATCH_ENGINES", 1),
+        env.getInt("MARGINAL_BATCH_ENGINES", 1),
         demo ? DEMO_API_KEYS : keys,
         demo ? DEMO_ADMIN_KEY : admin,
         demo);
@@ -157,9 +142,7 @@ public record InferenceConfig(
 
   /** A builder-style copy for tests and the launchers. */
   public InferenceConfig with(Map<String, String> overrides) {
-    Map<String, String> env = new HashMap<>(toEnvironment());
-    env.putAll(overrides);
-    return parse(env);
+    return parse(Settings.of(toEnvironment()).with(overrides));
   }
 
   /** This configuration as the environment keys that produce it. */
@@ -239,62 +222,6 @@ public record InferenceConfig(
 
   private static boolean isSecret(String key) {
     return key.contains("password") || key.contains("jaas") || key.contains("secret") || key.contains("key");
-  }
-
-  private static Map<String, String> readProperties(Path file, String origin) {
-    Properties p = new Properties();
-    try (Reader r = Files.newBufferedReader(file)) {
-      p.load(r);
-    } catch (IOException e) {
-      throw new UncheckedIOException(origin + ": cannot read " + file.toAbsolutePath() + ": " + e.getMessage(), e);
-    }
-    Map<String, String> out = new LinkedHashMap<>();
-    p.stringPropertyNames().forEach(k -> out.put(k, p.getProperty(k).trim()));
-    return out;
-  }
-
-  private static int integer(Map<String, String> env, String key, int dflt) {
-    String v = env.get(key);
-    if (v == null || v.isBlank()) {
-      return dflt;
-    }
-    try {
-      return Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
-    }
-  }
-
-  /** A byte count: digits with an optional k, m or g suffix (powers of 1024), e.g. {@code 256m}. */
-  static long bytes(Map<String, String> env, String key, long dflt) {
-    String v = env.get(key);
-    if (v == null || v.isBlank()) {
-      return dflt;
-    }
-    String t = v.trim().toLowerCase(java.util.Locale.ROOT);
-    int shift = switch (t.charAt(t.length() - 1)) {
-      case 'k' -> 10;
-      case 'm' -> 20;
-      case 'g' -> 30;
-      default -> 0;
-    };
-    try {
-      return Long.parseLong(shift == 0 ? t : t.substring(0, t.length() - 1)) << shift;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a byte count such as 268435456 or 256m, got '" + v + "'");
-    }
-  }
-
-  private static Duration duration(Map<String, String> env, String key, Duration dflt) {
-    String v = env.get(key);
-    if (v == null || v.isBlank()) {
-      return dflt;
-    }
-    try {
-      return Duration.parse(v.trim());
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(key + " must be an ISO-8601 duration such as PT30S, got '" + v + "'");
-    }
   }
 
   private static void require(boolean ok, String message) {

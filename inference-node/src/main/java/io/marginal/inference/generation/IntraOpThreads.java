@@ -1,5 +1,6 @@
 package io.marginal.inference.generation;
 
+import io.marginal.config.Settings;
 import java.util.Map;
 
 /**
@@ -20,30 +21,20 @@ public final class IntraOpThreads {
 
   /** The thread count to use: the system property if set, else the environment, else {@link #DEFAULT}. */
   public static int choose(String property, Map<String, String> env) {
-    if (property != null && !property.isBlank()) {
-      return parse(PROPERTY, property);
+    int n = property != null && !property.isBlank()
+        ? Settings.of(Map.of(PROPERTY, property)).getInt(PROPERTY, DEFAULT)
+        : Settings.of(env).getInt(ENV, DEFAULT);
+    if (n < 1) {
+      throw new IllegalArgumentException((property != null && !property.isBlank() ? PROPERTY : ENV)
+          + " must be a whole number of threads >= 1, got " + n);
     }
-    String fromEnv = env.get(ENV);
-    return fromEnv == null || fromEnv.isBlank() ? DEFAULT : parse(ENV, fromEnv);
+    return n;
   }
 
   /** Sets {@code ai.djl.pytorch.num_threads} for this JVM (before the engine loads) and returns it. */
   public static int apply() {
     int n = choose(System.getProperty(PROPERTY), System.getenv());
     System.setProperty(PROPERTY, String.valueOf(n));
-    return n;
-  }
-
-  private static int parse(String name, String value) {
-    int n;
-    try {
-      n = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a whole number of threads >= 1, got '" + value + "'", e);
-    }
-    if (n < 1) {
-      throw new IllegalArgumentException(name + " must be >= 1, got " + n);
-    }
     return n;
   }
 }

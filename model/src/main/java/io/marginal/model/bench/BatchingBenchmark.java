@@ -1,5 +1,9 @@
 package io.marginal.model.bench;
 
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import ai.djl.pytorch.jni.JniUtils;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.demo.DemoCorpus;
@@ -31,25 +35,41 @@ import java.util.concurrent.CompletableFuture;
 public final class BatchingBenchmark {
   private BatchingBenchmark() {}
 
-  public static void main(String[] args) throws Exception {
-    DemoModel.defaultEngineSettings();
-    Path dir = null;
+  public static void main(String[] args) {
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "BatchingBenchmark", description = {"Decode tokens/s of the continuous-batching engine against the batch-of-1 generator,",
+      "per batch size, with no adapter, one shared adapter and per-user adapters, at each intra-op thread count."})
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "DIR", description = "A checkpoint directory (default: the demo model, built on first use).")
+    Path model;
+
+    @Option(names = "--tokens", paramLabel = "N", description = "Tokens decoded per sequence.")
     int tokens = 32;
+
+    @Option(names = "--rounds", paramLabel = "N", description = "Interleaved rounds (the median is reported).")
     int rounds = 5;
-    int[] batches = {1, 4, 8, 16, 32};
-    int[] threads = {1, 2};
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--model" -> dir = Path.of(args[++i]);
-        case "--tokens" -> tokens = Integer.parseInt(args[++i]);
-        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-        case "--batches" -> batches = java.util.Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-        case "--threads" -> threads = java.util.Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-        default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + "; use --model DIR --tokens N --rounds N --batches 1,8,32 --threads 1,2");
+
+    @Option(names = "--batches", paramLabel = "N", split = ",", splitSynopsisLabel = ",", defaultValue = "1,4,8,16,32", description = "Batch sizes.")
+    int[] batches;
+
+    @Option(names = "--threads", paramLabel = "N", split = ",", splitSynopsisLabel = ",", defaultValue = "1,2", description = "PyTorch intra-op thread counts.")
+    int[] threads;
+
+    @Override
+    public Integer call() throws Exception {
+      if (tokens < 1 || rounds < 1 || java.util.Arrays.stream(batches).anyMatch(b -> b < 1)
+          || java.util.Arrays.stream(threads).anyMatch(t -> t < 1)) {
+        throw new IllegalArgumentException("--tokens, --rounds, --batches and --threads must be >= 1");
       }
+      DemoModel.defaultEngineSettings();
+      measure(model != null ? model : DemoModel.ensureBuilt(), tokens, rounds, batches, threads);
+      return 0;
     }
-    Path modelDir = dir != null ? dir : DemoModel.ensureBuilt();
+  }
+
+  private static void measure(Path modelDir, int tokens, int rounds, int[] batches, int[] threads) throws Exception {
     int maxBatch = java.util.Arrays.stream(batches).max().orElse(1);
     try (LanguageModel model = LanguageModel.load(modelDir)) {
       List<LoraAdapter> users = new ArrayList<>();

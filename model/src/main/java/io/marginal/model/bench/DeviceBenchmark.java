@@ -1,5 +1,9 @@
 package io.marginal.model.bench;
 
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import io.marginal.model.LanguageModel;
@@ -35,11 +39,37 @@ public final class DeviceBenchmark {
   record Figures(Device device, double tokensPerSecond, double stepsPerSecond) {}
 
   public static void main(String[] args) {
-    DemoModel.defaultEngineSettings();
-    Path dir = args.length > 0 && !args[0].equals("demo") ? Path.of(args[0]) : DemoModel.ensureBuilt();
-    int tokens = args.length > 1 ? Integer.parseInt(args[1]) : 64;
-    int steps = args.length > 2 ? Integer.parseInt(args[2]) : 20;
-    int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 5;
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "DeviceBenchmark", description = {"CPU against GPU (cuda:0, when PyTorch sees one; build with -Pcuda): greedy decoding",
+      "tokens/s and LoRA training steps/s of the demo model or a checkpoint."})
+  static final class Main implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "CHECKPOINT", defaultValue = "demo",
+        description = "A checkpoint directory, or demo for the demo model (built on first use).")
+    String checkpoint;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "TOKENS", defaultValue = "64", description = "Tokens decoded per prompt.")
+    int tokens;
+
+    @Parameters(index = "2", arity = "0..1", paramLabel = "STEPS", defaultValue = "20", description = "LoRA training steps.")
+    int steps;
+
+    @Parameters(index = "3", arity = "0..1", paramLabel = "ROUNDS", defaultValue = "5", description = "Rounds (the median is reported).")
+    int rounds;
+
+    @Override
+    public Integer call() {
+      if (tokens < 1 || steps < 1 || rounds < 1) {
+        throw new IllegalArgumentException("TOKENS, STEPS and ROUNDS must be >= 1, got " + tokens + ", " + steps + ", " + rounds);
+      }
+      DemoModel.defaultEngineSettings();
+      compare(checkpoint.equals("demo") ? DemoModel.ensureBuilt() : Path.of(checkpoint), tokens, steps, rounds);
+      return 0;
+    }
+  }
+
+  private static void compare(Path dir, int tokens, int steps, int rounds) {
     List<Device> devices = new ArrayList<>(List.of(Device.cpu()));
     if (Engine.getInstance().getGpuCount() > 0) {
       devices.add(Device.gpu(0));

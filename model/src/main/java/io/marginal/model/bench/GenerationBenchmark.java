@@ -1,5 +1,9 @@
 package io.marginal.model.bench;
 
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.demo.DemoCorpus;
 import io.marginal.model.demo.DemoModel;
@@ -20,16 +24,40 @@ import java.util.Random;
  * projections, and with two stacked (shared + user), and the ratios to the baseline.
  *
  * <p>Run: {@code mvn -q -pl model exec:java -Dexec.mainClass=io.marginal.model.bench.GenerationBenchmark}
- * (args: {@code [checkpointDir] [tokensPerPrompt] [rounds]}).
+ * (args: {@code [checkpointDir|demo] [tokensPerPrompt] [rounds]}; {@code --help} lists them with their defaults).
  */
 public final class GenerationBenchmark {
   private GenerationBenchmark() {}
 
   public static void main(String[] args) {
-    DemoModel.defaultEngineSettings();
-    Path dir = args.length > 0 && !args[0].equals("demo") ? Path.of(args[0]) : DemoModel.ensureBuilt();
-    int tokens = args.length > 1 ? Integer.parseInt(args[1]) : 64;
-    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 9;
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "GenerationBenchmark", description = {"Decoding tokens/s of the demo model (or a checkpoint) without an adapter, with one",
+      "rank-8 LoRA on all seven projections and with two stacked, and the ratios to the baseline."})
+  static final class Main implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "CHECKPOINT", defaultValue = "demo",
+        description = "A checkpoint directory, or demo for the demo model (built on first use).")
+    String checkpoint;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "TOKENS", defaultValue = "64", description = "Tokens decoded per prompt.")
+    int tokens;
+
+    @Parameters(index = "2", arity = "0..1", paramLabel = "ROUNDS", defaultValue = "9", description = "Interleaved rounds per setting (the median is reported).")
+    int rounds;
+
+    @Override
+    public Integer call() {
+      if (tokens < 1 || rounds < 1) {
+        throw new IllegalArgumentException("TOKENS and ROUNDS must be >= 1, got " + tokens + " and " + rounds);
+      }
+      DemoModel.defaultEngineSettings();
+      measure(checkpoint.equals("demo") ? DemoModel.ensureBuilt() : Path.of(checkpoint), tokens, rounds);
+      return 0;
+    }
+  }
+
+  private static void measure(Path dir, int tokens, int rounds) {
     try (LanguageModel model = LanguageModel.load(dir);
         LoraAdapter shared = randomAdapter(model, "shared", 1);
         LoraAdapter user = randomAdapter(model, "user", 2)) {

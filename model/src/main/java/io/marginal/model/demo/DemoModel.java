@@ -1,5 +1,6 @@
 package io.marginal.model.demo;
 
+import io.marginal.config.Settings;
 import io.marginal.model.weights.Sha256;
 import io.marginal.model.LanguageModel;
 import java.io.IOException;
@@ -57,7 +58,7 @@ public final class DemoModel {
 
   /** The directory for {@code plan}: the override if set, else the hashed cache location. */
   public static Path directory(DemoTrainingPlan plan) {
-    String override = System.getProperty("marginal.model.dir", System.getenv("MARGINAL_MODEL_DIR"));
+    String override = System.getProperty("marginal.model.dir", Settings.environment().getString("MARGINAL_MODEL_DIR", null));
     if (override != null && !override.isBlank()) {
       return Path.of(override);
     }

@@ -1,5 +1,9 @@
 package io.marginal.model.demo;
 
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
@@ -56,25 +60,37 @@ public final class DemoModelBuilder {
   }
 
   public static void main(String[] args) {
-    DemoModel.defaultEngineSettings();
-    boolean force = false;
-    Path dir = null;
-    DemoTrainingPlan plan = DemoTrainingPlan.DEFAULT;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--force" -> force = true;
-        case "--dir" -> dir = Path.of(args[++i]);
-        case "--steps" -> plan = new DemoTrainingPlan(Integer.parseInt(args[++i]), plan.batchDialogues(),
-            plan.learningRate(), plan.warmupSteps(), plan.userTokenWeight(), plan.seed());
-        default -> throw new IllegalArgumentException("unknown option " + args[i] + "; use --force, --dir DIR, --steps N");
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "DemoModelBuilder", description = "Builds the tiny demo model: tokenizer, pre-trained Llama-architecture decoder, Hugging Face checkpoint.")
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--dir", paramLabel = "DIR",
+        description = "Where to write the checkpoint (default: -Dmarginal.model.dir or MARGINAL_MODEL_DIR, else ~/.cache/marginal/models/demo-<hash>).")
+    Path dir;
+
+    @Option(names = "--steps", paramLabel = "N", description = "Pre-training steps.")
+    int steps = DemoTrainingPlan.DEFAULT.steps();
+
+    @Option(names = "--force", description = "Rebuild even when DIR already holds a complete model.")
+    boolean force;
+
+    @Override
+    public Integer call() {
+      if (steps < 1) {
+        throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
       }
+      DemoModel.defaultEngineSettings();
+      DemoTrainingPlan d = DemoTrainingPlan.DEFAULT;
+      DemoTrainingPlan plan = new DemoTrainingPlan(steps, d.batchDialogues(), d.learningRate(), d.warmupSteps(), d.userTokenWeight(), d.seed());
+      Path target = dir != null ? dir : DemoModel.directory(plan);
+      if (!force && DemoModel.isComplete(target)) {
+        System.out.println("demo model already built at " + target + " (use --force to rebuild)");
+        return 0;
+      }
+      build(target, plan, System.out);
+      return 0;
     }
-    Path target = dir != null ? dir : DemoModel.directory(plan);
-    if (!force && DemoModel.isComplete(target)) {
-      System.out.println("demo model already built at " + target + " (use --force to rebuild)");
-      return;
-    }
-    build(target, plan, System.out);
   }
 
   /** Trains the demo model and writes it to {@code dir} (replacing what is there). */

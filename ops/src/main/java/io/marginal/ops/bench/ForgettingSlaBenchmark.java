@@ -1,5 +1,9 @@
 package io.marginal.ops.bench;
 
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import io.marginal.inference.InferenceNode;
 import io.marginal.ops.LauncherConfig;
 import io.marginal.ops.LocalLauncher;
@@ -34,21 +38,27 @@ public final class ForgettingSlaBenchmark {
     return "sk-" + user;
   }
 
-  public static void main(String[] args) throws Exception {
-    SlaSettings settings;
-    try {
-      settings = SlaSettings.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      System.exit(2);
-      return;
+  public static void main(String[] args) {
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "ForgettingSlaBenchmark", description = {"Forgetting SLA: how long interaction and concept deletions take until they are",
+      "honoured (idle, then under chat load), on the whole system in one JVM."})
+  static final class Main implements Callable<Integer> {
+    @Mixin
+    SlaSettings.Options options;
+
+    @Override
+    public Integer call() throws Exception {
+      SlaSettings settings = options.settings();
+      String report = run(settings, System.out);
+      if (settings.out() != null) {
+        Files.writeString(settings.out(), report);
+        System.out.println("written to " + settings.out().toAbsolutePath());
+      }
+      System.exit(0);
+      return 0;
     }
-    String report = run(settings, System.out);
-    if (settings.out() != null) {
-      Files.writeString(settings.out(), report);
-      System.out.println("written to " + settings.out().toAbsolutePath());
-    }
-    System.exit(0);
   }
 
   /** Runs both phases and returns the result table (Markdown). */

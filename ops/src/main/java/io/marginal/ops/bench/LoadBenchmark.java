@@ -1,5 +1,10 @@
 package io.marginal.ops.bench;
 
+import io.marginal.config.Cli;
+import io.marginal.config.Settings;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marginal.inference.InferenceNode;
@@ -78,29 +83,54 @@ public final class LoadBenchmark {
 
   private record Node(String name, InferenceNode node, String url) {}
 
-  public static void main(String[] args) throws Exception {
-    DemoModel.defaultEngineSettings();
-    IntraOpThreads.apply();
+  public static void main(String[] args) {
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "LoadBenchmark", description = {"Serving load: the continuous-batching node against the batch-of-1 node over the demo",
+      "model, per user count and concurrency (requests/s, tokens/s, TTFT, inter-token latency, cache hits),",
+      "then the cost of an adapter-cache miss and hot-swap latency under load."})
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--users", paramLabel = "N", split = ",", splitSynopsisLabel = ",", defaultValue = "0,5,100,1000",
+        description = "User counts, each user with an adapter of their own.")
+    int[] userCounts;
+
+    @Option(names = "--levels", paramLabel = "C", split = ",", splitSynopsisLabel = ",", defaultValue = "1,8,32",
+        description = "Concurrent clients.")
+    int[] levels;
+
+    @Option(names = "--requests", paramLabel = "N", description = "Measured requests per cell.")
     int requests = 64;
+
+    @Option(names = "--max-tokens", paramLabel = "N", description = "max_tokens of each request.")
     int maxTokens = 32;
-    int[] levels = {1, 8, 32};
-    int[] userCounts = {0, 5, 100, 1000};
+
+    @Option(names = "--miss-budget", paramLabel = "BYTES", description = "Adapter-cache budget of the cache-miss node (suffixes k, m, g).")
     String missBudget = "16m";
-    int[] engineCounts = {1, 2};
-    Path modelDir = null;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--requests" -> requests = Integer.parseInt(args[++i]);
-        case "--max-tokens" -> maxTokens = Integer.parseInt(args[++i]);
-        case "--levels" -> levels = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-        case "--users" -> userCounts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-        case "--miss-budget" -> missBudget = args[++i];
-        case "--engines" -> engineCounts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-        case "--model-dir" -> modelDir = Path.of(args[++i]);
-        default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + "; use --users 0,5,100,1000 --levels 1,8,32 --requests N --max-tokens N --miss-budget 16m --engines 1,2 --model-dir DIR");
+
+    @Option(names = "--engines", paramLabel = "N", split = ",", splitSynopsisLabel = ",", defaultValue = "1,2",
+        description = "Batching-engine counts, one batched node each.")
+    int[] engineCounts;
+
+    @Option(names = "--model-dir", paramLabel = "DIR", description = "A checkpoint directory (default: the demo model, built on first use).")
+    Path modelDir;
+
+    @Override
+    public Integer call() throws Exception {
+      Settings.parseBytes("--miss-budget", missBudget);
+      if (requests < 1 || maxTokens < 1 || Arrays.stream(levels).anyMatch(c -> c < 1) || Arrays.stream(userCounts).anyMatch(n -> n < 0)
+          || Arrays.stream(engineCounts).anyMatch(e -> e < 1)) {
+        throw new IllegalArgumentException("--requests, --max-tokens, --levels and --engines must be >= 1, --users >= 0");
       }
+      DemoModel.defaultEngineSettings();
+      IntraOpThreads.apply();
+      run(requests, maxTokens, levels, userCounts, missBudget, engineCounts, modelDir);
+      return 0;
     }
+  }
+
+  private static void run(int requests, int maxTokens, int[] levels, int[] userCounts, String missBudget, int[] engineCounts,
+      Path modelDir) throws Exception {
     int users = Arrays.stream(userCounts).max().orElse(0);
     Path dir = modelDir != null ? modelDir : DemoModel.ensureBuilt();
     Path store = Files.createTempDirectory("marginal-bench-adapters-");

@@ -1,5 +1,9 @@
 package io.marginal.ops.bench;
 
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import io.marginal.inference.InferenceNode;
 import io.marginal.ops.LauncherConfig;
 import io.marginal.ops.LocalLauncher;
@@ -45,12 +49,34 @@ public final class SoakRun {
   private SoakRun() {
   }
 
-  public static void main(String[] args) throws Exception {
-    int requests = flag(args, "--requests", 10_000);
-    int clients = flag(args, "--clients", 4);
-    int feedbackEvery = flag(args, "--feedback-every", 5);
-    int deletionEvery = flag(args, "--deletion-every", 50);
-    System.exit(run(requests, clients, feedbackEvery, deletionEvery) ? 0 : 1);
+  public static void main(String[] args) {
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "SoakRun", description = {"The whole system in this JVM under chat load with feedback and deletions interleaved;",
+      "prints memory and threads at the start, middle and end. Exits 1 when a request failed or resident",
+      "memory grew more than 15 %% from the middle to the end."})
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--requests", paramLabel = "N", description = "Chat requests in all.")
+    int requests = 10_000;
+
+    @Option(names = "--clients", paramLabel = "C", description = "Concurrent clients (one user each).")
+    int clients = 4;
+
+    @Option(names = "--feedback-every", paramLabel = "K", description = "Feedback on every K-th request.")
+    int feedbackEvery = 5;
+
+    @Option(names = "--deletion-every", paramLabel = "K", description = "An interaction deletion on every K-th request.")
+    int deletionEvery = 50;
+
+    @Override
+    public Integer call() throws Exception {
+      if (requests < 1 || clients < 1 || feedbackEvery < 1 || deletionEvery < 1) {
+        throw new IllegalArgumentException("--requests, --clients, --feedback-every and --deletion-every must be >= 1");
+      }
+      System.exit(run(requests, clients, feedbackEvery, deletionEvery) ? 0 : 1);
+      return 0;
+    }
   }
 
   static boolean run(int requests, int clients, int feedbackEvery, int deletionEvery) throws IOException, InterruptedException {
@@ -144,14 +170,5 @@ public final class SoakRun {
       // not Linux: report 0
     }
     return 0;
-  }
-
-  private static int flag(String[] args, String name, int dflt) {
-    for (int i = 0; i + 1 < args.length; i++) {
-      if (args[i].equals(name)) {
-        return Integer.parseInt(args[i + 1]);
-      }
-    }
-    return dflt;
   }
 }

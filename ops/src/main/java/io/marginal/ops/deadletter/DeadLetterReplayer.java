@@ -47,6 +47,14 @@ public final class DeadLetterReplayer {
      * ({@code 0:12,1:40}, as a run prints it); partitions not named start at 0.
      */
     public static Map<Integer, Long> parseOffsets(String spec) {
+      try {
+        return offsets(spec);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--from-offset: '" + spec + "' is not N or PARTITION:OFFSET,... (" + e.getMessage() + ")");
+      }
+    }
+
+    private static Map<Integer, Long> offsets(String spec) {
       Map<Integer, Long> out = new HashMap<>();
       if (!spec.contains(":")) {
         out.put(-1, Long.parseLong(spec.trim()));

@@ -1,5 +1,11 @@
 package io.marginal.ops.report;
 
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import io.marginal.model.LanguageModel;
 import io.marginal.streams.eval.CmEvaluation;
 import io.marginal.streams.eval.EvalSettings;
@@ -47,12 +53,6 @@ public final class EvaluationReport {
   static final String DEFAULT_CLINC = "../shared/datasets/clinc150/data_full_train_val.json";
   static final String DEFAULT_BANKING = "../shared/datasets/banking77/train.csv";
   static final String DEFAULT_OUT = "docs/report";
-  private static final String USAGE = "usage: EvaluationReport [--clinc150 FILE [--clinc150-eval FILE]] [--banking77 FILE"
-      + " [--banking77-eval FILE]] [--out DIR] [--protocols all|targeted,uniform,gold-1pct,gold-5pct,instance] [--users N] [--seed N]"
-      + " [--seeds N] [--mask-fractions 0.25,1] [--sequential N] [--skip-unlearning]\n"
-      + "  defaults (relative to the repository root): --clinc150 " + DEFAULT_CLINC + " --banking77 " + DEFAULT_BANKING
-      + " --out " + DEFAULT_OUT;
-
   private EvaluationReport() {
   }
 
@@ -60,49 +60,9 @@ public final class EvaluationReport {
   record Options(Map<String, String> datasets, Map<String, String> evalFiles, String out, List<EvaluationProtocol> protocols,
                  int users, int seed, int seeds, boolean unlearning, List<Double> maskFractions, int sequential) {
 
+    /** Parses a command line (see {@link Main}); a bad option throws {@link IllegalArgumentException}. */
     static Options parse(String[] args) {
-      Map<String, String> datasets = new LinkedHashMap<>();
-      datasets.put("clinc150", DEFAULT_CLINC);
-      datasets.put("banking77", DEFAULT_BANKING);
-      Map<String, String> evalFiles = new LinkedHashMap<>();
-      String out = DEFAULT_OUT;
-      EvalSettings d = EvalSettings.defaults();
-      List<EvaluationProtocol> protocols = List.of(EvaluationProtocol.values());
-      int users = d.users();
-      int seed = d.seed();
-      int seeds = d.seeds();
-      boolean unlearning = true;
-      List<Double> maskFractions = List.of(UnlearningSettings.defaults().maskTopFraction(), 1.0);
-      int sequential = UnlearningExperiments.SEQUENCE.size();
-      for (int i = 0; i < args.length; i++) {
-        String flag = args[i];
-        if (flag.equals("--skip-unlearning")) {
-          unlearning = false;
-          continue;
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException(flag + " needs a value\n" + USAGE);
-        }
-        String value = args[++i];
-        switch (flag) {
-          case "--clinc150" -> datasets.put("clinc150", value);
-          case "--banking77" -> datasets.put("banking77", value);
-          case "--clinc150-eval" -> evalFiles.put("clinc150", value);
-          case "--banking77-eval" -> evalFiles.put("banking77", value);
-          case "--out" -> out = value;
-          case "--protocols" -> protocols = EvaluationProtocol.parse(value);
-          case "--users" -> users = Integer.parseInt(value);
-          case "--seed" -> seed = Integer.parseInt(value);
-          case "--seeds" -> seeds = Integer.parseInt(value);
-          case "--mask-fractions" -> maskFractions = UnlearningExperiments.parseMaskFractions(value);
-          case "--sequential" -> sequential = Integer.parseInt(value);
-          default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
-        }
-      }
-      if (sequential < 0 || sequential > UnlearningExperiments.SEQUENCE.size()) {
-        throw new IllegalArgumentException("--sequential must be 0 to " + UnlearningExperiments.SEQUENCE.size() + ", got " + sequential);
-      }
-      return new Options(datasets, evalFiles, out, protocols, users, seed, seeds, unlearning, maskFractions, sequential);
+      return Cli.parse(new Main(), args).options();
     }
 
     EvalSettings settings() {
@@ -111,14 +71,84 @@ public final class EvaluationReport {
   }
 
   public static void main(String[] args) {
-    Options options;
-    try {
-      options = Options.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      System.exit(2);
-      return;
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "EvaluationReport", description = {"Runs the evaluations (CM personalization on CLINC150 and BANKING77, unlearning on the",
+      "demo model) and writes REPORT.md with PNG charts. Relative paths are resolved against the repository root."})
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--clinc150", paramLabel = "FILE", description = "CLINC150 data file (data_full.json format).")
+    String clinc150 = DEFAULT_CLINC;
+
+    @Option(names = "--clinc150-eval", paramLabel = "FILE", description = "Evaluate CLINC150 on this file; the main file is then all train.")
+    String clinc150Eval;
+
+    @Option(names = "--banking77", paramLabel = "FILE", description = "BANKING77 data file (train.csv format).")
+    String banking77 = DEFAULT_BANKING;
+
+    @Option(names = "--banking77-eval", paramLabel = "FILE", description = "Evaluate BANKING77 on this file; the main file is then all train.")
+    String banking77Eval;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Where REPORT.md and the charts go.")
+    String out = DEFAULT_OUT;
+
+    @Option(names = "--protocols", paramLabel = "all|P,P,...", defaultValue = "all",
+        description = "CM protocols: all, or some of targeted, uniform, gold-1pct, gold-5pct, instance.")
+    String protocols;
+
+    @Option(names = "--users", paramLabel = "N", description = "Simulated users per seed.")
+    int users = EvalSettings.defaults().users();
+
+    @Option(names = "--seed", paramLabel = "N", description = "First seed.")
+    int seed = EvalSettings.defaults().seed();
+
+    @Option(names = "--seeds", paramLabel = "N", description = "Seeds (the intervals are over them).")
+    int seeds = EvalSettings.defaults().seeds();
+
+    @Option(names = "--mask-fractions", paramLabel = "F,F,...",
+        description = "Unlearning mask fractions to compare, each in (0, 1] (default: the configured fraction and 1, unmasked).")
+    String maskFractions;
+
+    @Option(names = "--sequential", paramLabel = "N", description = "Sequential unlearning requests (0 = none).")
+    int sequential = UnlearningExperiments.SEQUENCE.size();
+
+    @Option(names = "--skip-unlearning", description = "Leave the unlearning section out.")
+    boolean skipUnlearning;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The parsed and checked options. */
+    Options options() {
+      if (sequential < 0 || sequential > UnlearningExperiments.SEQUENCE.size()) {
+        throw new IllegalArgumentException("--sequential must be 0 to " + UnlearningExperiments.SEQUENCE.size() + ", got " + sequential);
+      }
+      if (users < 1 || seeds < 1) {
+        throw new IllegalArgumentException("--users and --seeds must be >= 1, got " + users + " and " + seeds);
+      }
+      Map<String, String> datasets = new LinkedHashMap<>();
+      datasets.put("clinc150", clinc150);
+      datasets.put("banking77", banking77);
+      Map<String, String> evalFiles = new LinkedHashMap<>();
+      if (clinc150Eval != null) {
+        evalFiles.put("clinc150", clinc150Eval);
+      }
+      if (banking77Eval != null) {
+        evalFiles.put("banking77", banking77Eval);
+      }
+      List<Double> fractions = maskFractions == null ? List.of(UnlearningSettings.defaults().maskTopFraction(), 1.0)
+          : UnlearningExperiments.parseMaskFractions(maskFractions);
+      return new Options(datasets, evalFiles, out, EvaluationProtocol.parse(protocols), users, seed, seeds, !skipUnlearning,
+          fractions, sequential);
     }
+
+    @Override
+    public Integer call() {
+      return write(options(), spec.commandLine().getParseResult().originalArgs().toArray(String[]::new));
+    }
+  }
+
+  private static int write(Options options, String[] args) {
     Path root = Path.of(System.getProperty(ROOT_PROPERTY, ".")).toAbsolutePath().normalize();
     Map<String, Path> files = new LinkedHashMap<>();
     Map<String, Path> evalFiles = new LinkedHashMap<>();
@@ -127,8 +157,8 @@ public final class EvaluationReport {
     options.evalFiles().forEach((kind, file) -> evalFiles.put(kind, existing(root, kind + " eval", file, missing)));
     if (!missing.isEmpty()) {
       System.err.println(String.join("\n", missing) + "\n  pass the files explicitly, e.g. -Dreport.args=\"--clinc150 /path/data_full.json"
-          + " --banking77 /path/train.csv\" (see ../shared/datasets/README.md)\n" + USAGE);
-      System.exit(2);
+          + " --banking77 /path/train.csv\" (see ../shared/datasets/README.md; EvaluationReport --help lists the options)");
+      return Cli.USAGE;
     }
 
     List<ProtocolResult> results = new ArrayList<>();
@@ -153,6 +183,7 @@ public final class EvaluationReport {
         .add(unlearning);
     Path written = report.write(root.resolve(options.out()).normalize());
     System.err.println("wrote " + written);
+    return 0;
   }
 
   private static Path existing(Path root, String what, String file, List<String> missing) {

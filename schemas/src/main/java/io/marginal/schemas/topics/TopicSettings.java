@@ -1,5 +1,6 @@
 package io.marginal.schemas.topics;
 
+import io.marginal.config.Settings;
 import java.time.Duration;
 import java.util.Map;
 
@@ -23,13 +24,22 @@ public record TopicSettings(String prefix, int partitions, short replicationFact
 
   /** Reads {@code MARGINAL_TOPIC_*} keys from a flat map (environment or properties), falling back to defaults. */
   public static TopicSettings from(Map<String, String> env) {
+    return from(Settings.of(env));
+  }
+
+  /** Reads the {@code MARGINAL_TOPIC_*} keys, falling back to defaults. */
+  public static TopicSettings from(Settings env) {
     TopicSettings d = defaults();
+    int replicationFactor = env.getInt("MARGINAL_TOPIC_REPLICATION_FACTOR", d.replicationFactor());
+    if (replicationFactor < 1 || replicationFactor > Short.MAX_VALUE) {
+      throw new IllegalArgumentException("MARGINAL_TOPIC_REPLICATION_FACTOR must be >= 1, got " + replicationFactor);
+    }
     return new TopicSettings(
-        env.getOrDefault("MARGINAL_TOPIC_PREFIX", d.prefix()),
-        Integer.parseInt(env.getOrDefault("MARGINAL_TOPIC_PARTITIONS", String.valueOf(d.partitions()))),
-        Short.parseShort(env.getOrDefault("MARGINAL_TOPIC_REPLICATION_FACTOR", String.valueOf(d.replicationFactor()))),
-        Duration.parse(env.getOrDefault("MARGINAL_TOPIC_SEGMENT_AGE", d.segmentAge().toString())),
-        Duration.parse(env.getOrDefault("MARGINAL_TOPIC_COMPACTION_LAG", d.compactionLag().toString())),
-        Duration.parse(env.getOrDefault("MARGINAL_TOPIC_INPUT_RETENTION", d.inputRetention().toString())));
+        env.getString("MARGINAL_TOPIC_PREFIX", d.prefix()),
+        env.getInt("MARGINAL_TOPIC_PARTITIONS", d.partitions()),
+        (short) replicationFactor,
+        env.getDuration("MARGINAL_TOPIC_SEGMENT_AGE", d.segmentAge()),
+        env.getDuration("MARGINAL_TOPIC_COMPACTION_LAG", d.compactionLag()),
+        env.getDuration("MARGINAL_TOPIC_INPUT_RETENTION", d.inputRetention()));
   }
 }

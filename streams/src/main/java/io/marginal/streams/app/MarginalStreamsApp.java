@@ -3,12 +3,16 @@ package io.marginal.streams.app;
 import io.marginal.metrics.OpsHttpServer;
 import io.marginal.metrics.ServiceMetrics;
 import io.marginal.schemas.serde.TrustedPackages;
+import io.marginal.config.Cli;
+import io.marginal.config.Settings;
 import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.streams.topology.MemoryBankTopology;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import org.apache.kafka.streams.KafkaStreams;
@@ -17,6 +21,8 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The streams service: provisions topics, builds the topology, runs it until stopped, and serves
@@ -126,9 +132,44 @@ public final class MarginalStreamsApp implements AutoCloseable {
     io.marginal.streams.deadletter.DeadLetterDeserializationHandler.closePublisher(deadLetterOwner);
   }
 
-  public static void main(String[] args) throws InterruptedException {
+  public static void main(String[] args) {
     TrustedPackages.allowMarginalClasses();
-    StreamsAppConfig config = StreamsAppConfig.fromEnvironment();
+    Cli.run(new Main(), args);
+  }
+
+  /** The streams service's command line: configuration comes from the environment; the options only point at a file or check it. */
+  @Command(name = "MarginalStreamsApp", description = {"Joins feedback to interactions into per-user memory banks, applies deletions,",
+      "and publishes bank updates, receipts and unlearning requests (exactly-once)."},
+      footer = {"", "Configured by MARGINAL_* environment variables or system properties of the same name", "(streams/README.md), e.g.",
+          "  MARGINAL_BOOTSTRAP_SERVERS (localhost:9092)  MARGINAL_STREAMS_APPLICATION_ID (marginal-streams)",
+          "  MARGINAL_STREAMS_STATE_DIR (<tmp>/marginal-streams)  MARGINAL_STREAMS_THREADS (1)",
+          "  MARGINAL_STREAMS_STANDBY_REPLICAS (0)  MARGINAL_STREAMS_COMMIT_INTERVAL (PT0.1S)",
+          "  MARGINAL_STREAMS_FEEDBACK_WINDOW (PT5M)  MARGINAL_STREAMS_MAX_ENTRIES_PER_USER (256)  MARGINAL_TOPIC_* (topics)"})
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE",
+        description = "Properties file with the same MARGINAL_* keys; the environment overrides it (as MARGINAL_STREAMS_CONFIG).")
+    Path configFile;
+
+    @Option(names = "--print-config", description = "Print the configuration (secrets masked) and exit.")
+    boolean printConfig;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      Settings env = Settings.environmentAndSystemProperties();
+      if (configFile != null) {
+        env = env.with(Map.of(StreamsAppConfig.CONFIG_FILE_KEY, configFile.toString()));
+      }
+      StreamsAppConfig config = StreamsAppConfig.from(env.overFileNamedBy(StreamsAppConfig.CONFIG_FILE_KEY));
+      if (printConfig) {
+        System.out.println(config.describe());
+        return 0;
+      }
+      run(config);
+      return 0;
+    }
+  }
+
+  private static void run(StreamsAppConfig config) throws InterruptedException {
     LOG.info(config.describe());
     LOG.info("topics: {} (erasure bound {} ms)", config.topics().all().stream().map(t -> t.name()).toList(),
         config.topics().userDataErasureBoundMs());

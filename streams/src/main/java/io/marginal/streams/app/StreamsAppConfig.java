@@ -1,5 +1,6 @@
 package io.marginal.streams.app;
 
+import io.marginal.config.Settings;
 import io.marginal.streams.deadletter.DeadLetterDeserializationHandler;
 import io.marginal.schemas.topics.TopicSettings;
 import io.marginal.schemas.topics.Topics;
@@ -13,7 +14,8 @@ import org.apache.kafka.streams.StreamsConfig;
 
 /**
  * The streams service's one configuration: loaded from the environment (or system properties,
- * same keys) with defaults that run the embedded demo, printed at start with secrets masked.
+ * same keys) over an optional properties file ({@code MARGINAL_STREAMS_CONFIG}), with defaults that
+ * run the embedded demo, printed at start with secrets masked.
  *
  * @param bootstrapServers  Kafka bootstrap servers
  * @param applicationId     Kafka Streams application id (consumer group, changelog prefix)
@@ -65,47 +67,49 @@ public record StreamsAppConfig(String bootstrapServers, String applicationId, Pa
     }
   }
 
+  /** Names a properties file with the same keys; the environment and system properties override it. */
+  public static final String CONFIG_FILE_KEY = "MARGINAL_STREAMS_CONFIG";
+
   public static StreamsAppConfig defaults() {
     return from(Map.of());
   }
 
   /** Environment variables overridden by system properties of the same name. */
   public static StreamsAppConfig fromEnvironment() {
-    Map<String, String> merged = new TreeMap<>(System.getenv());
-    System.getProperties().forEach((k, v) -> merged.put(k.toString(), v.toString()));
-    return from(merged);
+    return from(Settings.environmentAndSystemProperties().overFileNamedBy(CONFIG_FILE_KEY));
   }
 
   public static StreamsAppConfig from(Map<String, String> env) {
+    return from(Settings.of(env));
+  }
+
+  public static StreamsAppConfig from(Settings env) {
     BankSettings d = BankSettings.defaults();
     BankSettings bank = new BankSettings(
-        duration(env, "MARGINAL_STREAMS_FEEDBACK_WINDOW", d.feedbackWindow()),
-        duration(env, "MARGINAL_STREAMS_INTERACTION_RETENTION", d.interactionRetention()),
-        integer(env, "MARGINAL_STREAMS_MAX_ENTRIES_PER_USER", d.maxEntriesPerUser()),
-        integer(env, "MARGINAL_STREAMS_MAX_RETAIN_EXAMPLES", d.maxRetainExamples()),
-        env.getOrDefault("MARGINAL_BASE_MODEL", d.baseModel()),
-        duration(env, "MARGINAL_STREAMS_SWEEP_INTERVAL", d.sweepInterval()));
+        env.getDuration("MARGINAL_STREAMS_FEEDBACK_WINDOW", d.feedbackWindow()),
+        env.getDuration("MARGINAL_STREAMS_INTERACTION_RETENTION", d.interactionRetention()),
+        env.getInt("MARGINAL_STREAMS_MAX_ENTRIES_PER_USER", d.maxEntriesPerUser()),
+        env.getInt("MARGINAL_STREAMS_MAX_RETAIN_EXAMPLES", d.maxRetainExamples()),
+        env.getString("MARGINAL_BASE_MODEL", d.baseModel()),
+        env.getDuration("MARGINAL_STREAMS_SWEEP_INTERVAL", d.sweepInterval()));
     Map<String, String> security = new TreeMap<>();
-    env.forEach((k, v) -> {
-      if (k.startsWith("MARGINAL_KAFKA_")) {
-        String key = k.substring("MARGINAL_KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.');
-        if (key.startsWith("security.") || key.startsWith("sasl.") || key.startsWith("ssl.")) {
-          security.put(key, v);
-        }
+    env.asDottedKeys("MARGINAL_KAFKA_").forEach((key, v) -> {
+      if (key.startsWith("security.") || key.startsWith("sasl.") || key.startsWith("ssl.")) {
+        security.put(key, v);
       }
     });
     return new StreamsAppConfig(
-        env.getOrDefault("MARGINAL_BOOTSTRAP_SERVERS", "localhost:9092"),
-        env.getOrDefault("MARGINAL_STREAMS_APPLICATION_ID", "marginal-streams"),
-        Path.of(env.getOrDefault("MARGINAL_STREAMS_STATE_DIR", System.getProperty("java.io.tmpdir") + "/marginal-streams")),
-        env.getOrDefault("MARGINAL_STREAMS_APPLICATION_SERVER", ""),
-        integer(env, "MARGINAL_STREAMS_THREADS", 1),
-        integer(env, "MARGINAL_STREAMS_STANDBY_REPLICAS", 0),
-        duration(env, "MARGINAL_STREAMS_COMMIT_INTERVAL", Duration.ofMillis(100)),
+        env.getString("MARGINAL_BOOTSTRAP_SERVERS", "localhost:9092"),
+        env.getString("MARGINAL_STREAMS_APPLICATION_ID", "marginal-streams"),
+        env.getPath("MARGINAL_STREAMS_STATE_DIR", Path.of(System.getProperty("java.io.tmpdir"), "marginal-streams")),
+        env.getString("MARGINAL_STREAMS_APPLICATION_SERVER", ""),
+        env.getInt("MARGINAL_STREAMS_THREADS", 1),
+        env.getInt("MARGINAL_STREAMS_STANDBY_REPLICAS", 0),
+        env.getDuration("MARGINAL_STREAMS_COMMIT_INTERVAL", Duration.ofMillis(100)),
         bank,
         TopicSettings.from(env),
         Map.copyOf(security),
-        integer(env, "MARGINAL_STREAMS_HTTP_PORT", DEFAULT_HTTP_PORT));
+        env.getInt("MARGINAL_STREAMS_HTTP_PORT", DEFAULT_HTTP_PORT));
   }
 
   public StreamsAppConfig withBootstrapServers(String servers) {
@@ -183,29 +187,5 @@ public record StreamsAppConfig(String bootstrapServers, String applicationId, Pa
   static boolean isSecret(String key) {
     String k = key.toLowerCase(Locale.ROOT);
     return k.contains("password") || k.contains("jaas") || k.contains("secret") || k.contains("token") || k.contains("key");
-  }
-
-  private static Duration duration(Map<String, String> env, String key, Duration fallback) {
-    String v = env.get(key);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      return Duration.parse(v);
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(key + "=" + v + " is not an ISO-8601 duration; use e.g. PT5M or PT30S", e);
-    }
-  }
-
-  private static int integer(Map<String, String> env, String key, int fallback) {
-    String v = env.get(key);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + "=" + v + " is not an integer", e);
-    }
   }
 }

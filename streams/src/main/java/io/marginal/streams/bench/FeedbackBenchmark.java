@@ -1,5 +1,11 @@
 package io.marginal.streams.bench;
 
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
 import io.marginal.schemas.Candidate;
 import io.marginal.schemas.DeletionRequest;
@@ -54,35 +60,58 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class FeedbackBenchmark {
 
   record Options(int bankSize, int users, int warmup, int events, int rate, int pacedSeconds, int deletions, boolean baseline) {
-    static Options parse(String[] args) {
-      Map<String, String> flags = new java.util.HashMap<>();
-      for (String a : args) {
-        if (!a.startsWith("--") || !a.contains("=")) {
-          throw new IllegalArgumentException("unknown argument " + a + "; use --bank-size=N --users=N --warmup=N --events=N"
-              + " --rate=N --paced-seconds=N --deletions=N --baseline=true|false");
-        }
-        flags.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
-      }
-      Options o = new Options(i(flags, "bank-size", 256), i(flags, "users", 100), i(flags, "warmup", 20_000),
-          i(flags, "events", 40_000), i(flags, "rate", 10_000), i(flags, "paced-seconds", 5), i(flags, "deletions", 20),
-          Boolean.parseBoolean(flags.getOrDefault("baseline", "true")));
-      flags.keySet().removeAll(List.of("bank-size", "users", "warmup", "events", "rate", "paced-seconds", "deletions", "baseline"));
-      if (!flags.isEmpty()) {
-        throw new IllegalArgumentException("unknown flags " + flags.keySet());
-      }
-      return o;
-    }
-
-    private static int i(Map<String, String> flags, String name, int dflt) {
-      return Integer.parseInt(flags.getOrDefault(name, String.valueOf(dflt)));
-    }
   }
 
   private FeedbackBenchmark() {
   }
 
-  public static void main(String[] args) throws Exception {
-    Options o = Options.parse(args);
+  public static void main(String[] args) {
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "FeedbackBenchmark", description = {"Feedback throughput into the banks, feedback -> replica latency at a paced rate and",
+      "deletion -> tombstone latency, end to end through an embedded broker and the real app (exactly_once_v2)."})
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--bank-size", paramLabel = "N", description = "Per-user bank cap; every bank is full when measuring starts.")
+    int bankSize = 256;
+
+    @Option(names = "--users", paramLabel = "N", description = "Users the load goes round-robin over.")
+    int users = 100;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up interaction + feedback pairs (at least users x bank-size).")
+    int warmup = 20_000;
+
+    @Option(names = "--events", paramLabel = "N", description = "Pairs sent as fast as the producer goes, for throughput.")
+    int events = 40_000;
+
+    @Option(names = "--rate", paramLabel = "N", description = "Pairs per second in the latency phase.")
+    int rate = 10_000;
+
+    @Option(names = "--paced-seconds", paramLabel = "N", description = "Length of the latency phase.")
+    int pacedSeconds = 5;
+
+    @Option(names = "--deletions", paramLabel = "N", description = "ALL_USER_DATA deletions, one at a time.")
+    int deletions = 20;
+
+    @Option(names = "--baseline", arity = "1", paramLabel = "true|false", description = "Also measure an exactly-once pass-through app.")
+    boolean baseline = true;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      if (bankSize < 1 || users < 1 || warmup < 0 || events < 1 || rate < 1 || pacedSeconds < 1 || deletions < 0) {
+        throw new IllegalArgumentException("--bank-size, --users, --events, --rate and --paced-seconds must be >= 1,"
+            + " --warmup and --deletions >= 0");
+      }
+      run(new Options(bankSize, users, warmup, events, rate, pacedSeconds, deletions, baseline),
+          String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+      return 0;
+    }
+  }
+
+  private static void run(Options o, String args) throws Exception {
     try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.startTemporary()) {
       List<String> report = new ArrayList<>();
       if (o.baseline()) {
@@ -91,7 +120,7 @@ public final class FeedbackBenchmark {
       report.addAll(runApp(kafka.bootstrapServers(), o));
       System.out.println();
       System.out.printf("FeedbackBenchmark %s; %d cores visible to the JVM (shared with whatever else runs on this machine)%n",
-          String.join(" ", args), Runtime.getRuntime().availableProcessors());
+          args, Runtime.getRuntime().availableProcessors());
       report.forEach(System.out::println);
     }
   }

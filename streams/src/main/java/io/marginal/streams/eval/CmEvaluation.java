@@ -1,5 +1,10 @@
 package io.marginal.streams.eval;
 
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import io.marginal.schemas.MemoryBank;
 import io.marginal.personalization.cm.DiscrepancyEstimator;
 import io.marginal.personalization.cm.KnnDiscrepancyEstimator;
@@ -7,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,42 +49,82 @@ public final class CmEvaluation {
   }
 
   public static void main(String[] args) {
-    try {
-      run(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage() + "\n" + USAGE);
-      System.exit(2);
+    // --train and --eval belong to the dataset before them: they reach DATASET as words, in order.
+    Cli.run(Cli.commandLine(new Main()).setUnmatchedOptionsArePositionalParams(true), args);
+  }
+
+  @Command(name = "CmEvaluation", description = {"CM accuracy with simulated users under the evaluation protocols, against the baselines;",
+      "one Markdown table per protocol (mean and 95 %% interval over seeds)."},
+      footer = {"", "-Dcm.k= -Dcm.lambda= -Dcm.tau= -Dcm.p= override the estimator, -Dprompt.threshold= fixes the prompt-only",
+          "threshold, -Dcm.tune=train picks the estimator on train first.",
+          "e.g. CmEvaluation clinc150 ../shared/datasets/clinc150/data_full_train_val.json \\",
+          "                  banking77 ../shared/datasets/banking77/train.csv"})
+  static final class Main implements Callable<Integer> {
+    @Parameters(paramLabel = "DATASET", arity = "1..*",
+        description = {"<clinc150|banking77> FILE (split as IntentDataset.load says), or",
+            "<clinc150|banking77> --train FILE --eval FILE (no re-split); one or more."})
+    List<String> datasets;
+
+    @Option(names = "--protocols", paramLabel = "all|P,P,...", defaultValue = "all",
+        description = "Protocols: all, or some of targeted, uniform, gold-1pct, gold-5pct, instance.")
+    String protocols;
+
+    @Option(names = "--users", paramLabel = "N", description = "Simulated users per seed.")
+    int users = EvalSettings.defaults().users();
+
+    @Option(names = "--remapped", paramLabel = "N", description = "Labels each user remaps.")
+    int remapped = EvalSettings.defaults().remapped();
+
+    @Option(names = "--per-remapped", paramLabel = "N", description = "Feedback rows per remapped label.")
+    int perRemapped = EvalSettings.defaults().perRemapped();
+
+    @Option(names = "--other", paramLabel = "N", description = "Other feedback rows per user.")
+    int other = EvalSettings.defaults().otherFeedback();
+
+    @Option(names = "--seed", paramLabel = "N", description = "First seed.")
+    int seed = EvalSettings.defaults().seed();
+
+    @Option(names = "--seeds", paramLabel = "N", description = "Seeds (the interval is over them).")
+    int seeds = EvalSettings.defaults().seeds();
+
+    @Option(names = "--bank-cap", paramLabel = "N", description = "Memory-bank entries per user.")
+    int bankCap = EvalSettings.defaults().bankCap();
+
+    @Override
+    public Integer call() {
+      if (users < 1 || seeds < 1 || bankCap < 1 || remapped < 0 || perRemapped < 0 || other < 0) {
+        throw new IllegalArgumentException("--users, --seeds and --bank-cap must be >= 1, --remapped, --per-remapped and --other >= 0");
+      }
+      run(datasetFiles(datasets), EvaluationProtocol.parse(protocols), settings(this));
+      return 0;
     }
   }
 
-  static final String USAGE = "usage: CmEvaluation <clinc150|banking77> (FILE | --train FILE --eval FILE) [...]"
-      + " [--protocols all|targeted,uniform,gold-1pct,gold-5pct,instance] [--users N] [--remapped N] [--per-remapped N]"
-      + " [--other N] [--seed N] [--seeds N] [--bank-cap N]\n  e.g. clinc150 ../shared/datasets/clinc150/data_full_train_val.json"
-      + " banking77 ../shared/datasets/banking77/train.csv";
-
-  private static void run(String[] args) {
-    Map<String, Integer> opts = new HashMap<>();
-    List<EvaluationProtocol> protocols = List.of(EvaluationProtocol.values());
+  /** The DATASET words: {@code kind FILE} or {@code kind --train FILE --eval FILE}, repeated. */
+  static List<DatasetFiles> datasetFiles(List<String> words) {
     List<DatasetFiles> datasets = new ArrayList<>();
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--protocols")) {
-        protocols = EvaluationProtocol.parse(value(args, i++));
-      } else if (args[i].startsWith("--")) {
-        opts.put(args[i], Integer.parseInt(value(args, i++)));
-      } else if (i + 1 < args.length && args[i + 1].equals("--train")) {
-        if (i + 4 >= args.length || !args[i + 3].equals("--eval")) {
-          throw new IllegalArgumentException(args[i] + " --train FILE must be followed by --eval FILE");
+    for (int i = 0; i < words.size(); i++) {
+      String kind = words.get(i);
+      if (kind.startsWith("--")) {
+        throw new IllegalArgumentException("unknown option " + kind + " (or " + kind + " without a dataset before it)");
+      }
+      if (i + 1 < words.size() && words.get(i + 1).equals("--train")) {
+        if (i + 4 >= words.size() || !words.get(i + 3).equals("--eval")) {
+          throw new IllegalArgumentException(kind + " --train FILE must be followed by --eval FILE");
         }
-        datasets.add(new DatasetFiles(args[i], args[i + 2], args[i + 4]));
+        datasets.add(new DatasetFiles(kind, words.get(i + 2), words.get(i + 4)));
         i += 4;
+      } else if (i + 1 < words.size() && !words.get(i + 1).startsWith("--")) {
+        datasets.add(new DatasetFiles(kind, words.get(i + 1), null));
+        i++;
       } else {
-        datasets.add(new DatasetFiles(args[i], value(args, i++), null));
+        throw new IllegalArgumentException(kind + " needs a FILE, or --train FILE --eval FILE");
       }
     }
-    if (datasets.isEmpty()) {
-      throw new IllegalArgumentException("no dataset given");
-    }
-    EvalSettings settings = settings(opts);
+    return datasets;
+  }
+
+  private static void run(List<DatasetFiles> datasets, List<EvaluationProtocol> protocols, EvalSettings settings) {
     Map<EvaluationProtocol, List<ProtocolResult>> byProtocol = new LinkedHashMap<>();
     for (DatasetFiles ds : datasets) {
       long started = System.nanoTime();
@@ -101,13 +145,6 @@ public final class CmEvaluation {
         protocol.description(), new CmResultTable(protocol, results).toMarkdown()));
   }
 
-  private static String value(String[] args, int i) {
-    if (i + 1 >= args.length) {
-      throw new IllegalArgumentException(args[i] + " needs a value");
-    }
-    return args[i + 1];
-  }
-
   /** A dataset on the command line: one file to split, or separate train and eval files. */
   record DatasetFiles(String kind, String file, String evalFile) {
     IntentDataset load() {
@@ -115,18 +152,10 @@ public final class CmEvaluation {
     }
   }
 
-  private static EvalSettings settings(Map<String, Integer> opts) {
-    Set<String> known = Set.of("--users", "--remapped", "--per-remapped", "--other", "--seed", "--seeds", "--bank-cap");
-    for (String o : opts.keySet()) {
-      if (!known.contains(o)) {
-        throw new IllegalArgumentException("unknown option " + o);
-      }
-    }
+  private static EvalSettings settings(Main o) {
     EvalSettings d = EvalSettings.defaults();
-    EvalSettings s = new EvalSettings(opts.getOrDefault("--users", d.users()), opts.getOrDefault("--remapped", d.remapped()),
-        opts.getOrDefault("--per-remapped", d.perRemapped()), opts.getOrDefault("--other", d.otherFeedback()),
-        opts.getOrDefault("--seed", d.seed()), opts.getOrDefault("--seeds", d.seeds()), d.k(), d.lambda(), d.tau(), d.p(),
-        d.promptThreshold(), opts.getOrDefault("--bank-cap", d.bankCap()));
+    EvalSettings s = new EvalSettings(o.users, o.remapped, o.perRemapped, o.other, o.seed, o.seeds, d.k(), d.lambda(), d.tau(), d.p(),
+        d.promptThreshold(), o.bankCap);
     if (System.getProperty("cm.k") != null) {
       s = s.withEstimator(Integer.getInteger("cm.k"), Double.parseDouble(System.getProperty("cm.lambda")),
           Double.parseDouble(System.getProperty("cm.tau")), Double.parseDouble(System.getProperty("cm.p")));

@@ -1,5 +1,10 @@
 package io.marginal.trainer.cli;
 
+import io.marginal.config.Cli;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import static io.marginal.trainer.experiment.ExperimentTables.num;
 import static io.marginal.trainer.experiment.ExperimentTables.num0;
 import static io.marginal.trainer.experiment.ExperimentTables.pct;
@@ -18,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,8 +30,8 @@ import java.util.Optional;
 /**
  * Runs one unlearning job from a JSON request file, for experiments:
  * <pre>
- * mvn -q -pl trainer-node exec:java -Dexec.mainClass=io.marginal.trainer.cli.UnlearnCli \
- *     -Dexec.args="--request trainer-node/examples/forget-inception.json --out var/cli-adapter"
+ * mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.trainer.cli.UnlearnCli \
+ *     -Drun.args="--request trainer-node/examples/forget-inception.json --out var/cli-adapter"
  * </pre>
  * Options: {@code --previous DIR} (continue from an adapter version), {@code --version N},
  * {@code --model DIR} (default: the demo model), {@code --objective GRAD_DIFF|NPO|REFUSAL},
@@ -40,41 +44,77 @@ public final class UnlearnCli {
   private UnlearnCli() {
   }
 
-  public static void main(String[] args) throws IOException {
-    Map<String, String> opts = options(args);
-    if (!opts.containsKey("request") || !opts.containsKey("out")) {
-      System.err.println("usage: UnlearnCli --request FILE.json --out DIR [--previous DIR] [--version N] [--model DIR]"
-          + " [--objective GRAD_DIFF|NPO|REFUSAL] [--mask-top F] [--steps N]");
-      System.exit(64);
-    }
-    UnlearningRequest request = readRequest(Path.of(opts.get("request")));
-    UnlearningSettings settings = UnlearningSettings.fromEnvironment(System.getenv());
-    if (opts.containsKey("objective")) {
-      settings = settings.withObjective(opts.get("objective").toUpperCase());
-    }
-    if (opts.containsKey("mask-top")) {
-      settings = settings.withMaskTopFraction(Double.parseDouble(opts.get("mask-top")));
-    }
-    if (opts.containsKey("steps")) {
-      settings = settings.withSteps(Integer.parseInt(opts.get("steps")), settings.evalEvery());
-    }
-    Path out = Path.of(opts.get("out"));
-    Files.createDirectories(out);
-    try (LanguageModel model = TrainerMain.loadModel(Optional.ofNullable(opts.get("model")))) {
-      MaskedLoraUnlearningJob job = new MaskedLoraUnlearningJob(model, request.getBaseModel(), settings);
-      MaskedLoraUnlearningJob.Report report = job.run(request, Optional.ofNullable(opts.get("previous")).map(Path::of),
-          Integer.parseInt(opts.getOrDefault("version", "1")), out, new ProgressBar(System.err));
-      System.out.println();
-      System.out.println(table(report.metrics()));
-      System.out.println("adapter written to " + out.toAbsolutePath());
-      if (opts.containsKey("show")) {
-        showAnswers(model, job, request, out);
+  public static void main(String[] args) {
+    Cli.run(new Main(), args);
+  }
+
+  // A bad command line exits 64: 2 means "trained, but not publishable".
+  @Command(name = "UnlearnCli", exitCodeOnInvalidInput = 64, exitCodeOnExecutionException = 1, description = {"Runs one unlearning job from a JSON request file: progress on stderr, the before/after",
+      "table on stdout. Exit status 0 when the adapter passed the publication gate, 2 when it did not",
+      "(the adapter is written either way), 64 for a bad command line."},
+      footer = {"", "Settings not given here come from MARGINAL_UNLEARN_* (trainer-node/README.md)."})
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--request", required = true, paramLabel = "FILE", description = "The unlearning request (JSON, see trainer-node/examples).")
+    Path requestFile;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the adapter is written.")
+    Path out;
+
+    @Option(names = "--previous", paramLabel = "DIR", description = "Continue from this adapter version.")
+    Path previous;
+
+    @Option(names = "--version", paramLabel = "N", description = "Version number of the adapter written.")
+    int version = 1;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Base model checkpoint (default: the demo model).")
+    String model;
+
+    @Option(names = "--objective", paramLabel = "GRAD_DIFF|NPO|REFUSAL", description = "Forget objective (default: MARGINAL_UNLEARN_OBJECTIVE, else GRAD_DIFF).")
+    String objective;
+
+    @Option(names = "--mask-top", paramLabel = "F", description = "Fraction of neurons the mask keeps trainable, in (0, 1]; 1 = unmasked LoRA.")
+    Double maskTop;
+
+    @Option(names = "--steps", paramLabel = "N", description = "Training steps (default: MARGINAL_UNLEARN_STEPS, else 120).")
+    Integer steps;
+
+    @Option(names = "--show", description = "Print the probe answers before and after.")
+    boolean show;
+
+    @Override
+    public Integer call() throws IOException {
+      if (version < 1) {
+        throw new IllegalArgumentException("--version must be >= 1, got " + version);
       }
-      if (!report.outcome().passedGate()) {
-        System.out.println("NOT publishable: " + report.outcome().failureReason());
-        System.exit(2);
+      UnlearningSettings settings = UnlearningSettings.fromEnvironment(System.getenv());
+      if (objective != null) {
+        settings = settings.withObjective(objective.toUpperCase(Locale.ROOT));
       }
-      System.out.println("passes the publication gate");
+      if (maskTop != null) {
+        settings = settings.withMaskTopFraction(maskTop);
+      }
+      if (steps != null) {
+        settings = settings.withSteps(steps, settings.evalEvery());
+      }
+      UnlearningRequest request = readRequest(requestFile);
+      Files.createDirectories(out);
+      try (LanguageModel lm = TrainerMain.loadModel(Optional.ofNullable(model))) {
+        MaskedLoraUnlearningJob job = new MaskedLoraUnlearningJob(lm, request.getBaseModel(), settings);
+        MaskedLoraUnlearningJob.Report report = job.run(request, Optional.ofNullable(previous), version, out,
+            new ProgressBar(System.err));
+        System.out.println();
+        System.out.println(table(report.metrics()));
+        System.out.println("adapter written to " + out.toAbsolutePath());
+        if (show) {
+          showAnswers(lm, job, request, out);
+        }
+        if (!report.outcome().passedGate()) {
+          System.out.println("NOT publishable: " + report.outcome().failureReason());
+          return 2;
+        }
+        System.out.println("passes the publication gate");
+        return 0;
+      }
     }
   }
 
@@ -153,16 +193,6 @@ public final class UnlearnCli {
   private static List<Example> examples(JsonNode array) {
     List<Example> out = new ArrayList<>();
     array.forEach(e -> out.add(new Example(e.path("prompt").asText(), e.path("response").asText(), e.path("weight").asDouble(1.0))));
-    return out;
-  }
-
-  static Map<String, String> options(String[] args) {
-    Map<String, String> out = new HashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].startsWith("--")) {
-        out.put(args[i].substring(2), i + 1 < args.length && !args[i + 1].startsWith("--") ? args[++i] : "true");
-      }
-    }
     return out;
   }
 }

@@ -1,5 +1,9 @@
 package io.marginal.trainer.cli;
 
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import io.marginal.model.LanguageModel;
 import io.marginal.trainer.TrainerMain;
 import io.marginal.trainer.experiment.ExperimentTables;
@@ -11,7 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -26,37 +29,72 @@ public final class UnlearningExperiment {
   private UnlearningExperiment() {
   }
 
-  public static void main(String[] args) throws IOException {
-    Map<String, String> opts = UnlearnCli.options(args);
-    Path out = Path.of(opts.getOrDefault("out", "var/experiment"));
-    Files.createDirectories(out);
-    UnlearningSettings settings = UnlearningSettings.fromEnvironment(System.getenv());
-    List<Double> fractions = maskFractions(opts.get("mask-fractions"), settings);
-    int sequential = Integer.parseInt(opts.getOrDefault("sequential", String.valueOf(UnlearningExperiments.SEQUENCE.size())));
-    long started = System.nanoTime();
-    try (LanguageModel model = TrainerMain.loadModel(Optional.ofNullable(opts.get("model")))) {
-      UnlearningExperiments experiments = new UnlearningExperiments(model, "marginal-demo", settings, out);
-      System.out.println("# Unlearning experiment (demo model, objective " + settings.objective() + ", lr " + settings.learningRate()
-          + ", rank " + settings.rank() + ", targets " + settings.targets() + ")\n");
-      int step = Integer.parseInt(opts.getOrDefault("concept-step", "1"));
-      if (step < 1 || step > UnlearningExperiments.SEQUENCE.size()) {
-        throw new IllegalArgumentException("--concept-step must be 1 to " + UnlearningExperiments.SEQUENCE.size() + ", got " + step);
+  public static void main(String[] args) {
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "UnlearningExperiment", description = {"The trainer's 'done when' measurement on the demo model, printed as Markdown: forget",
+      "one concept with masked and unmasked adapters trained to the same stopping point, then a sequence of",
+      "requests on one scope with the retain-agreement curve."},
+      footer = {"", "Other settings come from MARGINAL_UNLEARN_* (trainer-node/README.md)."})
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--out", paramLabel = "DIR", description = "Where the adapters are written.")
+    Path out = Path.of("var/experiment");
+
+    @Option(names = "--mask-fractions", paramLabel = "F,F,...",
+        description = "Mask fractions to compare, each in (0, 1] (default: the configured fraction and 1, unmasked).")
+    String maskFractions;
+
+    @Option(names = "--concept-step", paramLabel = "K", description = "Which request of the sequence the comparison forgets (1 = Inception).")
+    int conceptStep = 1;
+
+    @Option(names = "--sequential", paramLabel = "N", description = "Sequential requests on one scope.")
+    int sequential = UnlearningExperiments.SEQUENCE.size();
+
+    @Option(names = "--skip-sequence", description = "Only the masking comparison.")
+    boolean skipSequence;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Base model checkpoint (default: the demo model).")
+    String model;
+
+    @Override
+    public Integer call() throws IOException {
+      int concepts = UnlearningExperiments.SEQUENCE.size();
+      if (conceptStep < 1 || conceptStep > concepts) {
+        throw new IllegalArgumentException("--concept-step must be 1 to " + concepts + ", got " + conceptStep);
       }
-      MaskingComparison comparison = experiments.compareMasking(fractions, UnlearningExperiments.SEQUENCE.get(step - 1));
-      System.out.println("## Forget \"" + comparison.concept() + "\": before, masked and unmasked LoRA (each trained until no"
-          + " training probe mentions it)\n");
-      System.out.println(ExperimentTables.masking(comparison));
-      if (!opts.containsKey("skip-sequence")) {
-        SequenceRun run = experiments.sequence(sequential);
-        System.out.println("## " + sequential + " sequential requests on one scope (each version continues the previous one)\n");
-        System.out.println("Retain agreement is measured on a fixed set of " + run.fixedPrompts()
-            + " held-out retain prompts whose base answers name none of the concepts; bound: ≥ " + ExperimentTables.pct(run.bound()) + ".\n");
-        System.out.println(ExperimentTables.sequence(run));
-        System.out.println("Retain agreement (fixed set) after each request:\n");
-        System.out.println(ExperimentTables.agreementCurve(run));
+      if (sequential < 1 || sequential > concepts) {
+        throw new IllegalArgumentException("--sequential must be 1 to " + concepts + ", got " + sequential);
       }
+      UnlearningSettings settings = UnlearningSettings.fromEnvironment(System.getenv());
+      List<Double> fractions = maskFractions(maskFractions, settings);
+      Files.createDirectories(out);
+      run(settings, fractions);
+      return 0;
     }
-    System.out.printf("%ntotal %.0f s%n", (System.nanoTime() - started) / 1e9);
+
+    private void run(UnlearningSettings settings, List<Double> fractions) throws IOException {
+      long started = System.nanoTime();
+      try (LanguageModel lm = TrainerMain.loadModel(Optional.ofNullable(model))) {
+        UnlearningExperiments experiments = new UnlearningExperiments(lm, "marginal-demo", settings, out);
+        System.out.println("# Unlearning experiment (demo model, objective " + settings.objective() + ", lr " + settings.learningRate()
+            + ", rank " + settings.rank() + ", targets " + settings.targets() + ")\n");
+        MaskingComparison comparison = experiments.compareMasking(fractions, UnlearningExperiments.SEQUENCE.get(conceptStep - 1));
+        System.out.println("## Forget \"" + comparison.concept() + "\": before, masked and unmasked LoRA (each trained until no"
+            + " training probe mentions it)\n");
+        System.out.println(ExperimentTables.masking(comparison));
+        if (!skipSequence) {
+          SequenceRun run = experiments.sequence(sequential);
+          System.out.println("## " + sequential + " sequential requests on one scope (each version continues the previous one)\n");
+          System.out.println("Retain agreement is measured on a fixed set of " + run.fixedPrompts()
+              + " held-out retain prompts whose base answers name none of the concepts; bound: ≥ " + ExperimentTables.pct(run.bound()) + ".\n");
+          System.out.println(ExperimentTables.sequence(run));
+          System.out.println("Retain agreement (fixed set) after each request:\n");
+          System.out.println(ExperimentTables.agreementCurve(run));
+        }
+      }
+      System.out.printf("%ntotal %.0f s%n", (System.nanoTime() - started) / 1e9);
+    }
   }
 
   /** {@code --mask-fractions 0.1,0.25,1}; by default the configured fraction and 1 (unmasked). */

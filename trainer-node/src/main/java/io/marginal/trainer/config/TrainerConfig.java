@@ -1,17 +1,18 @@
 package io.marginal.trainer.config;
 
+import io.marginal.config.Settings;
 import io.marginal.schemas.topics.TopicSettings;
 import io.marginal.schemas.topics.Topics;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
  * The trainer node's configuration: Kafka, the adapter store, the base model. Read from the
- * environment ({@code MARGINAL_*}) with defaults that run the embedded demo.
+ * environment ({@code MARGINAL_*}) over an optional properties file with the same keys
+ * ({@code MARGINAL_TRAINER_CONFIG}), with defaults that run the embedded demo.
  *
  * @param bootstrapServers Kafka ({@code MARGINAL_BOOTSTRAP_SERVERS}, default localhost:9092)
  * @param clientSecurity   extra client settings such as {@code security.protocol}, from {@code MARGINAL_KAFKA_*} keys
@@ -32,24 +33,26 @@ public record TrainerConfig(String bootstrapServers, Map<String, Object> clientS
   /** Where {@code /metrics} and {@code /ready} listen unless {@code MARGINAL_TRAINER_HTTP_PORT} says otherwise. */
   public static final int DEFAULT_HTTP_PORT = 9102;
 
+  /** Names a properties file with the same keys; the environment overrides it. */
+  public static final String CONFIG_FILE_KEY = "MARGINAL_TRAINER_CONFIG";
+
+  /** Reads the keys from {@code env}, after those of the file named by {@code MARGINAL_TRAINER_CONFIG}. */
   public static TrainerConfig fromEnvironment(Map<String, String> env) {
-    Map<String, Object> security = new LinkedHashMap<>();
-    env.forEach((k, v) -> {
-      if (k.startsWith("MARGINAL_KAFKA_")) {
-        security.put(k.substring("MARGINAL_KAFKA_".length()).toLowerCase().replace('_', '.'), v);
-      }
-    });
+    return from(Settings.of(env).overFileNamedBy(CONFIG_FILE_KEY));
+  }
+
+  public static TrainerConfig from(Settings env) {
     return new TrainerConfig(
-        env.getOrDefault("MARGINAL_BOOTSTRAP_SERVERS", "localhost:9092"),
-        Map.copyOf(security),
+        env.getString("MARGINAL_BOOTSTRAP_SERVERS", "localhost:9092"),
+        Map.copyOf(env.asDottedKeys("MARGINAL_KAFKA_")),
         new Topics(TopicSettings.from(env)),
-        env.getOrDefault("MARGINAL_TRAINER_GROUP", "marginal-trainer"),
-        env.getOrDefault("MARGINAL_NODE_ID", hostName()),
-        Path.of(env.getOrDefault("MARGINAL_ADAPTER_STORE", "var/adapters")),
-        Path.of(env.getOrDefault("MARGINAL_TRAINER_WORK_DIR", "var/trainer-work")),
-        env.getOrDefault("MARGINAL_BASE_MODEL", "marginal-demo"),
-        Duration.parse(env.getOrDefault("MARGINAL_TRAINER_MAX_JOB", "PT30M")),
-        port(env.getOrDefault("MARGINAL_TRAINER_HTTP_PORT", String.valueOf(DEFAULT_HTTP_PORT))));
+        env.getString("MARGINAL_TRAINER_GROUP", "marginal-trainer"),
+        env.getString("MARGINAL_NODE_ID", hostName()),
+        env.getPath("MARGINAL_ADAPTER_STORE", Path.of("var/adapters")),
+        env.getPath("MARGINAL_TRAINER_WORK_DIR", Path.of("var/trainer-work")),
+        env.getString("MARGINAL_BASE_MODEL", "marginal-demo"),
+        env.getDuration("MARGINAL_TRAINER_MAX_JOB", Duration.ofMinutes(30)),
+        port(env.getString("MARGINAL_TRAINER_HTTP_PORT", String.valueOf(DEFAULT_HTTP_PORT))));
   }
 
   public TrainerConfig withBootstrapServers(String servers) {

@@ -1,5 +1,6 @@
 package io.marginal.trainer.unlearning;
 
+import io.marginal.config.Settings;
 import io.marginal.model.weights.Projection;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -62,37 +63,30 @@ public record UnlearningSettings(String objective, double npoBeta, int maxSteps,
 
   /** Defaults overridden by {@code MARGINAL_UNLEARN_*} keys of {@code env}. */
   public static UnlearningSettings fromEnvironment(Map<String, String> env) {
+    return from(Settings.of(env));
+  }
+
+  /** Defaults overridden by {@code MARGINAL_UNLEARN_*} keys. */
+  public static UnlearningSettings from(Settings env) {
     UnlearningSettings d = defaults();
     String p = "MARGINAL_UNLEARN_";
     return new UnlearningSettings(
-        env.getOrDefault(p + "OBJECTIVE", d.objective).toUpperCase(Locale.ROOT),
-        dbl(env, p + "NPO_BETA", d.npoBeta), (int) dbl(env, p + "STEPS", d.maxSteps), dbl(env, p + "LR", d.learningRate),
-        (int) dbl(env, p + "RANK", d.rank), dbl(env, p + "ALPHA", d.alpha), dbl(env, p + "DROPOUT", d.dropout),
-        env.containsKey(p + "TARGETS") ? parseTargets(env.get(p + "TARGETS")) : d.targets,
-        dbl(env, p + "MASK_TOP", d.maskTopFraction), dbl(env, p + "MASK_THRESHOLD", d.maskThreshold),
-        dbl(env, p + "RETAIN_WEIGHT", d.retainWeight), dbl(env, p + "ASCENT_FLOOR", d.ascentFloor),
-        env.getOrDefault(p + "REFUSAL_ANSWER", d.refusalAnswer), dbl(env, p + "U2A_KAPPA", d.u2aTemperature),
-        (int) dbl(env, p + "EVAL_EVERY", d.evalEvery), (int) dbl(env, p + "RETAIN_BATCH", d.retainBatch),
-        (int) dbl(env, p + "PROBE_TOKENS", d.maxNewTokens), dbl(env, p + "GATE_MAX_MENTION", d.gateMaxParaphraseMentionRate),
-        dbl(env, p + "GATE_MAX_RETAIN_DROP", d.gateMaxRetainDrop),
-        dbl(env, p + "GATE_MAX_PREVIOUS_MENTION", d.gateMaxPreviousMentionRate), (long) dbl(env, p + "SEED", d.seed));
+        env.getString(p + "OBJECTIVE", d.objective).toUpperCase(Locale.ROOT),
+        env.getDouble(p + "NPO_BETA", d.npoBeta), env.getInt(p + "STEPS", d.maxSteps), env.getDouble(p + "LR", d.learningRate),
+        env.getInt(p + "RANK", d.rank), env.getDouble(p + "ALPHA", d.alpha), env.getDouble(p + "DROPOUT", d.dropout),
+        env.find(p + "TARGETS").map(UnlearningSettings::parseTargets).orElse(d.targets),
+        env.getDouble(p + "MASK_TOP", d.maskTopFraction), env.getDouble(p + "MASK_THRESHOLD", d.maskThreshold),
+        env.getDouble(p + "RETAIN_WEIGHT", d.retainWeight), env.getDouble(p + "ASCENT_FLOOR", d.ascentFloor),
+        env.getString(p + "REFUSAL_ANSWER", d.refusalAnswer), env.getDouble(p + "U2A_KAPPA", d.u2aTemperature),
+        env.getInt(p + "EVAL_EVERY", d.evalEvery), env.getInt(p + "RETAIN_BATCH", d.retainBatch),
+        env.getInt(p + "PROBE_TOKENS", d.maxNewTokens), env.getDouble(p + "GATE_MAX_MENTION", d.gateMaxParaphraseMentionRate),
+        env.getDouble(p + "GATE_MAX_RETAIN_DROP", d.gateMaxRetainDrop),
+        env.getDouble(p + "GATE_MAX_PREVIOUS_MENTION", d.gateMaxPreviousMentionRate), env.getLong(p + "SEED", d.seed));
   }
 
   static Set<Projection> parseTargets(String csv) {
     return Arrays.stream(csv.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Projection::fromName)
         .collect(Collectors.toCollection(() -> EnumSet.noneOf(Projection.class)));
-  }
-
-  private static double dbl(Map<String, String> env, String key, double fallback) {
-    String v = env.get(key);
-    if (v == null || v.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Double.parseDouble(v.strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a number, got '" + v + "'");
-    }
   }
 
   public boolean masked() {
