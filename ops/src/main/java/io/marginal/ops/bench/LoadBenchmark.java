@@ -13,7 +13,7 @@ import io.marginal.inference.generation.IntraOpThreads;
 import io.marginal.kafka.embedded.EmbeddedKafkaBroker;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.adapters.PeftAdapterWriter;
-import io.marginal.model.bench.GenerationBenchmark;
+import io.marginal.ops.bench.model.GenerationBenchmark;
 import io.marginal.model.demo.DemoModel;
 import io.marginal.model.lora.AdapterMetadata;
 import io.marginal.model.lora.LoraAdapter;

@@ -1,11 +1,11 @@
 package io.marginal.ops.report;
 
-import io.marginal.streams.eval.CmResultTable;
-import io.marginal.streams.eval.ConfidenceInterval;
-import io.marginal.streams.eval.EvalSettings;
-import io.marginal.streams.eval.EvaluationProtocol;
-import io.marginal.streams.eval.ProtocolResult;
-import io.marginal.streams.eval.RowGroup;
+import io.marginal.ops.eval.cm.CmResultTable;
+import io.marginal.ops.eval.cm.ConfidenceInterval;
+import io.marginal.ops.eval.cm.EvalSettings;
+import io.marginal.ops.eval.cm.EvaluationProtocol;
+import io.marginal.ops.eval.cm.ProtocolResult;
+import io.marginal.ops.eval.cm.RowGroup;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * CM personalization under every evaluation protocol, from {@link io.marginal.streams.eval.CmEvaluation}: one table per
+ * CM personalization under every evaluation protocol, from {@link io.marginal.ops.eval.cm.CmEvaluation}: one table per
  * protocol (datasets × row groups × methods, mean ± 95 % interval over seeds), the knobs tuned on train, a list of the
  * places where a baseline beats CM, and one chart per dataset (overall accuracy per protocol and method).
  */

@@ -3,11 +3,11 @@ package io.marginal.ops.report;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.marginal.streams.eval.ConfidenceInterval;
-import io.marginal.streams.eval.EvalSettings;
-import io.marginal.streams.eval.EvaluationProtocol;
-import io.marginal.streams.eval.ProtocolResult;
-import io.marginal.streams.eval.RowGroup;
+import io.marginal.ops.eval.cm.ConfidenceInterval;
+import io.marginal.ops.eval.cm.EvalSettings;
+import io.marginal.ops.eval.cm.EvaluationProtocol;
+import io.marginal.ops.eval.cm.ProtocolResult;
+import io.marginal.ops.eval.cm.RowGroup;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -12,7 +12,7 @@ import io.marginal.schemas.Interaction;
 import io.marginal.schemas.ReceiptStatus;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
-import io.marginal.streams.bench.MemoryBankTopicWatcher;
+import io.marginal.streams.query.MemoryBankTopicWatcher;
 import io.marginal.streams.topology.Events;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -11,7 +11,7 @@ import io.marginal.schemas.Interaction;
 import io.marginal.schemas.MemoryBank;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.Topics;
-import io.marginal.streams.bench.MemoryBankTopicWatcher;
+import io.marginal.streams.query.MemoryBankTopicWatcher;
 import io.marginal.streams.query.MemoryBankQuery;
 import io.marginal.streams.topology.Events;
 import io.marginal.streams.topology.TopologyFixture;

@@ -9,7 +9,7 @@ import io.marginal.schemas.MemoryBank;
 import io.marginal.schemas.serde.MarginalSerdes;
 import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.schemas.topics.Topics;
-import io.marginal.streams.bench.MemoryBankTopicWatcher;
+import io.marginal.streams.query.MemoryBankTopicWatcher;
 import io.marginal.streams.topology.Events;
 import java.nio.file.Files;
 import java.time.Duration;

@@ -1,0 +1,146 @@
+package io.marginal.ops.bench.model;
+
+import io.marginal.config.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import ai.djl.pytorch.jni.JniUtils;
+import io.marginal.model.LanguageModel;
+import io.marginal.model.demo.DemoCorpus;
+import io.marginal.model.demo.DemoModel;
+import io.marginal.model.generate.BatchingEngine;
+import io.marginal.model.generate.GenerationRequest;
+import io.marginal.model.generate.GenerationResult;
+import io.marginal.model.lora.ActiveAdapters;
+import io.marginal.model.lora.LoraAdapter;
+import io.marginal.model.tokenizer.ChatMessage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Decode throughput of the continuous-batching engine against the batch-of-1 generator, in one
+ * process, on the demo model (or a checkpoint given with {@code --model DIR}): for each batch size,
+ * that many sequences are decoded together, each with no adapter, all with one shared adapter, or
+ * each with a different per-user adapter (rank 8 on all projections); the baseline decodes the same
+ * sequences one after another. Settings are interleaved per round, medians reported, and each
+ * setting is measured at 1 and 2 PyTorch intra-op threads.
+ *
+ * <pre>
+ *   mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.bench.model.BatchingBenchmark -Drun.args="--tokens 32 --rounds 5"
+ * </pre>
+ */
+public final class BatchingBenchmark {
+  private BatchingBenchmark() {}
+
+  public static void main(String[] args) {
+    Cli.run(new Main(), args);
+  }
+
+  @Command(name = "BatchingBenchmark", description = {"Decode tokens/s of the continuous-batching engine against the batch-of-1 generator,",
+      "per batch size, with no adapter, one shared adapter and per-user adapters, at each intra-op thread count."})
+  static final class Main implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "DIR", description = "A checkpoint directory (default: the demo model, built on first use).")
+    Path model;
+
+    @Option(names = "--tokens", paramLabel = "N", description = "Tokens decoded per sequence.")
+    int tokens = 32;
+
+    @Option(names = "--rounds", paramLabel = "N", description = "Interleaved rounds (the median is reported).")
+    int rounds = 5;
+
+    @Option(names = "--batches", paramLabel = "N", split = ",", splitSynopsisLabel = ",", defaultValue = "1,4,8,16,32", description = "Batch sizes.")
+    int[] batches;
+
+    @Option(names = "--threads", paramLabel = "N", split = ",", splitSynopsisLabel = ",", defaultValue = "1,2", description = "PyTorch intra-op thread counts.")
+    int[] threads;
+
+    @Override
+    public Integer call() throws Exception {
+      if (tokens < 1 || rounds < 1 || java.util.Arrays.stream(batches).anyMatch(b -> b < 1)
+          || java.util.Arrays.stream(threads).anyMatch(t -> t < 1)) {
+        throw new IllegalArgumentException("--tokens, --rounds, --batches and --threads must be >= 1");
+      }
+      DemoModel.defaultEngineSettings();
+      measure(model != null ? model : DemoModel.ensureBuilt(), tokens, rounds, batches, threads);
+      return 0;
+    }
+  }
+
+  private static void measure(Path modelDir, int tokens, int rounds, int[] batches, int[] threads) throws Exception {
+    int maxBatch = java.util.Arrays.stream(batches).max().orElse(1);
+    try (LanguageModel model = LanguageModel.load(modelDir)) {
+      List<LoraAdapter> users = new ArrayList<>();
+      for (int i = 0; i < maxBatch; i++) {
+        users.add(GenerationBenchmark.randomAdapter(model, "user-" + i, 100 + i));
+      }
+      List<int[]> probes = DemoCorpus.probes().stream().map(p -> model.encodeChat(List.of(ChatMessage.user(p[0])))).toList();
+      GenerationRequest request = GenerationRequest.greedy(tokens).withStopTokenIds(List.of());
+      System.out.printf(Locale.ROOT, "model %s: %s; %d tokens per sequence, median of %d interleaved rounds%n",
+          modelDir.getFileName(), model.config().describe(), tokens, rounds);
+      System.out.printf(Locale.ROOT, "host: %d CPU cores%n%n", Runtime.getRuntime().availableProcessors());
+      System.out.println("| intra-op threads | batch | adapters | batch-of-1 tokens/s | batched tokens/s | ratio |");
+      System.out.println("|---|---|---|---|---|---|");
+      try (BatchingEngine engine = model.newBatchingEngine(maxBatch)) {
+        for (int t : threads) {
+          JniUtils.setNumThreads(t);
+          for (int b : batches) {
+            List<int[]> prompts = new ArrayList<>();
+            for (int i = 0; i < b; i++) {
+              prompts.add(probes.get(i % probes.size()));
+            }
+            for (String kind : List.of("none", "shared", "per-user")) {
+              List<ActiveAdapters> sets = new ArrayList<>();
+              for (int i = 0; i < b; i++) {
+                sets.add(switch (kind) {
+                  case "none" -> ActiveAdapters.NONE;
+                  case "shared" -> ActiveAdapters.of(users.get(0));
+                  default -> ActiveAdapters.of(users.get(i));
+                });
+              }
+              sequential(model, prompts, request, sets); // warm-up
+              batched(engine, prompts, request, sets);
+              double[] alone = new double[rounds];
+              double[] together = new double[rounds];
+              for (int r = 0; r < rounds; r++) {
+                alone[r] = sequential(model, prompts, request, sets);
+                together[r] = batched(engine, prompts, request, sets);
+              }
+              double a = GenerationBenchmark.median(alone);
+              double g = GenerationBenchmark.median(together);
+              System.out.printf(Locale.ROOT, "| %d | %d | %s | %.0f | %.0f | ×%.2f |%n", t, b, kind, a, g, g / a);
+            }
+          }
+        }
+      } finally {
+        users.forEach(LoraAdapter::close);
+      }
+    }
+  }
+
+  private static double sequential(LanguageModel model, List<int[]> prompts, GenerationRequest request, List<ActiveAdapters> sets) {
+    long generated = 0;
+    long start = System.nanoTime();
+    for (int i = 0; i < prompts.size(); i++) {
+      GenerationResult r = model.generate(prompts.get(i), request, sets.get(i), null);
+      generated += r.tokens().length;
+    }
+    return generated * 1e9 / (System.nanoTime() - start);
+  }
+
+  private static double batched(BatchingEngine engine, List<int[]> prompts, GenerationRequest request, List<ActiveAdapters> sets)
+      throws Exception {
+    long start = System.nanoTime();
+    List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+    for (int i = 0; i < prompts.size(); i++) {
+      futures.add(engine.submit(prompts.get(i), request, sets.get(i), null));
+    }
+    long generated = 0;
+    for (CompletableFuture<GenerationResult> f : futures) {
+      generated += f.get().tokens().length;
+    }
+    return generated * 1e9 / (System.nanoTime() - start);
+  }
+}
