@@ -3,6 +3,7 @@ package io.marginal.ops.bench.model;
 import io.marginal.config.Cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
@@ -45,12 +46,8 @@ public final class DeviceBenchmark {
   @Command(name = "DeviceBenchmark", description = {"CPU against GPU (cuda:0, when PyTorch sees one; build with -Pcuda): greedy decoding",
       "tokens/s and LoRA training steps/s of the demo model or a checkpoint."})
   static final class Main implements Callable<Integer> {
-    @Parameters(index = "0", arity = "0..1", paramLabel = "CHECKPOINT", defaultValue = "demo",
-        description = "A checkpoint directory, or demo for the demo model (built on first use).")
-    String checkpoint;
-
-    @Parameters(index = "1", arity = "0..1", paramLabel = "TOKENS", defaultValue = "64", description = "Tokens decoded per prompt.")
-    int tokens;
+    @Mixin
+    CheckpointAndTokens model;
 
     @Parameters(index = "2", arity = "0..1", paramLabel = "STEPS", defaultValue = "20", description = "LoRA training steps.")
     int steps;
@@ -60,11 +57,11 @@ public final class DeviceBenchmark {
 
     @Override
     public Integer call() {
-      if (tokens < 1 || steps < 1 || rounds < 1) {
-        throw new IllegalArgumentException("TOKENS, STEPS and ROUNDS must be >= 1, got " + tokens + ", " + steps + ", " + rounds);
+      if (model.tokens < 1 || steps < 1 || rounds < 1) {
+        throw new IllegalArgumentException("TOKENS, STEPS and ROUNDS must be >= 1, got " + model.tokens + ", " + steps + ", " + rounds);
       }
       DemoModel.defaultEngineSettings();
-      compare(checkpoint.equals("demo") ? DemoModel.ensureBuilt() : Path.of(checkpoint), tokens, steps, rounds);
+      compare(model.directory(), model.tokens, steps, rounds);
       return 0;
     }
   }

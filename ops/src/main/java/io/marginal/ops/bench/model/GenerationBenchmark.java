@@ -3,6 +3,7 @@ package io.marginal.ops.bench.model;
 import io.marginal.config.Cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.demo.DemoCorpus;
@@ -36,23 +37,19 @@ public final class GenerationBenchmark {
   @Command(name = "GenerationBenchmark", description = {"Decoding tokens/s of the demo model (or a checkpoint) without an adapter, with one",
       "rank-8 LoRA on all seven projections and with two stacked, and the ratios to the baseline."})
   static final class Main implements Callable<Integer> {
-    @Parameters(index = "0", arity = "0..1", paramLabel = "CHECKPOINT", defaultValue = "demo",
-        description = "A checkpoint directory, or demo for the demo model (built on first use).")
-    String checkpoint;
-
-    @Parameters(index = "1", arity = "0..1", paramLabel = "TOKENS", defaultValue = "64", description = "Tokens decoded per prompt.")
-    int tokens;
+    @Mixin
+    CheckpointAndTokens model;
 
     @Parameters(index = "2", arity = "0..1", paramLabel = "ROUNDS", defaultValue = "9", description = "Interleaved rounds per setting (the median is reported).")
     int rounds;
 
     @Override
     public Integer call() {
-      if (tokens < 1 || rounds < 1) {
-        throw new IllegalArgumentException("TOKENS and ROUNDS must be >= 1, got " + tokens + " and " + rounds);
+      if (model.tokens < 1 || rounds < 1) {
+        throw new IllegalArgumentException("TOKENS and ROUNDS must be >= 1, got " + model.tokens + " and " + rounds);
       }
       DemoModel.defaultEngineSettings();
-      measure(checkpoint.equals("demo") ? DemoModel.ensureBuilt() : Path.of(checkpoint), tokens, rounds);
+      measure(model.directory(), model.tokens, rounds);
       return 0;
     }
   }
