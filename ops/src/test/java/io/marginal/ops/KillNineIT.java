@@ -68,6 +68,7 @@ class KillNineIT {
       env.put("MARGINAL_BOOTSTRAP_SERVERS", settings.bootstrapServers());
       env.put("MARGINAL_STREAMS_STATE_DIR", dir.resolve("streams").toString());
       env.put("MARGINAL_STREAMS_APPLICATION_ID", "kill-nine-it");
+      env.put("MARGINAL_STREAMS_HTTP_PORT", "0"); // any free port: other runs may hold the default
       streams = SupervisedProcess.start("streams", List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           "-Xmx512m", "-cp", System.getProperty("java.class.path"), MarginalStreamsApp.class.getName()), env,
           dir.resolve("streams.log"), "started against", Duration.ofSeconds(90));

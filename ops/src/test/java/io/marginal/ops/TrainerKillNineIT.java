@@ -57,6 +57,7 @@ class TrainerKillNineIT {
       env.put("MARGINAL_ADAPTER_STORE", dir.resolve("adapters").toString());
       env.put("MARGINAL_TRAINER_WORK_DIR", dir.resolve("work").toString());
       env.put("MARGINAL_TRAINER_HEAP", "1g");
+      env.put("MARGINAL_TRAINER_HTTP_PORT", "0"); // any free port: other runs may hold the default
       // A short job whose gate is wide open: this test is about the process, not the figures.
       env.put("MARGINAL_UNLEARN_STEPS", "40");
       env.put("MARGINAL_UNLEARN_EVAL_EVERY", "20");
