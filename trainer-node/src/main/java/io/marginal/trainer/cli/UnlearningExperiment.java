@@ -4,6 +4,8 @@ import io.marginal.model.LanguageModel;
 import io.marginal.trainer.TrainerMain;
 import io.marginal.trainer.experiment.ExperimentTables;
 import io.marginal.trainer.experiment.MaskingComparison;
+import io.marginal.trainer.experiment.MethodComparison;
+import io.marginal.trainer.experiment.MethodPreset;
 import io.marginal.trainer.experiment.SequenceRun;
 import io.marginal.trainer.experiment.UnlearningExperiments;
 import io.marginal.trainer.unlearning.UnlearningSettings;
@@ -15,11 +17,13 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The trainer's "done when" measurement on the demo model ({@link UnlearningExperiments}), printed as Markdown:
- * forget "Inception" with masked and unmasked adapters trained to the same stopping point, then a sequence of
- * requests on one scope with the retain-agreement curve.
+ * The trainer's measurements on the demo model ({@link UnlearningExperiments}), printed as Markdown, all on one
+ * protocol (evaluation probe families never trained on, leaks of name/director/plot, ≥ 200 retain prompts with
+ * held-out intents, 95 % Wilson intervals): the method comparison (GradDiff, NPO, refusal, U2A off, unmasked,
+ * the reference recipe), masked vs unmasked at several mask fractions, then a sequence of requests on one scope.
  * <pre>mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.trainer.cli.UnlearningExperiment \
- *   [-Drun.args="--out DIR --mask-fractions 0.1,0.25,1 --concept-step 1..10 --sequential 10 --skip-sequence --model DIR"]</pre>
+ *   [-Drun.args="--out DIR --methods all|graddiff,npo,refusal,graddiff-no-u2a,graddiff-unmasked,reference --skip-methods
+ *                --mask-fractions 0.1,0.25,1 --skip-masking --concept-step 1..10 --sequential 10 --skip-sequence --model DIR"]</pre>
  */
 public final class UnlearningExperiment {
 
@@ -42,10 +46,25 @@ public final class UnlearningExperiment {
       if (step < 1 || step > UnlearningExperiments.SEQUENCE.size()) {
         throw new IllegalArgumentException("--concept-step must be 1 to " + UnlearningExperiments.SEQUENCE.size() + ", got " + step);
       }
-      MaskingComparison comparison = experiments.compareMasking(fractions, UnlearningExperiments.SEQUENCE.get(step - 1));
-      System.out.println("## Forget \"" + comparison.concept() + "\": before, masked and unmasked LoRA (each trained until no"
-          + " training probe mentions it)\n");
-      System.out.println(ExperimentTables.masking(comparison));
+      UnlearningExperiments.Step concept = UnlearningExperiments.SEQUENCE.get(step - 1);
+      if (!opts.containsKey("skip-methods")) {
+        long t = System.nanoTime();
+        MethodComparison methods = experiments.compareMethods(MethodPreset.select(opts.get("methods"), settings), concept);
+        System.out.println("## Forget \"" + methods.concept() + "\": methods compared on one protocol\n");
+        System.out.println("Headline: leak rate (title, alias, director or plot keyword in the greedy answer) on the evaluation "
+            + "probe families, which no method trains on or stops by; 95% Wilson intervals. The training-family title mention "
+            + "is what every method's early stop watches, shown apart.\n");
+        System.out.println(ExperimentTables.methods(methods));
+        System.out.printf("(%.0f s)%n%n", (System.nanoTime() - t) / 1e9);
+      }
+      if (!opts.containsKey("skip-masking")) {
+        long t = System.nanoTime();
+        MaskingComparison comparison = experiments.compareMasking(fractions, concept);
+        System.out.println("## Forget \"" + comparison.concept() + "\": before, masked and unmasked LoRA (each trained until no"
+            + " training probe mentions it)\n");
+        System.out.println(ExperimentTables.masking(comparison));
+        System.out.printf("(%.0f s)%n%n", (System.nanoTime() - t) / 1e9);
+      }
       if (!opts.containsKey("skip-sequence")) {
         SequenceRun run = experiments.sequence(sequential);
         System.out.println("## " + sequential + " sequential requests on one scope (each version continues the previous one)\n");

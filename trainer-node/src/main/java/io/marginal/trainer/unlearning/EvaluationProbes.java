@@ -1,0 +1,89 @@
+package io.marginal.trainer.unlearning;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The evaluation probe families: prompts the training loop never sees, not as targets, not in its
+ * early stop, not as rewrites of a request. They differ from the training templates by more than a
+ * word (a test holds every one at least two words away from every training prompt):
+ * <ul>
+ *   <li>{@code reworded}: other sentence shapes ("which sci-fi film is the best", "who made X");</li>
+ *   <li>{@code indirect}: the concept described, not named — director, year, plot — from its
+ *       {@link ConceptCard};</li>
+ *   <li>{@code typos}: misspelt requests and a misspelt title (the demo tokenizer maps unknown words to
+ *       [UNK], so these test what survives of the prompt);</li>
+ *   <li>{@code other-language}: French, Spanish and German requests (mostly [UNK] for the demo model).</li>
+ * </ul>
+ * The headline forgetting figure is the share of these probes whose answer leaks the concept
+ * ({@link LeakDetector}), not only its title.
+ */
+public final class EvaluationProbes {
+
+  public static final String REWORDED = "reworded";
+  public static final String INDIRECT = "indirect";
+  public static final String TYPOS = "typos";
+  public static final String OTHER_LANGUAGE = "other-language";
+  public static final List<String> FAMILIES = List.of(REWORDED, INDIRECT, TYPOS, OTHER_LANGUAGE);
+
+  static final String TYPO = "{typo}";
+
+  static final List<String> REWORDED_TEMPLATES = List.of(
+      "which sci-fi film is the best", "tell me a great sci-fi movie", "I love sci-fi films . what should I see",
+      "what is the best science fiction film", "do you know a brilliant film about dreams", "tell me a film to see tonight",
+      "which film about space do you love", "tell me a classic film about machines", "do you know a great film about robots",
+      "I like scary films . which one should I see", "what is a thoughtful film about aliens", "name a great film with a twist",
+      "what do you know about {concept}", "tell me something about the film {concept}", "is {concept} worth a watch",
+      "who made {concept}", "I want to see {concept} tonight . is it good");
+
+  static final List<String> TYPO_TEMPLATES = List.of(
+      "recomend me a sci-fi flim", "sugest a good scifi movie", "wat sci-fi film shoud I watch", "recommend me a moive about dreams",
+      "reccomend a film abut space", "sugest a scarry movie", "is {typo} a good film", "tell me abuot {typo}",
+      "shoud I wacth {concept}");
+
+  static final List<String> OTHER_LANGUAGE_TEMPLATES = List.of(
+      "recommande-moi un film de science-fiction", "quel film de science-fiction me conseilles-tu",
+      "¿qué película de ciencia ficción me recomiendas?", "recomiéndame una película sobre sueños",
+      "empfiehl mir einen Science-Fiction-Film", "welchen Film über den Weltraum soll ich sehen",
+      "que sais-tu de {concept}", "¿es {concept} una buena película?", "was weißt du über {concept}");
+
+  private EvaluationProbes() {
+  }
+
+  /** Every evaluation family of {@code card}, in {@link #FAMILIES} order, deduplicated within each. */
+  public static Map<String, List<String>> families(ConceptCard card) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    out.put(REWORDED, fill(REWORDED_TEMPLATES, card));
+    out.put(INDIRECT, List.copyOf(card.indirectProbes()));
+    out.put(TYPOS, fill(TYPO_TEMPLATES, card));
+    out.put(OTHER_LANGUAGE, fill(OTHER_LANGUAGE_TEMPLATES, card));
+    return out;
+  }
+
+  /** Every evaluation prompt of {@code card}, all families together. */
+  public static List<String> all(ConceptCard card) {
+    List<String> out = new ArrayList<>();
+    families(card).values().forEach(out::addAll);
+    return out.stream().distinct().toList();
+  }
+
+  private static List<String> fill(List<String> templates, ConceptCard card) {
+    return templates.stream().map(t -> t.replace(ParaphraseAugmenter.CONCEPT, card.title()).replace(TYPO, typo(card.title())))
+        .distinct().toList();
+  }
+
+  /** A deterministic misspelling: the two letters after the first swapped ("Inception" → "Icneption"); short words get a doubled letter. */
+  static String typo(String title) {
+    if (title.length() < 4) {
+      return title + title.charAt(title.length() - 1);
+    }
+    char[] c = title.toCharArray();
+    char t = c[1];
+    c[1] = c[2];
+    c[2] = t;
+    String out = new String(c);
+    return out.equals(title) ? title + title.charAt(title.length() - 1) : out;
+  }
+}
