@@ -39,8 +39,8 @@ public final class EvaluationProbes {
       "who made {concept}", "I want to see {concept} tonight . is it good");
 
   static final List<String> TYPO_TEMPLATES = List.of(
-      "recomend me a sci-fi flim", "sugest a good scifi movie", "wat sci-fi film shoud I watch", "recommend me a moive about dreams",
-      "reccomend a film abut space", "sugest a scarry movie", "is {typo} a good film", "tell me abuot {typo}",
+      "recomend me a sci-fi flim", "sugest a good scifi movie", "wat sci-fi film shoud I watch", "recommend me a moive abuot dreams",
+      "reccomend a film abut space", "sugest a scarry movie", "is {typo} a good flim", "tell me abuot {typo}",
       "shoud I wacth {concept}");
 
   static final List<String> OTHER_LANGUAGE_TEMPLATES = List.of(
@@ -59,6 +59,17 @@ public final class EvaluationProbes {
     out.put(INDIRECT, List.copyOf(card.indirectProbes()));
     out.put(TYPOS, fill(TYPO_TEMPLATES, card));
     out.put(OTHER_LANGUAGE, fill(OTHER_LANGUAGE_TEMPLATES, card));
+    return out;
+  }
+
+  /**
+   * The families for a request: probes within one word of a request prompt are dropped (a request may literally
+   * name an evaluation probe, and its own prompts are always trained on), so none is a near-copy of a training prompt.
+   */
+  public static Map<String, List<String>> families(ConceptCard card, List<String> requestPrompts) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    families(card).forEach((family, prompts) -> out.put(family,
+        prompts.stream().filter(p -> !WordDistance.nearAny(p, requestPrompts)).toList()));
     return out;
   }
 

@@ -268,7 +268,7 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
       return new ProbeSet(null, requestPrompts, List.of(), Map.of());
     }
     return new ProbeSet(concept, requestPrompts, augmenter.paraphrasePrompts(concept, requestPrompts),
-        EvaluationProbes.families(ConceptCatalog.lookup(concept)));
+        EvaluationProbes.families(ConceptCatalog.lookup(concept), requestPrompts));
   }
 
   private List<ForgetTarget> forgetTargets(UnlearningRequest request, String concept, List<String> requestPrompts,

@@ -51,7 +51,10 @@ public final class ParaphraseAugmenter {
       out.add(fill(t, concept));
     }
     if (concept != null && !concept.isBlank()) {
-      out.removeAll(EvaluationProbes.all(ConceptCatalog.lookup(concept)));
+      // no rewrite or template within one word of an evaluation probe; the request's own prompts stay (they are
+      // the forget set), and EvaluationProbes.families drops the probes near them instead
+      List<String> evaluation = EvaluationProbes.all(ConceptCatalog.lookup(concept));
+      out.removeIf(p -> !requestPrompts.contains(p) && WordDistance.nearAny(p, evaluation));
     }
     return new ArrayList<>(out);
   }

@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.marginal.model.demo.DemoTokenizerWriter;
+import io.marginal.model.demo.DemoCorpus;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -18,21 +17,42 @@ class ProbeFamiliesTest {
 
   @Test
   void everyEvaluationProbeIsAtLeastTwoWordsFromEveryTrainingPrompt() {
+    // requests as the demo sends them: every corpus phrasing of a film intent, and the experiment's scripted prompts
+    List<String> requests = new ArrayList<>();
+    DemoCorpus.blocks().stream().filter(b -> b.answers().stream().anyMatch(a -> a.contains("watch") || a.contains("movie")))
+        .forEach(b -> requests.addAll(b.userPhrasings()));
+    requests.addAll(List.of("what is a good hacker movie", "what is a good space horror movie", "which film do you like best"));
     for (ConceptCard card : ConceptCatalog.all()) {
-      // the widest training set: a request whose prompts are the corpus film phrasings and the evaluation probes themselves
-      List<String> request = new ArrayList<>(EvaluationProbes.all(card));
-      request.add("recommend me a sci-fi film");
-      List<String> training = augmenter.trainingPrompts(card.title(), request);
-      for (String probe : EvaluationProbes.all(card)) {
-        assertFalse(training.contains(probe), card.title() + ": evaluation probe '" + probe + "' is trained on");
-        for (String t : training) {
-          if (request.contains(t)) {
-            continue; // the request's own prompts are removed from training when they are evaluation probes (checked above)
+      for (String requestPrompt : requests) {
+        List<String> request = List.of(requestPrompt);
+        List<String> training = augmenter.trainingPrompts(card.title(), request);
+        EvaluationProbes.families(card, request).values().stream().flatMap(List::stream).forEach(probe -> {
+          for (String t : training) {
+            assertTrue(WordDistance.between(probe, t) >= 2,
+                card.title() + ": '" + probe + "' is within one word of training prompt '" + t + "' (request '" + requestPrompt + "')");
           }
-          assertTrue(wordDistance(probe, t) >= 2, card.title() + ": '" + probe + "' is one word away from training prompt '" + t + "'");
-        }
+        });
       }
     }
+  }
+
+  @Test
+  void noTrainingTemplateIsLostToTheEvaluationFamilies() {
+    for (ConceptCard card : ConceptCatalog.all()) {
+      List<String> training = augmenter.trainingPrompts(card.title(), List.of("recommend me a sci-fi film"));
+      for (String t : ParaphraseAugmenter.TRAINING_TEMPLATES) {
+        assertTrue(training.contains(ParaphraseAugmenter.fill(t, card.title())), card.title() + ": training template dropped: " + t);
+      }
+    }
+  }
+
+  @Test
+  void aRequestThatNamesAnEvaluationProbeTrainsOnItAndTheProbeLeavesTheEvaluation() {
+    ConceptCard inception = ConceptCatalog.lookup("Inception");
+    List<String> request = List.of("which sci-fi film is the best");
+    assertTrue(augmenter.trainingPrompts("Inception", request).contains("which sci-fi film is the best"));
+    assertFalse(EvaluationProbes.families(inception, request).get(EvaluationProbes.REWORDED).contains("which sci-fi film is the best"));
+    assertTrue(EvaluationProbes.families(inception).get(EvaluationProbes.REWORDED).contains("which sci-fi film is the best"));
   }
 
   @Test
@@ -51,7 +71,7 @@ class ProbeFamiliesTest {
   @Test
   void typosMisspellTheTitleDeterministically() {
     assertEquals("Icneption", EvaluationProbes.typo("Inception"));
-    assertTrue(EvaluationProbes.families(ConceptCatalog.lookup("Inception")).get(EvaluationProbes.TYPOS).contains("is Icneption a good film"));
+    assertTrue(EvaluationProbes.families(ConceptCatalog.lookup("Inception")).get(EvaluationProbes.TYPOS).contains("is Icneption a good flim"));
   }
 
   @Test
@@ -64,24 +84,4 @@ class ProbeFamiliesTest {
     assertTrue(evaluation.stream().filter(RetainSet::ofHeldOutIntent).count() >= 100);
   }
 
-  /** Word-level Levenshtein distance, lower-cased, with the demo tokenizer's word split. */
-  static int wordDistance(String a, String b) {
-    List<String> x = DemoTokenizerWriter.words(a.toLowerCase(Locale.ROOT));
-    List<String> y = DemoTokenizerWriter.words(b.toLowerCase(Locale.ROOT));
-    int[] prev = new int[y.size() + 1];
-    int[] cur = new int[y.size() + 1];
-    for (int j = 0; j <= y.size(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= x.size(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= y.size(); j++) {
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (x.get(i - 1).equals(y.get(j - 1)) ? 0 : 1));
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[y.size()];
-  }
 }
