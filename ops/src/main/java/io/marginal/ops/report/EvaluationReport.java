@@ -8,6 +8,8 @@ import io.marginal.streams.eval.IntentDataset;
 import io.marginal.streams.eval.ProtocolResult;
 import io.marginal.trainer.TrainerMain;
 import io.marginal.trainer.experiment.MaskingComparison;
+import io.marginal.trainer.experiment.MethodComparison;
+import io.marginal.trainer.experiment.MethodPreset;
 import io.marginal.trainer.experiment.SequenceRun;
 import io.marginal.trainer.experiment.UnlearningExperiments;
 import io.marginal.trainer.unlearning.UnlearningSettings;
@@ -37,7 +39,8 @@ import java.util.stream.Stream;
  * {@code --users}, {@code --seed} shape the CM evaluation (default: every protocol, 5 seeds).
  *
  * <p>Sections: {@link CmPersonalizationSection}, then {@link UnlearningSection} (demo model, trainer's experiment
- * API; {@code --skip-unlearning} leaves it out, {@code --mask-fractions} and {@code --sequential} shape it).
+ * API; {@code --skip-unlearning} leaves it out, {@code --methods} (default all; none), {@code --mask-fractions} and
+ * {@code --sequential} shape it).
  */
 public final class EvaluationReport {
 
@@ -49,7 +52,8 @@ public final class EvaluationReport {
   static final String DEFAULT_OUT = "docs/report";
   private static final String USAGE = "usage: EvaluationReport [--clinc150 FILE [--clinc150-eval FILE]] [--banking77 FILE"
       + " [--banking77-eval FILE]] [--out DIR] [--protocols all|targeted,uniform,gold-1pct,gold-5pct,instance] [--users N] [--seed N]"
-      + " [--seeds N] [--mask-fractions 0.25,1] [--sequential N] [--skip-unlearning]\n"
+      + " [--seeds N] [--mask-fractions 0.25,1] [--sequential N] [--methods all|none|graddiff,npo,...]"
+      + " [--skip-unlearning]\n"
       + "  defaults (relative to the repository root): --clinc150 " + DEFAULT_CLINC + " --banking77 " + DEFAULT_BANKING
       + " --out " + DEFAULT_OUT;
 
@@ -58,7 +62,8 @@ public final class EvaluationReport {
 
   /** Parsed command line. */
   record Options(Map<String, String> datasets, Map<String, String> evalFiles, String out, List<EvaluationProtocol> protocols,
-                 int users, int seed, int seeds, boolean unlearning, List<Double> maskFractions, int sequential) {
+                 int users, int seed, int seeds, boolean unlearning, List<Double> maskFractions, int sequential,
+                 String methods) {
 
     static Options parse(String[] args) {
       Map<String, String> datasets = new LinkedHashMap<>();
@@ -74,6 +79,7 @@ public final class EvaluationReport {
       boolean unlearning = true;
       List<Double> maskFractions = List.of(UnlearningSettings.defaults().maskTopFraction(), 1.0);
       int sequential = UnlearningExperiments.SEQUENCE.size();
+      String methods = "all";
       for (int i = 0; i < args.length; i++) {
         String flag = args[i];
         if (flag.equals("--skip-unlearning")) {
@@ -96,13 +102,17 @@ public final class EvaluationReport {
           case "--seeds" -> seeds = Integer.parseInt(value);
           case "--mask-fractions" -> maskFractions = UnlearningExperiments.parseMaskFractions(value);
           case "--sequential" -> sequential = Integer.parseInt(value);
+          case "--methods" -> methods = value;
           default -> throw new IllegalArgumentException("unknown option " + flag + "\n" + USAGE);
         }
       }
       if (sequential < 0 || sequential > UnlearningExperiments.SEQUENCE.size()) {
         throw new IllegalArgumentException("--sequential must be 0 to " + UnlearningExperiments.SEQUENCE.size() + ", got " + sequential);
       }
-      return new Options(datasets, evalFiles, out, protocols, users, seed, seeds, unlearning, maskFractions, sequential);
+      if (!methods.equalsIgnoreCase("none")) {
+        MethodPreset.select(methods, UnlearningSettings.defaults()); // fail on an unknown name before any work
+      }
+      return new Options(datasets, evalFiles, out, protocols, users, seed, seeds, unlearning, maskFractions, sequential, methods);
     }
 
     EvalSettings settings() {
@@ -173,6 +183,12 @@ public final class EvaluationReport {
     try (LanguageModel model = TrainerMain.loadModel(Optional.empty())) {
       UnlearningExperiments experiments = new UnlearningExperiments(model, "marginal-demo", settings,
           root.resolve("var/report-unlearning"));
+      Optional<MethodComparison> methods = Optional.empty();
+      if (!options.methods().equalsIgnoreCase("none")) {
+        System.err.println("unlearning: methods " + options.methods());
+        methods = Optional.of(experiments.compareMethods(MethodPreset.select(options.methods(), settings),
+            UnlearningExperiments.SEQUENCE.get(0)));
+      }
       System.err.println("unlearning: masked vs unmasked LoRA, mask fractions " + options.maskFractions());
       MaskingComparison comparison = experiments.compareMasking(options.maskFractions());
       Optional<SequenceRun> sequence = Optional.empty();
@@ -181,7 +197,7 @@ public final class EvaluationReport {
         sequence = Optional.of(experiments.sequence(options.sequential()));
       }
       System.err.printf(Locale.ROOT, "unlearning evaluation: %.1f s%n", (System.nanoTime() - started) / 1e9);
-      return new UnlearningSection(comparison, sequence, settings);
+      return new UnlearningSection(methods, comparison, sequence, settings);
     }
   }
 

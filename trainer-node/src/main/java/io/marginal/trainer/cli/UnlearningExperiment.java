@@ -55,6 +55,7 @@ public final class UnlearningExperiment {
             + "probe families, which no method trains on or stops by; 95% Wilson intervals. The training-family title mention "
             + "is what every method's early stop watches, shown apart.\n");
         System.out.println(ExperimentTables.methods(methods));
+        System.out.println(ExperimentTables.methodsReading(methods) + "\n");
         System.out.printf("(%.0f s)%n%n", (System.nanoTime() - t) / 1e9);
       }
       if (!opts.containsKey("skip-masking")) {

@@ -68,6 +68,46 @@ public final class ExperimentTables {
     return sb.toString();
   }
 
+  /**
+   * What the method table says, computed from the figures: which method leaks least on the evaluation families,
+   * which are indistinguishable from it (overlapping 95 % intervals), which are no better than the base model,
+   * and which changed the most retain prompts — so a method that does not win is named as such.
+   */
+  public static String methodsReading(MethodComparison c) {
+    List<MethodComparison.Row> rows = c.rows();
+    MethodComparison.Row best = rows.stream().min(java.util.Comparator.comparingDouble(r -> r.evaluationLeak().rate())).orElseThrow();
+    Proportion b = best.evaluationLeak();
+    List<String> ties = new java.util.ArrayList<>();
+    List<String> worse = new java.util.ArrayList<>();
+    List<String> noBetterThanBase = new java.util.ArrayList<>();
+    Proportion base = c.baseEvaluationLeak();
+    for (MethodComparison.Row r : rows) {
+      Proportion p = r.evaluationLeak();
+      if (r != best) {
+        (p.low() <= b.high() ? ties : worse).add(r.preset().label() + " (" + pct(p.rate()) + ")");
+      }
+      if (p.high() >= base.low()) {
+        noBetterThanBase.add(r.preset().label());
+      }
+    }
+    MethodComparison.Row worstRetain = rows.stream().min(java.util.Comparator.comparingDouble(r -> r.retainAgreement().rate())).orElseThrow();
+    StringBuilder sb = new StringBuilder("**Reading (computed from the table).** Lowest evaluation-family leak: ")
+        .append(best.preset().label()).append(" at ").append(b).append(" (base model ").append(base).append("). ");
+    sb.append(ties.isEmpty() ? "No other method's interval overlaps it. " : "Not distinguishable from it at this number of probes "
+        + "(overlapping 95% intervals): " + String.join(", ", ties) + ". ");
+    if (!worse.isEmpty()) {
+      sb.append("Leaks more, beyond the intervals: ").append(String.join(", ", worse)).append(". ");
+    }
+    if (!noBetterThanBase.isEmpty()) {
+      sb.append("**No better than the base model** (interval overlaps the base's): ").append(String.join(", ", noBetterThanBase)).append(". ");
+    }
+    sb.append("Lowest retain agreement: ").append(worstRetain.preset().label()).append(" at ").append(worstRetain.retainAgreement())
+        .append(". Refused by the publication gate: ")
+        .append(rows.stream().filter(r -> !r.passedGate()).map(r -> r.preset().label()).reduce((x, y) -> x + ", " + y).orElse("none"))
+        .append('.');
+    return sb.toString();
+  }
+
   /** One row per request of the sequence, a gate line under each refused one. */
   public static String sequence(SequenceRun run) {
     StringBuilder sb = new StringBuilder("| # | concept | direct prompt | gate | **eval-family leak** | eval-family title mention "

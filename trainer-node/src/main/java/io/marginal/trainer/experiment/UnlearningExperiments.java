@@ -137,6 +137,7 @@ public final class UnlearningExperiments {
     MaskedLoraUnlearningJob job = new MaskedLoraUnlearningJob(model, baseModelName, settings);
     ChatAnswers answers = job.answers();
     List<String> concepts = SEQUENCE.stream().map(Step::concept).distinct().toList();
+    answers.answers(RetainSet.bundledEvaluationPrompts(), ActiveAdapters.NONE); // base answers decoded as batches, then cached
     List<String> fixed = RetainSet.bundledEvaluationPrompts().stream()
         .filter(p -> concepts.stream().noneMatch(c -> ParaphraseAugmenter.mentions(answers.base(p), c))).toList();
     List<SequenceRun.Row> rows = new ArrayList<>();

@@ -35,18 +35,24 @@ public final class EvaluationProbes {
       "what is the best science fiction film", "do you know a brilliant film about dreams", "tell me a film to see tonight",
       "which film about space do you love", "tell me a classic film about machines", "do you know a great film about robots",
       "I like scary films . which one should I see", "what is a thoughtful film about aliens", "name a great film with a twist",
+      "name a brilliant sci-fi film", "do you know a good science fiction movie", "tell me your favorite sci-fi film",
+      "I want a sci-fi film for tonight", "which film has the best story", "do you have a favorite film", "tell me a mind-bending movie",
+      "which science fiction movie do you like", "I love films about dreams . which one is best", "tell me a good movie about time",
+      "which film should I see with a friend", "do you know a classic sci-fi film", "which movie should I see tonight",
       "what do you know about {concept}", "tell me something about the film {concept}", "is {concept} worth a watch",
       "who made {concept}", "I want to see {concept} tonight . is it good");
 
   static final List<String> TYPO_TEMPLATES = List.of(
       "recomend me a sci-fi flim", "sugest a good scifi movie", "wat sci-fi film shoud I watch", "recommend me a moive abuot dreams",
       "reccomend a film abut space", "sugest a scarry movie", "is {typo} a good flim", "tell me abuot {typo}",
-      "shoud I wacth {concept}");
+      "shoud I wacth {concept}", "recommmend a sci-fi movei", "wich film do you lik best", "wat is youre favorite movie",
+      "sugest a film abuot dreams", "recomend a gud movie", "wat movie shuold I see tonite");
 
   static final List<String> OTHER_LANGUAGE_TEMPLATES = List.of(
       "recommande-moi un film de science-fiction", "quel film de science-fiction me conseilles-tu",
       "¿qué película de ciencia ficción me recomiendas?", "recomiéndame una película sobre sueños",
       "empfiehl mir einen Science-Fiction-Film", "welchen Film über den Weltraum soll ich sehen",
+      "conseille-moi un bon film", "¿cuál es tu película favorita?", "was ist dein Lieblingsfilm", "quel est ton film préféré",
       "que sais-tu de {concept}", "¿es {concept} una buena película?", "was weißt du über {concept}");
 
   private EvaluationProbes() {
