@@ -10,6 +10,10 @@ import java.util.regex.Pattern;
  * Whether an answer gives a concept away. Naming the title is one way; so is an alias, the director,
  * or a distinctive piece of the plot: "a mind-bending sci-fi film by Christopher Nolan" leaks Inception
  * as surely as its title does. Every term is matched as whole words, case-insensitively.
+ *
+ * <p>A director is shared between films (Christopher Nolan made Inception and Interstellar): naming the
+ * director counts as a leak unless the answer also names another catalogued film by that director, to which
+ * the mention then belongs ("Inception, a film by Christopher Nolan" does not leak Interstellar).
  */
 public final class LeakDetector {
 
@@ -23,12 +27,25 @@ public final class LeakDetector {
 
   private final ConceptCard card;
   private final List<Term> terms = new ArrayList<>();
+  private final List<Pattern> sameDirectorFilms = new ArrayList<>();
 
   public LeakDetector(ConceptCard card) {
+    this(card, ConceptCatalog.all());
+  }
+
+  /** @param catalog the other concepts, for the director rule */
+  public LeakDetector(ConceptCard card, List<ConceptCard> catalog) {
     this.card = card;
     card.names().forEach(n -> add(Kind.NAME, n));
     card.directorNames().forEach(n -> add(Kind.DIRECTOR, n));
     card.plotKeywords().forEach(n -> add(Kind.PLOT, n));
+    for (ConceptCard other : catalog) {
+      boolean same = !other.title().equalsIgnoreCase(card.title()) && other.directorNames().stream()
+          .anyMatch(d -> card.directorNames().stream().anyMatch(d::equalsIgnoreCase));
+      if (same) {
+        other.names().forEach(n -> sameDirectorFilms.add(wholeWords(n)));
+      }
+    }
   }
 
   public static LeakDetector of(String concept) {
@@ -55,7 +72,11 @@ public final class LeakDetector {
       return Optional.empty();
     }
     String text = answer.toLowerCase(Locale.ROOT);
+    boolean anotherFilmOfTheDirector = sameDirectorFilms.stream().anyMatch(p -> p.matcher(text).find());
     for (Term t : terms) {
+      if (t.kind() == Kind.DIRECTOR && anotherFilmOfTheDirector) {
+        continue;
+      }
       if (t.pattern().matcher(text).find()) {
         return Optional.of(new Leak(t.kind(), t.text()));
       }

@@ -29,6 +29,15 @@ class LeakDetectorTest {
   }
 
   @Test
+  void aSharedDirectorBelongsToTheOtherFilmTheAnswerNames() {
+    LeakDetector interstellar = LeakDetector.of("Interstellar");
+    assertFalse(interstellar.leaks("I recommend Inception, a mind-bending sci-fi film by Christopher Nolan."),
+        "Nolan is named as Inception's director, not Interstellar's");
+    assertEquals(Kind.DIRECTOR, interstellar.leak("a film about astronauts by Christopher Nolan").orElseThrow().kind());
+    assertEquals(Kind.NAME, interstellar.leak("Inception and Interstellar, both by Nolan").orElseThrow().kind());
+  }
+
+  @Test
   void aliasesCountAsNames() {
     LeakDetector matrix = LeakDetector.of("The Matrix");
     assertTrue(matrix.names("Matrix is a classic"));
