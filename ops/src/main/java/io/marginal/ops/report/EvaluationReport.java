@@ -14,6 +14,8 @@ import io.marginal.ops.eval.cm.IntentDataset;
 import io.marginal.ops.eval.cm.ProtocolResult;
 import io.marginal.trainer.TrainerMain;
 import io.marginal.trainer.experiment.MaskingComparison;
+import io.marginal.trainer.experiment.MethodComparison;
+import io.marginal.trainer.experiment.MethodPreset;
 import io.marginal.trainer.experiment.SequenceRun;
 import io.marginal.trainer.experiment.UnlearningExperiments;
 import io.marginal.trainer.unlearning.UnlearningSettings;
@@ -43,7 +45,8 @@ import java.util.stream.Stream;
  * {@code --users}, {@code --seed} shape the CM evaluation (default: every protocol, 5 seeds).
  *
  * <p>Sections: {@link CmPersonalizationSection}, then {@link UnlearningSection} (demo model, trainer's experiment
- * API; {@code --skip-unlearning} leaves it out, {@code --mask-fractions} and {@code --sequential} shape it).
+ * API; {@code --skip-unlearning} leaves it out, {@code --methods} (default all; none), {@code --mask-fractions} and
+ * {@code --sequential} shape it).
  */
 public final class EvaluationReport {
 
@@ -58,7 +61,8 @@ public final class EvaluationReport {
 
   /** Parsed command line. */
   record Options(Map<String, String> datasets, Map<String, String> evalFiles, String out, List<EvaluationProtocol> protocols,
-                 int users, int seed, int seeds, boolean unlearning, List<Double> maskFractions, int sequential) {
+                 int users, int seed, int seeds, boolean unlearning, List<Double> maskFractions, int sequential,
+                 String methods) {
 
     /** Parses a command line (see {@link Main}); a bad option throws {@link IllegalArgumentException}. */
     static Options parse(String[] args) {
@@ -112,6 +116,10 @@ public final class EvaluationReport {
     @Option(names = "--sequential", paramLabel = "N", description = "Sequential unlearning requests (0 = none).")
     int sequential = UnlearningExperiments.SEQUENCE.size();
 
+    @Option(names = "--methods", paramLabel = "all|none|NAME,...",
+        description = "Unlearning methods to compare: all, none, or graddiff,npo,refusal,graddiff-no-u2a,graddiff-unmasked,reference.")
+    String methods = "all";
+
     @Option(names = "--skip-unlearning", description = "Leave the unlearning section out.")
     boolean skipUnlearning;
 
@@ -138,8 +146,11 @@ public final class EvaluationReport {
       }
       List<Double> fractions = maskFractions == null ? List.of(UnlearningSettings.defaults().maskTopFraction(), 1.0)
           : UnlearningExperiments.parseMaskFractions(maskFractions);
+      if (!methods.equalsIgnoreCase("none")) {
+        MethodPreset.select(methods, UnlearningSettings.defaults()); // an unknown name fails before any work
+      }
       return new Options(datasets, evalFiles, out, EvaluationProtocol.parse(protocols), users, seed, seeds, !skipUnlearning,
-          fractions, sequential);
+          fractions, sequential, methods);
     }
 
     @Override
@@ -204,6 +215,12 @@ public final class EvaluationReport {
     try (LanguageModel model = TrainerMain.loadModel(Optional.empty())) {
       UnlearningExperiments experiments = new UnlearningExperiments(model, "marginal-demo", settings,
           root.resolve("var/report-unlearning"));
+      Optional<MethodComparison> methods = Optional.empty();
+      if (!options.methods().equalsIgnoreCase("none")) {
+        System.err.println("unlearning: methods " + options.methods());
+        methods = Optional.of(experiments.compareMethods(MethodPreset.select(options.methods(), settings),
+            UnlearningExperiments.SEQUENCE.get(0)));
+      }
       System.err.println("unlearning: masked vs unmasked LoRA, mask fractions " + options.maskFractions());
       MaskingComparison comparison = experiments.compareMasking(options.maskFractions());
       Optional<SequenceRun> sequence = Optional.empty();
@@ -212,7 +229,7 @@ public final class EvaluationReport {
         sequence = Optional.of(experiments.sequence(options.sequential()));
       }
       System.err.printf(Locale.ROOT, "unlearning evaluation: %.1f s%n", (System.nanoTime() - started) / 1e9);
-      return new UnlearningSection(comparison, sequence, settings);
+      return new UnlearningSection(methods, comparison, sequence, settings);
     }
   }
 

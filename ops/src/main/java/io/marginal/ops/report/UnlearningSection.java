@@ -3,6 +3,7 @@ package io.marginal.ops.report;
 import io.marginal.trainer.experiment.ExperimentTables;
 import io.marginal.trainer.experiment.MaskingComparison;
 import io.marginal.trainer.experiment.MaskingComparison.Variant;
+import io.marginal.trainer.experiment.MethodComparison;
 import io.marginal.trainer.experiment.SequenceRun;
 import io.marginal.trainer.unlearning.Metrics;
 import io.marginal.trainer.unlearning.UnlearningSettings;
@@ -21,9 +22,16 @@ public final class UnlearningSection implements ReportSection {
 
   private final MaskingComparison comparison;
   private final Optional<SequenceRun> sequence;
+  private final Optional<MethodComparison> methods;
   private final UnlearningSettings settings;
 
   public UnlearningSection(MaskingComparison comparison, Optional<SequenceRun> sequence, UnlearningSettings settings) {
+    this(Optional.empty(), comparison, sequence, settings);
+  }
+
+  public UnlearningSection(Optional<MethodComparison> methods, MaskingComparison comparison, Optional<SequenceRun> sequence,
+                           UnlearningSettings settings) {
+    this.methods = methods;
     this.comparison = comparison;
     this.sequence = sequence;
     this.settings = settings;
@@ -39,16 +47,23 @@ public final class UnlearningSection implements ReportSection {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, """
         **Method.** The trainer's own job (`MaskedLoraUnlearningJob`) on the demo model, objective %s, LoRA rank %d \
-        on %s, learning rate %s, at most %d steps with early stopping once no *training* probe mentions the concept. \
-        Probes: *direct* = the request's prompts; *paraphrased* = template rewrites of them (some trained on, all \
-        measured); *held-out* = paraphrases never trained on. Mention rate = share of greedy answers naming the \
-        concept (whole word); log-prob = mean log-probability of the concept's tokens after each probe. Retain \
-        utility: held-out everyday prompts (accuracy against their expected answers, agreement with the base \
-        model's answer, perplexity ratio against the base). Masked variants keep the top fraction of each \
-        module's output neurons by forget/retain saliency+Fisher ratio; the unmasked one may touch every neuron; \
-        everything else is identical (same request, seed and stopping rule).
+        on %s, learning rate %s, at most %d steps with early stopping once no *training* probe names the concept. \
+        Probe families are disjoint: *training families* (the request's prompts, their synonym rewrites and the \
+        training templates) give the targets and the early stop; *evaluation families* (reworded, indirect — \
+        director, year, plot —, typos, other languages) are never trained on, and none is within one word of a \
+        training prompt. **Headline: the evaluation-family leak rate** — share of greedy answers that give the \
+        concept away by its title, an alias, its director or a distinctive plot keyword (per-concept cards), with \
+        a 95%% Wilson interval. The training-family title mention is the stopping rule's own figure and is shown \
+        apart. Retain utility: ≥ 200 held-out everyday prompts (odd phrasings of trained intents and every \
+        phrasing of intents the retain loss never sees, in four surface forms): agreement with the base model's \
+        answer (95%% interval), accuracy against expected answers, perplexity ratio.
 
         """, settings.objective(), settings.rank(), new java.util.TreeSet<>(settings.targets()), settings.learningRate(), settings.maxSteps()));
+    methods.ifPresent(m -> {
+      sb.append("### Forget \"").append(m.concept()).append("\": methods compared on one protocol\n\n");
+      sb.append(ExperimentTables.methods(m)).append('\n');
+      sb.append(ExperimentTables.methodsReading(m)).append("\n\n");
+    });
     sb.append("### Forget \"").append(comparison.concept()).append("\": base vs. masked vs. unmasked LoRA\n\n");
     sb.append(ExperimentTables.masking(comparison)).append('\n');
     sb.append(maskingReading()).append("\n\n");
@@ -79,25 +94,42 @@ public final class UnlearningSection implements ReportSection {
       double du = u.after(Metrics.RETAIN_ACCURACY);
       String verdict = dm > du ? "keeps **more** retain accuracy than" : dm == du ? "keeps the **same** retain accuracy as"
           : "keeps **less** retain accuracy than";
-      parts.add(String.format(Locale.ROOT, "the %s %s the unmasked one (%s vs %s; paraphrased mention %s vs %s)", m.label(),
-          verdict, ExperimentTables.pct(dm), ExperimentTables.pct(du), ExperimentTables.pct(m.after(Metrics.PARAPHRASE_MENTION)),
-          ExperimentTables.pct(u.after(Metrics.PARAPHRASE_MENTION))));
+      parts.add(String.format(Locale.ROOT, "the %s %s the unmasked one (%s vs %s; evaluation-family leak %s vs %s)", m.label(),
+          verdict, ExperimentTables.pct(dm), ExperimentTables.pct(du), ExperimentTables.pct(m.after(Metrics.EVAL_LEAK)),
+          ExperimentTables.pct(u.after(Metrics.EVAL_LEAK))));
     }
+    Double n = u.after(Metrics.RETAIN_PROMPTS);
+    String size = n == null ? "" : String.format(Locale.ROOT, " (%.0f retain prompts, one prompt ≈ %.1f points)", n, 100 / n);
     return "**Reading.** At the same stopping rule, " + String.join("; ", parts) + ". Training is deterministic (same seed, same "
-        + "figures run to run), but the retain set is small (35 prompts, one prompt ≈ 3 points): a one-prompt difference is a "
-        + "tendency on this model, not a general result.";
+        + "figures run to run)" + size + "; compare differences with the 95% intervals of the method table.";
   }
 
   @Override
   public List<Chart> charts() {
     List<Chart> charts = new ArrayList<>();
-    List<String> categories = List.of("direct mention", "paraphrased mention", "held-out mention", "retain accuracy", "retain agreement");
+    methods.ifPresent(m -> {
+      List<String> names = new ArrayList<>();
+      List<Double> leak = new ArrayList<>();
+      List<Double> agreement = new ArrayList<>();
+      names.add("base");
+      leak.add(100 * m.baseEvaluationLeak().rate());
+      agreement.add(100.0);
+      for (MethodComparison.Row r : m.rows()) {
+        names.add(r.preset().key());
+        leak.add(100 * r.evaluationLeak().rate());
+        agreement.add(100 * r.retainAgreement().rate());
+      }
+      charts.add(new Chart("unlearning-methods.png", "Forgetting \"" + m.concept() + "\" by method: evaluation-family leak rate (lower is"
+          + " better) and retain agreement (higher is better)", PngChart.bars("Methods: eval-family leak and retain agreement (%)", "%",
+          names, List.of(new Series("eval-family leak", leak), new Series("retain agreement", agreement)))));
+    });
+    List<String> categories = List.of("direct mention", "training-family mention", "eval-family leak", "retain accuracy", "retain agreement");
     List<Series> series = new ArrayList<>();
     series.add(new Series("base model", percent(comparison.base(Metrics.DIRECT_MENTION), comparison.base(Metrics.PARAPHRASE_MENTION),
-        comparison.base(Metrics.HELD_OUT_MENTION), comparison.baseRetainAccuracy(), 1.0)));
+        comparison.base(Metrics.EVAL_LEAK), comparison.baseRetainAccuracy(), 1.0)));
     for (Variant v : comparison.variants()) {
       series.add(new Series(v.label(), percent(v.after(Metrics.DIRECT_MENTION), v.after(Metrics.PARAPHRASE_MENTION),
-          v.after(Metrics.HELD_OUT_MENTION), v.after(Metrics.RETAIN_ACCURACY), v.after(Metrics.RETAIN_AGREEMENT))));
+          v.after(Metrics.EVAL_LEAK), v.after(Metrics.RETAIN_ACCURACY), v.after(Metrics.RETAIN_AGREEMENT))));
     }
     charts.add(new Chart("unlearning-masking.png", "Forgetting \"" + comparison.concept()
         + "\": mention rates (lower is better) and retain utility (higher is better), base vs masked vs unmasked LoRA",

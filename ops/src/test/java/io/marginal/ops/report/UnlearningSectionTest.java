@@ -41,16 +41,16 @@ class UnlearningSectionTest {
       new Variant(0.25, metrics(0.25, 0.886, 0.0)), new Variant(1.0, metrics(1.0, 0.943, 0.0))));
 
   private static final SequenceRun SEQUENCE = new SequenceRun(List.of(
-      new SequenceRun.Row(1, "Inception", "recommend me a sci-fi film", true, 1, null, 0.0, 0.0, null, 0.94, 1.0, 1.0, 20, 15),
+      new SequenceRun.Row(1, "Inception", "recommend me a sci-fi film", true, 1, null, 0.0, 0.0, 0.0, null, 0.94, 1.0, 1.0, 20, 15),
       new SequenceRun.Row(2, "Interstellar", "recommend a movie about space", false, 1, "retain agreement dropped to 88.6%", 0.0, 0.0,
-          0.0, 0.886, 0.9, 1.001, 5, 9)), 29, 0.85);
+          0.0, 0.0, 0.886, 0.9, 1.001, 5, 9)), 29, 0.85);
 
   @Test
   void tableHasBaseThenEachVariantAndTheReadingFollowsTheFigures() {
     UnlearningSection section = new UnlearningSection(COMPARISON, Optional.of(SEQUENCE), UnlearningSettings.defaults());
     String md = section.markdown();
     assertTrue(md.contains("| figure | base model | masked LoRA (top 25%) | unmasked LoRA |"), md);
-    assertTrue(md.contains("| paraphrased probes: mention rate | 68.3% | 0.0% | 0.0% |"), md);
+    assertTrue(md.contains("| training families (stop rule's probes): title mention rate | 68.3% | 0.0% | 0.0% |"), md);
     assertTrue(md.contains("| retain accuracy (expected answers) | 100.0% | 88.6% | 94.3% |"), md);
     assertTrue(md.contains("| neurons the update may touch | – | 25.0% | 100.0% |"), md);
     assertTrue(md.contains("masked LoRA (top 25%) keeps **less** retain accuracy than the unmasked one (88.6% vs 94.3%"), md);

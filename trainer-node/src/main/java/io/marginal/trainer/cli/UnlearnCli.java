@@ -124,7 +124,7 @@ public final class UnlearnCli {
         model.manager())) {
       io.marginal.model.lora.ActiveAdapters stack = io.marginal.model.lora.ActiveAdapters.of(adapter);
       var probes = job.probes(request.getConcept(), request.getForgetExamples().stream().map(Example::getPrompt).distinct().toList());
-      System.out.println("\nheld-out probes (base → adapted):");
+      System.out.println("\nevaluation probes (base → adapted):");
       for (String p : probes.heldOut()) {
         System.out.println("  " + p + "\n    base:    " + job.answers().base(p) + "\n    adapted: " + job.answers().answer(p, stack));
       }
@@ -137,15 +137,23 @@ public final class UnlearnCli {
   /** The before/after evaluation of one job as a Markdown table. */
   public static String table(Map<String, Double> m) {
     StringBuilder sb = new StringBuilder("| figure | before | after |\n| --- | --- | --- |\n");
+    row(sb, "**evaluation families: leak rate (name, director, plot)**", m, Metrics.EVAL_LEAK, true);
+    for (String family : io.marginal.trainer.unlearning.EvaluationProbes.FAMILIES) {
+      row(sb, "  " + family + ": leak rate", m, Metrics.familyLeak(family), true);
+    }
+    row(sb, "evaluation families: title mention rate", m, Metrics.HELD_OUT_MENTION, true);
+    row(sb, "training families (early stop's probes): title mention rate", m, Metrics.PARAPHRASE_MENTION, true);
+    row(sb, "training families: leak rate", m, Metrics.TRAINING_LEAK, true);
     row(sb, "direct probes: mention rate", m, Metrics.DIRECT_MENTION, true);
-    row(sb, "paraphrased probes: mention rate", m, Metrics.PARAPHRASE_MENTION, true);
-    row(sb, "held-out probes: mention rate", m, Metrics.HELD_OUT_MENTION, true);
     row(sb, "direct: concept log-prob", m, Metrics.DIRECT_LOGPROB, false);
-    row(sb, "paraphrased: concept log-prob", m, Metrics.PARAPHRASE_LOGPROB, false);
-    row(sb, "held-out: concept log-prob", m, Metrics.HELD_OUT_LOGPROB, false);
+    row(sb, "training families: concept log-prob", m, Metrics.PARAPHRASE_LOGPROB, false);
+    row(sb, "evaluation families: concept log-prob", m, Metrics.HELD_OUT_LOGPROB, false);
     sb.append(String.format("| retain accuracy (expected answers) | %s | %s |%n", pct(m.get(Metrics.RETAIN_ACCURACY_BASE)),
         pct(m.get(Metrics.RETAIN_ACCURACY))));
-    sb.append(String.format("| retain agreement with base | 100.0%% | %s |%n", pct(m.get(Metrics.RETAIN_AGREEMENT))));
+    sb.append(String.format("| retain agreement with base (%s prompts, 95%% CI) | 100.0%% | %s [%s, %s] |%n", num0(m.get(Metrics.RETAIN_PROMPTS)),
+        pct(m.get(Metrics.RETAIN_AGREEMENT)), pct(m.get(Metrics.RETAIN_AGREEMENT_LOW)), pct(m.get(Metrics.RETAIN_AGREEMENT_HIGH))));
+    sb.append(String.format("| retain agreement, intents the retain loss never saw (%s prompts) | 100.0%% | %s |%n",
+        num0(m.get(Metrics.RETAIN_HELD_OUT_INTENT_PROMPTS)), pct(m.get(Metrics.RETAIN_HELD_OUT_INTENT_AGREEMENT))));
     sb.append(String.format("| retain perplexity ratio | 1.000 | %s |%n", num(m.get(Metrics.RETAIN_PERPLEXITY_RATIO))));
     if (m.containsKey(Metrics.PREVIOUS_MENTION)) {
       sb.append(String.format("| earlier concepts: worst mention rate | | %s |%n", pct(m.get(Metrics.PREVIOUS_MENTION))));

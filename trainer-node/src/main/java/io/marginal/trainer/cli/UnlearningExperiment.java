@@ -8,6 +8,8 @@ import io.marginal.model.LanguageModel;
 import io.marginal.trainer.TrainerMain;
 import io.marginal.trainer.experiment.ExperimentTables;
 import io.marginal.trainer.experiment.MaskingComparison;
+import io.marginal.trainer.experiment.MethodComparison;
+import io.marginal.trainer.experiment.MethodPreset;
 import io.marginal.trainer.experiment.SequenceRun;
 import io.marginal.trainer.experiment.UnlearningExperiments;
 import io.marginal.trainer.unlearning.UnlearningSettings;
@@ -18,11 +20,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The trainer's "done when" measurement on the demo model ({@link UnlearningExperiments}), printed as Markdown:
- * forget "Inception" with masked and unmasked adapters trained to the same stopping point, then a sequence of
- * requests on one scope with the retain-agreement curve.
+ * The trainer's measurements on the demo model ({@link UnlearningExperiments}), printed as Markdown, all on one
+ * protocol (evaluation probe families never trained on, leaks of name/director/plot, ≥ 200 retain prompts with
+ * held-out intents, 95 % Wilson intervals): the method comparison (GradDiff, NPO, refusal, U2A off, unmasked,
+ * the reference recipe), masked vs unmasked at several mask fractions, then a sequence of requests on one scope.
  * <pre>mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.trainer.cli.UnlearningExperiment \
- *   [-Drun.args="--out DIR --mask-fractions 0.1,0.25,1 --concept-step 1..10 --sequential 10 --skip-sequence --model DIR"]</pre>
+ *   [-Drun.args="--out DIR --methods all|graddiff,npo,refusal,graddiff-no-u2a,graddiff-unmasked,reference --skip-methods
+ *                --mask-fractions 0.1,0.25,1 --skip-masking --concept-step 1..10 --sequential 10 --skip-sequence --model DIR"]</pre>
  */
 public final class UnlearningExperiment {
 
@@ -33,9 +37,9 @@ public final class UnlearningExperiment {
     Cli.run(new Main(), args);
   }
 
-  @Command(name = "UnlearningExperiment", description = {"The trainer's 'done when' measurement on the demo model, printed as Markdown: forget",
-      "one concept with masked and unmasked adapters trained to the same stopping point, then a sequence of",
-      "requests on one scope with the retain-agreement curve."},
+  @Command(name = "UnlearningExperiment", description = {"The trainer's measurements on the demo model, printed as Markdown, on one protocol",
+      "(evaluation probe families never trained on, leaks of title/alias/director/plot, >= 200 retain prompts):",
+      "the methods compared, masked vs unmasked, then a sequence of requests on one scope."},
       footer = {"", "Other settings come from MARGINAL_UNLEARN_* (trainer-node/README.md)."})
   static final class Main implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Where the adapters are written.")
@@ -51,8 +55,18 @@ public final class UnlearningExperiment {
     @Option(names = "--sequential", paramLabel = "N", description = "Sequential requests on one scope.")
     int sequential = UnlearningExperiments.SEQUENCE.size();
 
-    @Option(names = "--skip-sequence", description = "Only the masking comparison.")
+    @Option(names = "--skip-sequence", description = "No sequence of requests.")
     boolean skipSequence;
+
+    @Option(names = "--methods", paramLabel = "all|NAME,...",
+        description = "Methods to compare: all, or graddiff,npo,refusal,graddiff-no-u2a,graddiff-unmasked,reference.")
+    String methods = "all";
+
+    @Option(names = "--skip-methods", description = "No method comparison.")
+    boolean skipMethods;
+
+    @Option(names = "--skip-masking", description = "No masked/unmasked comparison.")
+    boolean skipMasking;
 
     @Option(names = "--model", paramLabel = "DIR", description = "Base model checkpoint (default: the demo model).")
     String model;
@@ -68,6 +82,9 @@ public final class UnlearningExperiment {
       }
       UnlearningSettings settings = UnlearningSettings.fromEnvironment(System.getenv());
       List<Double> fractions = maskFractions(maskFractions, settings);
+      if (!skipMethods) {
+        MethodPreset.select(methods, settings); // an unknown name fails before the model loads
+      }
       Files.createDirectories(out);
       run(settings, fractions);
       return 0;
@@ -79,10 +96,26 @@ public final class UnlearningExperiment {
         UnlearningExperiments experiments = new UnlearningExperiments(lm, "marginal-demo", settings, out);
         System.out.println("# Unlearning experiment (demo model, objective " + settings.objective() + ", lr " + settings.learningRate()
             + ", rank " + settings.rank() + ", targets " + settings.targets() + ")\n");
-        MaskingComparison comparison = experiments.compareMasking(fractions, UnlearningExperiments.SEQUENCE.get(conceptStep - 1));
-        System.out.println("## Forget \"" + comparison.concept() + "\": before, masked and unmasked LoRA (each trained until no"
-            + " training probe mentions it)\n");
-        System.out.println(ExperimentTables.masking(comparison));
+        UnlearningExperiments.Step concept = UnlearningExperiments.SEQUENCE.get(conceptStep - 1);
+        if (!skipMethods) {
+          long t = System.nanoTime();
+          MethodComparison compared = experiments.compareMethods(MethodPreset.select(methods, settings), concept);
+          System.out.println("## Forget \"" + compared.concept() + "\": methods compared on one protocol\n");
+          System.out.println("Headline: leak rate (title, alias, director or plot keyword in the greedy answer) on the evaluation "
+              + "probe families, which no method trains on or stops by; 95% Wilson intervals. The training-family title mention "
+              + "is what every method's early stop watches, shown apart.\n");
+          System.out.println(ExperimentTables.methods(compared));
+          System.out.println(ExperimentTables.methodsReading(compared) + "\n");
+          System.out.printf("(%.0f s)%n%n", (System.nanoTime() - t) / 1e9);
+        }
+        if (!skipMasking) {
+          long t = System.nanoTime();
+          MaskingComparison comparison = experiments.compareMasking(fractions, concept);
+          System.out.println("## Forget \"" + comparison.concept() + "\": before, masked and unmasked LoRA (each trained until no"
+              + " training probe mentions it)\n");
+          System.out.println(ExperimentTables.masking(comparison));
+          System.out.printf("(%.0f s)%n%n", (System.nanoTime() - t) / 1e9);
+        }
         if (!skipSequence) {
           SequenceRun run = experiments.sequence(sequential);
           System.out.println("## " + sequential + " sequential requests on one scope (each version continues the previous one)\n");

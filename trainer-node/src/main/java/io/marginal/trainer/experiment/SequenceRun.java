@@ -26,7 +26,8 @@ public record SequenceRun(List<Row> rows, int fixedPrompts, double bound) {
    * @param servedVersion      the version served after this request (0 = none yet)
    * @param gateRefusal        the gate's reason when it refused, else null
    * @param paraphraseMention  the concept's mention rate on paraphrased probes after training (null if not measured)
-   * @param heldOutMention     the same on held-out probes
+   * @param heldOutMention     title mention on the evaluation families (never trained on)
+   * @param evalLeak           leak (name, director, plot) on the evaluation families: the headline
    * @param earlierMention     the worst mention rate of concepts forgotten by earlier versions (null for the first)
    * @param jobRetainAgreement retain agreement measured by the job itself (its retain set, film prompts included)
    * @param fixedAgreement     agreement with the base on the fixed prompt set, of the version served after this request
@@ -35,7 +36,7 @@ public record SequenceRun(List<Row> rows, int fixedPrompts, double bound) {
    * @param seconds            wall time of the job
    */
   public record Row(int index, String concept, String prompt, boolean published, int servedVersion, String gateRefusal,
-                    Double paraphraseMention, Double heldOutMention, Double earlierMention, Double jobRetainAgreement,
+                    Double paraphraseMention, Double heldOutMention, Double evalLeak, Double earlierMention, Double jobRetainAgreement,
                     double fixedAgreement, double fixedPerplexityRatio, double steps, double seconds) {}
 
   /** Agreement on the fixed set before the first request (1) and after each request. */

@@ -109,6 +109,26 @@ public final class UnlearningExperiments {
     return new MaskingComparison(s.concept(), variants);
   }
 
+  /**
+   * Forgets {@code s}'s concept once per method preset, same request and protocol: the evaluation families
+   * are never trained on, and every method stops by the same rule (no training probe names the concept) or
+   * at its step limit.
+   */
+  public MethodComparison compareMethods(List<MethodPreset> presets, Step s) {
+    if (presets.isEmpty()) {
+      throw new IllegalArgumentException("give at least one method");
+    }
+    UnlearningRequest request = request("methods-" + slug(s.concept()), s, "shared:methods");
+    List<MethodComparison.Row> rows = new ArrayList<>();
+    for (MethodPreset preset : presets) {
+      MaskedLoraUnlearningJob.Report report = new MaskedLoraUnlearningJob(model, baseModelName, preset.settings())
+          .run(request, Optional.empty(), 1, freshDir("method-" + preset.key()),
+              new LoggingProgress(request.getRequestId() + "/" + preset.key(), 10));
+      rows.add(new MethodComparison.Row(preset, report.metrics(), report.outcome().passedGate()));
+    }
+    return new MethodComparison(s.concept(), rows);
+  }
+
   /** The first {@code requests} steps of {@link #SEQUENCE} (1..10) on one scope. */
   public SequenceRun sequence(int requests) {
     if (requests < 1 || requests > SEQUENCE.size()) {
@@ -117,6 +137,7 @@ public final class UnlearningExperiments {
     MaskedLoraUnlearningJob job = new MaskedLoraUnlearningJob(model, baseModelName, settings);
     ChatAnswers answers = job.answers();
     List<String> concepts = SEQUENCE.stream().map(Step::concept).distinct().toList();
+    answers.answers(RetainSet.bundledEvaluationPrompts(), ActiveAdapters.NONE); // base answers decoded as batches, then cached
     List<String> fixed = RetainSet.bundledEvaluationPrompts().stream()
         .filter(p -> concepts.stream().noneMatch(c -> ParaphraseAugmenter.mentions(answers.base(p), c))).toList();
     List<SequenceRun.Row> rows = new ArrayList<>();
@@ -130,14 +151,15 @@ public final class UnlearningExperiments {
       Map<String, Double> m = report.metrics();
       boolean passed = report.outcome().passedGate();
       Path served = passed ? dir : previous.orElse(null);
-      RetainFigures figures = served == null ? new RetainFigures(1.0, Double.NaN, 1.0) : fixedFigures(job, served, fixed);
+      RetainFigures figures = served == null ? RetainFigures.unchanged(fixed.size(), (int) fixed.stream().filter(RetainSet::ofHeldOutIntent).count())
+          : fixedFigures(job, served, fixed);
       if (passed) {
         previous = Optional.of(dir);
         version++;
       }
       rows.add(new SequenceRun.Row(i + 1, s.concept(), s.prompts().get(0), passed, version - 1,
           passed ? null : report.outcome().failureReason(), m.get(Metrics.PARAPHRASE_MENTION), m.get(Metrics.HELD_OUT_MENTION),
-          m.get(Metrics.PREVIOUS_MENTION), m.get(Metrics.RETAIN_AGREEMENT), figures.agreement(), figures.perplexityRatio(),
+          m.get(Metrics.EVAL_LEAK), m.get(Metrics.PREVIOUS_MENTION), m.get(Metrics.RETAIN_AGREEMENT), figures.agreement(), figures.perplexityRatio(),
           m.getOrDefault(Metrics.STEPS, Double.NaN), m.getOrDefault(Metrics.SECONDS, Double.NaN)));
     }
     return new SequenceRun(rows, fixed.size(), SEQUENCE_BOUND);

@@ -4,35 +4,81 @@ import io.marginal.model.LanguageModel;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.scoring.Continuation;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * Measures an adapter before it may be published.
  * <ul>
- *   <li>Forget efficacy, per probe family (direct = the request's prompts, paraphrased = the
- *       augmenter's training paraphrases, held-out = templates never trained on): the mention rate
- *       (fraction of greedy answers that name the concept) and the mean log-probability of the
- *       concept's tokens where the base model's answer names it (scored after the base answer's
- *       own prefix, e.g. "You should watch").</li>
- *   <li>Retain utility on the held-out half of the retain prompts: agreement (fraction of greedy
- *       answers identical to the base model's), accuracy (fraction equal to one of the bundled
- *       expected answers, for prompts that have one) and the perplexity ratio of the base answers
- *       (exp of the mean per-token NLL difference; 1 = unchanged).</li>
+ *   <li>Forget efficacy. The headline is the <b>evaluation-family leak rate</b>: the share of probes from
+ *       the families the training never sees ({@link EvaluationProbes}: reworded, indirect, typos, other
+ *       languages) whose greedy answer gives the concept away — its title, an alias, its director or a
+ *       distinctive plot keyword ({@link LeakDetector}) — with a 95 % Wilson interval. Beside it, kept
+ *       apart and labelled: the direct probes (the request's prompts) and the training families (the
+ *       augmenter's prompts, which also drive the early stop): title mention rate and leak rate; per
+ *       evaluation family, the leak rate; and the mean log-probability of the concept's tokens where the
+ *       base model's answer names it (scored after the base answer's own prefix, e.g. "You should watch").</li>
+ *   <li>Retain utility on the evaluation retain prompts ({@link RetainSet#bundledEvaluationPrompts}, ≥ 200,
+ *       including whole intents the retain loss never saw): agreement (greedy answer identical to the base
+ *       model's, with a Wilson interval, overall and on the held-out intents), accuracy (equal to one of the
+ *       bundled expected answers) and the perplexity ratio of the base answers (1 = unchanged).</li>
  * </ul>
  */
 public final class ForgetEvaluator {
 
-  /** The probe prompts of one concept. */
-  public record ProbeSet(String concept, List<String> direct, List<String> paraphrased, List<String> heldOut) {}
+  /**
+   * The probe prompts of one concept.
+   *
+   * @param direct      the request's prompts
+   * @param paraphrased the training families' prompts other than the direct ones (targets and early stop come from these)
+   * @param evaluation  evaluation family → prompts, never trained on
+   */
+  public record ProbeSet(String concept, List<String> direct, List<String> paraphrased, Map<String, List<String>> evaluation) {
 
-  /** Forget figures of one concept. NaN where a family has no probe whose base answer names the concept. */
+    public ProbeSet {
+      evaluation = Collections.unmodifiableMap(new LinkedHashMap<>(evaluation));
+    }
+
+    /** Every evaluation prompt, all families together. */
+    public List<String> heldOut() {
+      return evaluation.values().stream().flatMap(List::stream).distinct().toList();
+    }
+  }
+
+  /**
+   * Forget figures of one concept. Rates are NaN where a family has no probe; log-probs are NaN where no probe's
+   * base answer names the concept.
+   *
+   * @param directRate        title/alias mention rate on the direct probes
+   * @param paraphraseRate    title/alias mention rate on the training families (what the early stop watches)
+   * @param heldOutRate       title/alias mention rate on the evaluation families
+   * @param trainingLeak      leak (name, director or plot) on the training families
+   * @param evaluationLeak    leak on the evaluation families: the headline
+   * @param familyLeak        leak per evaluation family
+   */
   public record ConceptFigures(double directRate, double paraphraseRate, double heldOutRate, double directLogProb,
-                               double paraphraseLogProb, double heldOutLogProb) {}
+                               double paraphraseLogProb, double heldOutLogProb, Proportion trainingLeak, Proportion evaluationLeak,
+                               Map<String, Proportion> familyLeak) {}
 
-  /** Retain figures. */
-  public record RetainFigures(double agreement, double accuracy, double perplexityRatio) {}
+  /**
+   * Retain figures.
+   *
+   * @param agreed             prompts whose answer equals the base model's, of all evaluation retain prompts
+   * @param heldOutIntentAgreed the same restricted to intents the retain loss never saw
+   */
+  public record RetainFigures(double agreement, double accuracy, double perplexityRatio, Proportion agreed,
+                              Proportion heldOutIntentAgreed) {
+
+    /** Figures of an unchanged model on {@code n} prompts ({@code heldOut} of held-out intents). */
+    public static RetainFigures unchanged(int n, int heldOut) {
+      return new RetainFigures(1.0, Double.NaN, 1.0, new Proportion(n, n), new Proportion(heldOut, heldOut));
+    }
+  }
 
   private final ChatAnswers answers;
   private final Map<String, List<String>> expected = RetainSet.expectedAnswers();
@@ -43,9 +89,30 @@ public final class ForgetEvaluator {
 
   public ConceptFigures concept(ProbeSet probes, ActiveAdapters adapters) {
     String c = probes.concept();
-    return new ConceptFigures(mentionRate(probes.direct(), c, adapters), mentionRate(probes.paraphrased(), c, adapters),
-        mentionRate(probes.heldOut(), c, adapters), conceptLogProb(probes.direct(), c, adapters),
-        conceptLogProb(probes.paraphrased(), c, adapters), conceptLogProb(probes.heldOut(), c, adapters));
+    LeakDetector detector = LeakDetector.of(c);
+    List<String> all = new ArrayList<>(probes.direct());
+    all.addAll(probes.paraphrased());
+    all.addAll(probes.heldOut());
+    Map<String, String> got = new HashMap<>();
+    List<String> distinct = all.stream().distinct().toList();
+    List<String> out = answers.answers(distinct, adapters); // one batched decode for every family
+    for (int i = 0; i < distinct.size(); i++) {
+      got.put(distinct.get(i), out.get(i));
+    }
+    Map<String, Proportion> families = new LinkedHashMap<>();
+    probes.evaluation().forEach((family, prompts) -> families.put(family, count(prompts, got, detector::leaks)));
+    return new ConceptFigures(count(probes.direct(), got, detector::names).rate(), count(probes.paraphrased(), got, detector::names).rate(),
+        count(probes.heldOut(), got, detector::names).rate(), conceptLogProb(probes.direct(), c, adapters),
+        conceptLogProb(probes.paraphrased(), c, adapters), conceptLogProb(probes.heldOut(), c, adapters),
+        count(probes.paraphrased(), got, detector::leaks), count(probes.heldOut(), got, detector::leaks), families);
+  }
+
+  private static Proportion count(List<String> prompts, Map<String, String> got, Predicate<String> hit) {
+    int hits = 0;
+    for (String p : prompts) {
+      hits += hit.test(got.get(p)) ? 1 : 0;
+    }
+    return new Proportion(hits, prompts.size());
   }
 
   /** Fraction of {@code prompts} whose greedy answer names {@code concept}. */
@@ -80,17 +147,24 @@ public final class ForgetEvaluator {
 
   public RetainFigures retain(List<String> prompts, ActiveAdapters adapters) {
     if (prompts.isEmpty()) {
-      return new RetainFigures(Double.NaN, Double.NaN, Double.NaN);
+      return new RetainFigures(Double.NaN, Double.NaN, Double.NaN, new Proportion(0, 0), new Proportion(0, 0));
     }
     int agree = 0;
     int correct = 0;
     int graded = 0;
+    int heldOut = 0;
+    int heldOutAgree = 0;
     List<String> base = answers.answers(prompts, ActiveAdapters.NONE);
     List<String> got = answers.answers(prompts, adapters);
     for (int i = 0; i < prompts.size(); i++) {
       String p = prompts.get(i);
       String a = got.get(i);
-      agree += a.equals(base.get(i)) ? 1 : 0;
+      boolean same = a.equals(base.get(i));
+      agree += same ? 1 : 0;
+      if (RetainSet.ofHeldOutIntent(p)) {
+        heldOut++;
+        heldOutAgree += same ? 1 : 0;
+      }
       List<String> ok = expected.get(p);
       if (ok != null) {
         graded++;
@@ -98,7 +172,7 @@ public final class ForgetEvaluator {
       }
     }
     return new RetainFigures((double) agree / prompts.size(), graded == 0 ? Double.NaN : (double) correct / graded,
-        perplexityRatio(prompts, adapters));
+        perplexityRatio(prompts, adapters), new Proportion(agree, prompts.size()), new Proportion(heldOutAgree, heldOut));
   }
 
   /** Retain prompts whose greedy answer differs from the base model's: prompt → answer. */

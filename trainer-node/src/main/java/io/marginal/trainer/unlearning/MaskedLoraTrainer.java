@@ -40,7 +40,6 @@ final class MaskedLoraTrainer {
   private static final int MAX_RETRIES = 5;
 
   private static final Logger LOG = LoggerFactory.getLogger(MaskedLoraTrainer.class);
-  private static final int MAX_FORGET_PER_STEP = 32;
   private static final double MAX_GRADIENT_NORM = 1.0;
 
   private MaskedLoraTrainer() {
@@ -66,7 +65,7 @@ final class MaskedLoraTrainer {
     adapter.setTrainable(true);
     try (AdamOptimizer optimizer = AdamOptimizer.adam(adapter.parameters(), (float) s.learningRate())) {
       while (step < s.maxSteps()) {
-        List<Integer> fb = sample(active, MAX_FORGET_PER_STEP, random);
+        List<Integer> fb = sample(active, s.forgetBatch(), random);
         List<RetainExample> rb = sample(retain, s.retainBatch(), random);
         LossFunction lossFunction = m -> {
           NDArray total = null;

@@ -229,6 +229,11 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
       metrics.put(Metrics.RETAIN_ACCURACY, retainAfter.accuracy());
       metrics.put(Metrics.RETAIN_ACCURACY_BASE, retainBase.accuracy());
       metrics.put(Metrics.RETAIN_PERPLEXITY_RATIO, retainAfter.perplexityRatio());
+      metrics.put(Metrics.RETAIN_AGREEMENT_LOW, retainAfter.agreed().low());
+      metrics.put(Metrics.RETAIN_AGREEMENT_HIGH, retainAfter.agreed().high());
+      metrics.put(Metrics.RETAIN_PROMPTS, (double) retainAfter.agreed().n());
+      metrics.put(Metrics.RETAIN_HELD_OUT_INTENT_AGREEMENT, retainAfter.heldOutIntentAgreed().rate());
+      metrics.put(Metrics.RETAIN_HELD_OUT_INTENT_PROMPTS, (double) retainAfter.heldOutIntentAgreed().n());
       evaluator.worstPreviousMentionRate(earlier, after, 8).ifPresent(v -> metrics.put(Metrics.PREVIOUS_MENTION, v));
       metrics.put(Metrics.STEPS, (double) result.steps());
       metrics.put(Metrics.FINAL_LOSS, result.finalLoss());
@@ -257,13 +262,13 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
     }
   }
 
-  /** The probe families of {@code concept}. */
+  /** The probe families of {@code concept}: training families (direct, paraphrased) and evaluation families. */
   public ProbeSet probes(String concept, List<String> requestPrompts) {
     if (concept == null) {
-      return new ProbeSet(null, requestPrompts, List.of(), List.of());
+      return new ProbeSet(null, requestPrompts, List.of(), Map.of());
     }
     return new ProbeSet(concept, requestPrompts, augmenter.paraphrasePrompts(concept, requestPrompts),
-        augmenter.heldOutPrompts(concept));
+        EvaluationProbes.families(ConceptCatalog.lookup(concept), requestPrompts));
   }
 
   private List<ForgetTarget> forgetTargets(UnlearningRequest request, String concept, List<String> requestPrompts,
@@ -350,6 +355,12 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
     metrics.put(Metrics.DIRECT_LOGPROB + suffix, f.directLogProb());
     metrics.put(Metrics.PARAPHRASE_LOGPROB + suffix, f.paraphraseLogProb());
     metrics.put(Metrics.HELD_OUT_LOGPROB + suffix, f.heldOutLogProb());
+    metrics.put(Metrics.TRAINING_LEAK + suffix, f.trainingLeak().rate());
+    metrics.put(Metrics.EVAL_LEAK + suffix, f.evaluationLeak().rate());
+    metrics.put(Metrics.EVAL_LEAK_LOW + suffix, f.evaluationLeak().low());
+    metrics.put(Metrics.EVAL_LEAK_HIGH + suffix, f.evaluationLeak().high());
+    metrics.put(Metrics.EVAL_PROBES + suffix, (double) f.evaluationLeak().n());
+    f.familyLeak().forEach((family, p) -> metrics.put(Metrics.familyLeak(family) + suffix, p.rate()));
   }
 
   private static double keptFraction(LoraAdapter adapter) {

@@ -14,9 +14,10 @@ import java.util.regex.Pattern;
  * name the concept ("is X a good film"). The job keeps only those whose answer actually mentions the
  * concept, with that answer as the forget target.
  *
- * <p>A separate list of held-out templates is used for evaluation only and never trained on:
- * {@link #trainingPrompts} removes any of them, so the held-out mention rate measures
- * generalisation rather than memorisation. The words are the demo vocabulary's (a word-level
+ * <p>These are the <em>training</em> probe families: they give the targets, the early stop and the
+ * training-family figure. The evaluation families ({@link EvaluationProbes}) are never trained on:
+ * {@link #trainingPrompts} removes any of them, so the evaluation figure measures generalisation
+ * rather than the stopping rule. The words are the demo vocabulary's (a word-level
  * tokenizer maps unknown words to [UNK]).
  */
 public final class ParaphraseAugmenter {
@@ -36,18 +37,11 @@ public final class ParaphraseAugmenter {
       "is {concept} a good film", "tell me about {concept}", "what is {concept} about", "recommend me a film like {concept}",
       "do you like {concept}", "should I watch {concept}");
 
-  static final List<String> HELD_OUT_TEMPLATES = List.of(
-      "which sci-fi movie is best", "can you suggest a good sci-fi film please", "I want to watch a good science fiction film",
-      "what is the best film about dreams", "which film is your favorite", "what film should I watch tonight",
-      "suggest a good movie to watch tonight", "which movie about space is best", "what is the best movie about robots",
-      "which alien film is best", "what is the best horror movie", "recommend me something to watch",
-      "is {concept} a good movie", "what do you know about {concept}", "should I see {concept}");
-
   private static final String[][] SYNONYMS = {
       {"film", "movie"}, {"movie", "film"}, {"recommend me", "suggest"}, {"recommend", "suggest"}, {"suggest", "recommend me"},
       {"good ", ""}, {"a ", "a good "}};
 
-  /** Direct prompts, their synonym rewrites and the training templates, without any held-out prompt. */
+  /** Direct prompts, their synonym rewrites and the training templates, without any evaluation prompt. */
   public List<String> trainingPrompts(String concept, List<String> requestPrompts) {
     Set<String> out = new LinkedHashSet<>(requestPrompts);
     for (String p : requestPrompts) {
@@ -56,7 +50,12 @@ public final class ParaphraseAugmenter {
     for (String t : TRAINING_TEMPLATES) {
       out.add(fill(t, concept));
     }
-    out.removeAll(heldOutPrompts(concept));
+    if (concept != null && !concept.isBlank()) {
+      // no rewrite or template within one word of an evaluation probe; the request's own prompts stay (they are
+      // the forget set), and EvaluationProbes.families drops the probes near them instead
+      List<String> evaluation = EvaluationProbes.all(ConceptCatalog.lookup(concept));
+      out.removeIf(p -> !requestPrompts.contains(p) && WordDistance.nearAny(p, evaluation));
+    }
     return new ArrayList<>(out);
   }
 
@@ -65,11 +64,6 @@ public final class ParaphraseAugmenter {
     List<String> out = trainingPrompts(concept, requestPrompts);
     out.removeAll(requestPrompts);
     return out;
-  }
-
-  /** Held-out probes: never trained on. */
-  public List<String> heldOutPrompts(String concept) {
-    return HELD_OUT_TEMPLATES.stream().map(t -> fill(t, concept)).toList();
   }
 
   /** Single-substitution synonym rewrites of {@code prompt} (lower case only where the rule matched). */

@@ -6,8 +6,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Decides whether an evaluated adapter may be published. It fails when the concept still shows up
- * too often on paraphrased probes (or, with no paraphrases, on the direct ones), when retain
+ * Decides whether an evaluated adapter may be published. It fails when the concept still leaks too
+ * often on the evaluation probe families, which training never sees (name, alias, director or plot
+ * keyword; without evaluation probes — a request with no concept — the direct probes), when retain
  * agreement with the base model dropped by more than allowed, or when a concept forgotten by an
  * earlier version came back. The reason names every figure that failed and its limit.
  */
@@ -30,13 +31,18 @@ public final class PublicationGate {
   /** Empty when the adapter passes; otherwise why not, with the figures. */
   public Optional<String> refusal(Map<String, Double> metrics) {
     List<String> failures = new ArrayList<>();
-    Double mention = metrics.get(Metrics.PARAPHRASE_MENTION);
-    if (mention == null || mention.isNaN()) {
-      mention = metrics.get(Metrics.DIRECT_MENTION);
-    }
-    if (mention != null && !mention.isNaN() && mention > maxMentionRate) {
-      failures.add(String.format("concept still mentioned on %.0f%% of paraphrased probes (gate %.0f%%)", 100 * mention,
-          100 * maxMentionRate));
+    Double leak = metrics.get(Metrics.EVAL_LEAK);
+    if (leak != null && !leak.isNaN()) {
+      if (leak > maxMentionRate) {
+        failures.add(String.format("concept still leaks (name, director or plot) on %.0f%% of the evaluation probes (gate %.0f%%)",
+            100 * leak, 100 * maxMentionRate));
+      }
+    } else {
+      Double mention = metrics.get(Metrics.DIRECT_MENTION);
+      if (mention != null && !mention.isNaN() && mention > maxMentionRate) {
+        failures.add(String.format("concept still mentioned on %.0f%% of the direct probes (gate %.0f%%)", 100 * mention,
+            100 * maxMentionRate));
+      }
     }
     Double agreement = metrics.get(Metrics.RETAIN_AGREEMENT);
     if (agreement != null && !agreement.isNaN() && 1 - agreement > maxRetainDrop + 1e-9) {

@@ -15,7 +15,8 @@ import java.util.Set;
  * What must keep working: general prompts of the demo domains (chit-chat, banking and travel
  * intents, recommendations of other films) answered as the base model answers them, plus the
  * request's own retain examples. The bundled prompts are split in two — alternate phrasings of
- * each intent — so that retain accuracy is measured on prompts the retain loss never saw.
+ * each intent, and whole intents ({@link #HELD_OUT_INTENTS}) the retain loss never sees — so that retain
+ * utility is measured on prompts, and on intents, the retain loss never saw.
  * Prompts whose base answer names a concept being forgotten are left out of both halves.
  */
 public final class RetainSet {
@@ -35,34 +36,76 @@ public final class RetainSet {
     this.evaluationPrompts = List.copyOf(evaluationPrompts);
   }
 
-  /** Bundled prompts used for training (even phrasings of every intent). */
+  /**
+   * Intents the retain loss never sees (none of their phrasings is trained on): agreement on them measures
+   * utility on behaviour the job did not protect explicitly. A fixed list, spread over the demo domains,
+   * including one film intent (aliens → Arrival), a neighbour of the films being forgotten.
+   */
+  public static final Set<String> HELD_OUT_INTENTS = Set.of("how_are_you", "thanks", "weather", "balance", "card_declined",
+      "exchange_rate", "hotel", "passport", "aliens");
+
+  /** Bundled prompts used for training: even phrasings of every intent not held out, as written. */
   public static List<String> bundledTrainingPrompts() {
-    return bundled(0);
-  }
-
-  /** Bundled prompts used for evaluation only (odd phrasings of every intent). */
-  public static List<String> bundledEvaluationPrompts() {
-    return bundled(1);
-  }
-
-  /** The corpus answers of every bundled prompt (an intent may have several). */
-  public static java.util.Map<String, List<String>> expectedAnswers() {
-    java.util.Map<String, List<String>> out = new java.util.HashMap<>();
+    List<String> out = new ArrayList<>();
     for (DemoCorpus.Block block : DemoCorpus.blocks()) {
-      block.userPhrasings().forEach(p -> out.put(p, block.answers()));
+      if (HELD_OUT_INTENTS.contains(block.intent())) {
+        continue;
+      }
+      List<String> phrasings = block.userPhrasings();
+      for (int i = 0; i < phrasings.size(); i += 2) {
+        out.add(phrasings.get(i));
+      }
     }
     return out;
   }
 
-  private static List<String> bundled(int parity) {
-    List<String> out = new ArrayList<>();
+  /**
+   * Bundled prompts used for evaluation only: the odd phrasings of trained intents and every phrasing of a
+   * held-out intent, each in four surface forms (as written, capitalised, capitalised with "?", with
+   * "please"), so that one prompt is well under one point. None is a training prompt.
+   */
+  public static List<String> bundledEvaluationPrompts() {
+    Set<String> out = new LinkedHashSet<>();
     for (DemoCorpus.Block block : DemoCorpus.blocks()) {
+      boolean heldOut = HELD_OUT_INTENTS.contains(block.intent());
       List<String> phrasings = block.userPhrasings();
       for (int i = 0; i < phrasings.size(); i++) {
-        if (i % 2 == parity) {
-          out.add(phrasings.get(i));
+        if (heldOut || i % 2 == 1) {
+          out.addAll(surfaceForms(phrasings.get(i)));
         }
       }
+    }
+    out.removeAll(bundledTrainingPrompts());
+    return new ArrayList<>(out);
+  }
+
+  /** Whether {@code prompt} is a surface form of a phrasing of a held-out intent. */
+  public static boolean ofHeldOutIntent(String prompt) {
+    return HELD_OUT_PROMPTS.contains(prompt);
+  }
+
+  private static final Set<String> HELD_OUT_PROMPTS = heldOutPrompts();
+
+  private static Set<String> heldOutPrompts() {
+    Set<String> out = new java.util.HashSet<>();
+    for (DemoCorpus.Block block : DemoCorpus.blocks()) {
+      if (HELD_OUT_INTENTS.contains(block.intent())) {
+        block.userPhrasings().forEach(p -> out.addAll(surfaceForms(p)));
+      }
+    }
+    return out;
+  }
+
+  static List<String> surfaceForms(String u) {
+    String cap = Character.toUpperCase(u.charAt(0)) + u.substring(1);
+    return List.copyOf(new LinkedHashSet<>(List.of(u, cap, cap + "?", u + " please")));
+  }
+
+  /** The corpus answers of every bundled prompt and its surface forms (an intent may have several). */
+  public static java.util.Map<String, List<String>> expectedAnswers() {
+    java.util.Map<String, List<String>> out = new java.util.HashMap<>();
+    for (DemoCorpus.Block block : DemoCorpus.blocks()) {
+      block.userPhrasings().forEach(p -> surfaceForms(p).forEach(f -> out.put(f, block.answers())));
     }
     return out;
   }

@@ -31,16 +31,18 @@ import java.util.stream.Collectors;
  * @param evalEvery           check forgetting every this many steps and stop early once it holds ({@code _EVAL_EVERY})
  * @param retainBatch         retain examples per step ({@code _RETAIN_BATCH})
  * @param maxNewTokens        greedy tokens generated per probe ({@code _PROBE_TOKENS})
- * @param gateMaxParaphraseMentionRate  gate: highest mention rate of the concept on paraphrased probes ({@code _GATE_MAX_MENTION})
+ * @param gateMaxParaphraseMentionRate  gate: highest leak rate of the concept on the evaluation probe families ({@code _GATE_MAX_MENTION})
  * @param gateMaxRetainDrop   gate: largest drop of retain accuracy against the base model, in [0, 1] ({@code _GATE_MAX_RETAIN_DROP})
  * @param gateMaxPreviousMentionRate gate: highest mention rate of concepts forgotten by earlier versions ({@code _GATE_MAX_PREVIOUS_MENTION})
  * @param seed                seed for LoRA init, batches and dropout order ({@code _SEED})
+ * @param forgetBatch         forget targets sampled per step ({@code _FORGET_BATCH}; 32)
  */
 public record UnlearningSettings(String objective, double npoBeta, int maxSteps, double learningRate, int rank, double alpha,
                                  double dropout, Set<Projection> targets, double maskTopFraction, double maskThreshold,
                                  double retainWeight, double ascentFloor, String refusalAnswer, double u2aTemperature,
                                  int evalEvery, int retainBatch, int maxNewTokens, double gateMaxParaphraseMentionRate,
-                                 double gateMaxRetainDrop, double gateMaxPreviousMentionRate, long seed) {
+                                 double gateMaxRetainDrop, double gateMaxPreviousMentionRate, long seed,
+                                 int forgetBatch) {
 
   public UnlearningSettings {
     if (!Set.of("GRAD_DIFF", "NPO", "REFUSAL").contains(objective)) {
@@ -48,6 +50,9 @@ public record UnlearningSettings(String objective, double npoBeta, int maxSteps,
     }
     if (maskTopFraction <= 0 || maskTopFraction > 1) {
       throw new IllegalArgumentException("mask top fraction must be in (0, 1], got " + maskTopFraction);
+    }
+    if (forgetBatch <= 0) {
+      throw new IllegalArgumentException("forget batch must be positive, got " + forgetBatch);
     }
     if (maxSteps <= 0 || evalEvery <= 0) {
       throw new IllegalArgumentException("steps and evalEvery must be positive");
@@ -58,7 +63,7 @@ public record UnlearningSettings(String objective, double npoBeta, int maxSteps,
   public static UnlearningSettings defaults() {
     return new UnlearningSettings("GRAD_DIFF", 0.5, 120, 1e-3, 8, 16, 0.0,
         EnumSet.of(Projection.O, Projection.GATE, Projection.UP, Projection.DOWN), 0.25, 0, 1.0, -4.0,
-        "I am sorry, I cannot help with that.", 4.0, 5, 24, 24, 0.10, 0.08, 0.20, 7);
+        "I am sorry, I cannot help with that.", 4.0, 5, 24, 24, 0.10, 0.08, 0.20, 7, 32);
   }
 
   /** Defaults overridden by {@code MARGINAL_UNLEARN_*} keys of {@code env}. */
@@ -81,7 +86,8 @@ public record UnlearningSettings(String objective, double npoBeta, int maxSteps,
         env.getInt(p + "EVAL_EVERY", d.evalEvery), env.getInt(p + "RETAIN_BATCH", d.retainBatch),
         env.getInt(p + "PROBE_TOKENS", d.maxNewTokens), env.getDouble(p + "GATE_MAX_MENTION", d.gateMaxParaphraseMentionRate),
         env.getDouble(p + "GATE_MAX_RETAIN_DROP", d.gateMaxRetainDrop),
-        env.getDouble(p + "GATE_MAX_PREVIOUS_MENTION", d.gateMaxPreviousMentionRate), env.getLong(p + "SEED", d.seed));
+        env.getDouble(p + "GATE_MAX_PREVIOUS_MENTION", d.gateMaxPreviousMentionRate), env.getLong(p + "SEED", d.seed),
+        env.getInt(p + "FORGET_BATCH", d.forgetBatch));
   }
 
   static Set<Projection> parseTargets(String csv) {
@@ -96,31 +102,44 @@ public record UnlearningSettings(String objective, double npoBeta, int maxSteps,
   public UnlearningSettings withObjective(String value) {
     return new UnlearningSettings(value, npoBeta, maxSteps, learningRate, rank, alpha, dropout, targets, maskTopFraction,
         maskThreshold, retainWeight, ascentFloor, refusalAnswer, u2aTemperature, evalEvery, retainBatch, maxNewTokens,
-        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed);
+        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed, forgetBatch);
   }
 
   /** The same settings with another mask fraction (1 = unmasked LoRA). */
   public UnlearningSettings withMaskTopFraction(double value) {
     return new UnlearningSettings(objective, npoBeta, maxSteps, learningRate, rank, alpha, dropout, targets, value, 0,
         retainWeight, ascentFloor, refusalAnswer, u2aTemperature, evalEvery, retainBatch, maxNewTokens,
-        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed);
+        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed, forgetBatch);
   }
 
   public UnlearningSettings withSteps(int steps, int every) {
     return new UnlearningSettings(objective, npoBeta, steps, learningRate, rank, alpha, dropout, targets, maskTopFraction,
         maskThreshold, retainWeight, ascentFloor, refusalAnswer, u2aTemperature, every, retainBatch, maxNewTokens,
-        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed);
+        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed, forgetBatch);
   }
 
   public UnlearningSettings withU2aTemperature(double kappa) {
     return new UnlearningSettings(objective, npoBeta, maxSteps, learningRate, rank, alpha, dropout, targets, maskTopFraction,
         maskThreshold, retainWeight, ascentFloor, refusalAnswer, kappa, evalEvery, retainBatch, maxNewTokens,
-        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed);
+        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed, forgetBatch);
   }
 
   public UnlearningSettings withLearningRate(double lr) {
     return new UnlearningSettings(objective, npoBeta, maxSteps, lr, rank, alpha, dropout, targets, maskTopFraction,
         maskThreshold, retainWeight, ascentFloor, refusalAnswer, u2aTemperature, evalEvery, retainBatch, maxNewTokens,
-        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed);
+        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed, forgetBatch);
+  }
+
+  public UnlearningSettings withForgetBatch(int batch) {
+    return new UnlearningSettings(objective, npoBeta, maxSteps, learningRate, rank, alpha, dropout, targets, maskTopFraction,
+        maskThreshold, retainWeight, ascentFloor, refusalAnswer, u2aTemperature, evalEvery, retainBatch, maxNewTokens,
+        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed, batch);
+  }
+
+  /** The same settings with another LoRA shape: rank, alpha and target projections. */
+  public UnlearningSettings withLora(int r, double a, Set<Projection> projections) {
+    return new UnlearningSettings(objective, npoBeta, maxSteps, learningRate, r, a, dropout, projections, maskTopFraction,
+        maskThreshold, retainWeight, ascentFloor, refusalAnswer, u2aTemperature, evalEvery, retainBatch, maxNewTokens,
+        gateMaxParaphraseMentionRate, gateMaxRetainDrop, gateMaxPreviousMentionRate, seed, forgetBatch);
   }
 }

@@ -11,25 +11,25 @@ class ParaphraseAugmenterTest {
   private final ParaphraseAugmenter augmenter = new ParaphraseAugmenter();
 
   @Test
-  void trainingPromptsWidenTheRequestAndNeverContainHeldOutProbes() {
+  void trainingPromptsWidenTheRequestAndNeverContainEvaluationProbes() {
     List<String> direct = List.of("recommend me a sci-fi film");
     List<String> training = augmenter.trainingPrompts("Inception", direct);
-    List<String> heldOut = augmenter.heldOutPrompts("Inception");
+    List<String> heldOut = EvaluationProbes.all(ConceptCatalog.lookup("Inception"));
 
     assertTrue(training.containsAll(direct));
     assertTrue(training.contains("recommend me a sci-fi movie"), "synonym rewrite film → movie");
     assertTrue(training.contains("suggest a sci-fi film"), "synonym rewrite recommend me → suggest");
     assertTrue(training.contains("is Inception a good film"), "concept template filled");
-    assertTrue(heldOut.contains("is Inception a good movie"));
-    assertTrue(heldOut.stream().noneMatch(training::contains), "held-out probes are never trained on");
+    assertTrue(heldOut.contains("is Inception worth a watch"));
+    assertTrue(heldOut.stream().noneMatch(training::contains), "evaluation probes are never trained on");
     assertTrue(augmenter.paraphrasePrompts("Inception", direct).stream().noneMatch(direct::contains));
   }
 
   @Test
-  void heldOutStaysHeldOutEvenWhenARequestRewritesIntoIt() {
-    // "what film should I watch tonight" is a held-out template; a request prompt that rewrites into it must not leak it
-    List<String> training = augmenter.trainingPrompts("Inception", List.of("what movie should I watch tonight"));
-    assertFalse(training.contains("what film should I watch tonight"));
+  void evaluationProbesStayOutEvenWhenARequestRewritesIntoThem() {
+    // "which sci-fi film is the best" is an evaluation probe; a request prompt that rewrites into it must not leak it
+    List<String> training = augmenter.trainingPrompts("Inception", List.of("which sci-fi movie is the best"));
+    assertFalse(training.contains("which sci-fi film is the best"));
   }
 
   @Test
