@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marginal.trainer.experiment.MaskingComparison;
 import io.marginal.trainer.experiment.MaskingComparison.Variant;
+import io.marginal.trainer.experiment.MethodComparison;
+import io.marginal.trainer.experiment.MethodPreset;
 import io.marginal.trainer.experiment.SequenceRun;
 import io.marginal.trainer.unlearning.Metrics;
 import io.marginal.trainer.unlearning.UnlearningSettings;
@@ -72,6 +74,26 @@ class UnlearningSectionTest {
     List<Chart> charts = new UnlearningSection(COMPARISON, Optional.of(SEQUENCE), UnlearningSettings.defaults()).charts();
     assertEquals(List.of("unlearning-masking.png", "unlearning-sequence.png"), charts.stream().map(Chart::fileName).toList());
     assertEquals(1, new UnlearningSection(COMPARISON, Optional.empty(), UnlearningSettings.defaults()).charts().size());
+  }
+
+  @Test
+  void theMethodTableComesFirstWithItsReadingAndChart() {
+    List<MethodPreset> presets = MethodPreset.all(UnlearningSettings.defaults());
+    Map<String, Double> good = metrics(0.25, 1.0, 0.0);
+    good.put(Metrics.EVAL_LEAK, 0.05);
+    good.put(Metrics.EVAL_PROBES, 60.0);
+    good.put(Metrics.EVAL_LEAK + Metrics.BEFORE, 0.5);
+    good.put(Metrics.EVAL_PROBES + Metrics.BEFORE, 60.0);
+    good.put(Metrics.RETAIN_PROMPTS, 208.0);
+    Map<String, Double> none = new HashMap<>(good);
+    none.put(Metrics.EVAL_LEAK, 0.5);
+    MethodComparison methods = new MethodComparison("Inception", List.of(new MethodComparison.Row(presets.get(0), good, true),
+        new MethodComparison.Row(presets.get(5), none, false)));
+    UnlearningSection section = new UnlearningSection(Optional.of(methods), COMPARISON, Optional.empty(), UnlearningSettings.defaults());
+    String md = section.markdown();
+    assertTrue(md.indexOf("methods compared on one protocol") < md.indexOf("base vs. masked vs. unmasked"), md);
+    assertTrue(md.contains("**No better than the base model** (interval overlaps the base's): reference recipe"), md);
+    assertEquals(List.of("unlearning-methods.png", "unlearning-masking.png"), section.charts().stream().map(Chart::fileName).toList());
   }
 
   @Test
