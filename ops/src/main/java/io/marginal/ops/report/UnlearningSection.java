@@ -1,10 +1,10 @@
 package io.marginal.ops.report;
 
-import io.marginal.trainer.experiment.ExperimentTables;
-import io.marginal.trainer.experiment.MaskingComparison;
-import io.marginal.trainer.experiment.MaskingComparison.Variant;
-import io.marginal.trainer.experiment.MethodComparison;
-import io.marginal.trainer.experiment.SequenceRun;
+import io.marginal.ops.eval.unlearning.ExperimentTables;
+import io.marginal.ops.eval.unlearning.MaskingComparison;
+import io.marginal.ops.eval.unlearning.MaskingComparison.Variant;
+import io.marginal.ops.eval.unlearning.MethodComparison;
+import io.marginal.ops.eval.unlearning.SequenceRun;
 import io.marginal.trainer.unlearning.Metrics;
 import io.marginal.trainer.unlearning.UnlearningSettings;
 import java.util.ArrayList;

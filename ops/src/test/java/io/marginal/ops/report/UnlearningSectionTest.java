@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.marginal.trainer.experiment.MaskingComparison;
-import io.marginal.trainer.experiment.MaskingComparison.Variant;
-import io.marginal.trainer.experiment.MethodComparison;
-import io.marginal.trainer.experiment.MethodPreset;
-import io.marginal.trainer.experiment.SequenceRun;
+import io.marginal.ops.eval.unlearning.MaskingComparison;
+import io.marginal.ops.eval.unlearning.MaskingComparison.Variant;
+import io.marginal.ops.eval.unlearning.MethodComparison;
+import io.marginal.ops.eval.unlearning.MethodPreset;
+import io.marginal.ops.eval.unlearning.SequenceRun;
 import io.marginal.trainer.unlearning.Metrics;
 import io.marginal.trainer.unlearning.UnlearningSettings;
 import java.util.HashMap;

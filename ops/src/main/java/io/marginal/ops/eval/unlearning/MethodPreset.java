@@ -1,4 +1,4 @@
-package io.marginal.trainer.experiment;
+package io.marginal.ops.eval.unlearning;
 
 import io.marginal.model.weights.Projection;
 import io.marginal.trainer.unlearning.UnlearningSettings;

@@ -1,4 +1,4 @@
-package io.marginal.trainer.experiment;
+package io.marginal.ops.eval.unlearning;
 
 import java.util.ArrayList;
 import java.util.List;

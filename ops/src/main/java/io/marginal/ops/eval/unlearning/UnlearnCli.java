@@ -1,13 +1,13 @@
-package io.marginal.trainer.cli;
+package io.marginal.ops.eval.unlearning;
 
 import io.marginal.config.Cli;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import static io.marginal.trainer.experiment.ExperimentTables.num;
-import static io.marginal.trainer.experiment.ExperimentTables.num0;
-import static io.marginal.trainer.experiment.ExperimentTables.pct;
+import static io.marginal.ops.eval.unlearning.ExperimentTables.num;
+import static io.marginal.ops.eval.unlearning.ExperimentTables.num0;
+import static io.marginal.ops.eval.unlearning.ExperimentTables.pct;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,7 +30,7 @@ import java.util.Optional;
 /**
  * Runs one unlearning job from a JSON request file, for experiments:
  * <pre>
- * mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.trainer.cli.UnlearnCli \
+ * mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.eval.unlearning.UnlearnCli \
  *     -Drun.args="--request trainer-node/examples/forget-inception.json --out var/cli-adapter"
  * </pre>
  * Options: {@code --previous DIR} (continue from an adapter version), {@code --version N},

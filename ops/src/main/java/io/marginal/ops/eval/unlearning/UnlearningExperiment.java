@@ -1,4 +1,4 @@
-package io.marginal.trainer.cli;
+package io.marginal.ops.eval.unlearning;
 
 import io.marginal.config.Cli;
 import java.util.concurrent.Callable;
@@ -6,12 +6,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import io.marginal.model.LanguageModel;
 import io.marginal.trainer.TrainerMain;
-import io.marginal.trainer.experiment.ExperimentTables;
-import io.marginal.trainer.experiment.MaskingComparison;
-import io.marginal.trainer.experiment.MethodComparison;
-import io.marginal.trainer.experiment.MethodPreset;
-import io.marginal.trainer.experiment.SequenceRun;
-import io.marginal.trainer.experiment.UnlearningExperiments;
 import io.marginal.trainer.unlearning.UnlearningSettings;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,7 +18,7 @@ import java.util.Optional;
  * protocol (evaluation probe families never trained on, leaks of name/director/plot, ≥ 200 retain prompts with
  * held-out intents, 95 % Wilson intervals): the method comparison (GradDiff, NPO, refusal, U2A off, unmasked,
  * the reference recipe), masked vs unmasked at several mask fractions, then a sequence of requests on one scope.
- * <pre>mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.trainer.cli.UnlearningExperiment \
+ * <pre>mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.eval.unlearning.UnlearningExperiment \
  *   [-Drun.args="--out DIR --methods all|graddiff,npo,refusal,graddiff-no-u2a,graddiff-unmasked,reference --skip-methods
  *                --mask-fractions 0.1,0.25,1 --skip-masking --concept-step 1..10 --sequential 10 --skip-sequence --model DIR"]</pre>
  */

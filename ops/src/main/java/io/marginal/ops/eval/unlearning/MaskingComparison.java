@@ -1,4 +1,4 @@
-package io.marginal.trainer.experiment;
+package io.marginal.ops.eval.unlearning;
 
 import io.marginal.trainer.unlearning.Metrics;
 import java.util.List;

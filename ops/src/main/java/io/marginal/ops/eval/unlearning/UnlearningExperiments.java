@@ -1,4 +1,4 @@
-package io.marginal.trainer.experiment;
+package io.marginal.ops.eval.unlearning;
 
 import io.marginal.model.LanguageModel;
 import io.marginal.model.adapters.PeftAdapterReader;

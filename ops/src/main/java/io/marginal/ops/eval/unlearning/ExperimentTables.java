@@ -1,6 +1,6 @@
-package io.marginal.trainer.experiment;
+package io.marginal.ops.eval.unlearning;
 
-import io.marginal.trainer.experiment.MaskingComparison.Variant;
+import io.marginal.ops.eval.unlearning.MaskingComparison.Variant;
 import io.marginal.trainer.unlearning.EvaluationProbes;
 import io.marginal.trainer.unlearning.Metrics;
 import io.marginal.trainer.unlearning.Proportion;

@@ -1,4 +1,4 @@
-package io.marginal.trainer.cli;
+package io.marginal.ops.eval.unlearning;
 
 import io.marginal.trainer.job.ProgressListener;
 import java.io.PrintStream;

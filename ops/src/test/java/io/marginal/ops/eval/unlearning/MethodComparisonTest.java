@@ -1,4 +1,4 @@
-package io.marginal.trainer.experiment;
+package io.marginal.ops.eval.unlearning;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
