@@ -1,5 +1,8 @@
 package io.marginal.inference;
 
+import picocli.CommandLine.Mixin;
+import io.marginal.config.Settings;
+import io.marginal.config.ServiceConfigOptions;
 import io.marginal.schemas.serde.TrustedPackages;
 import io.marginal.config.Cli;
 import io.marginal.inference.adapters.AdapterRegistry;
@@ -32,7 +35,6 @@ import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -294,12 +296,8 @@ public final class InferenceNode implements AutoCloseable {
           "  MARGINAL_MAX_BATCH (16)  MARGINAL_WORKER_THREADS  MARGINAL_INTRA_OP_THREADS (1)  MARGINAL_DEVICE (auto)",
           "With its own embedded broker (one-machine demo): io.marginal.ops.StandaloneInferenceNode."})
   static final class Main implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE",
-        description = "Properties file with the same MARGINAL_* keys; the environment overrides it (as MARGINAL_INFERENCE_CONFIG).")
-    Path configFile;
-
-    @Option(names = "--print-config", description = "Print the configuration (secrets masked) and exit.")
-    boolean printConfig;
+    @Mixin
+    ServiceConfigOptions options;
 
     @Option(names = "--embedded-kafka", hidden = true)
     boolean embeddedKafka;
@@ -311,12 +309,8 @@ public final class InferenceNode implements AutoCloseable {
             + " e.g. mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.StandaloneInferenceNode");
         return 64;
       }
-      Map<String, String> env = new HashMap<>(System.getenv());
-      if (configFile != null) {
-        env.put(InferenceConfig.CONFIG_FILE_KEY, configFile.toString());
-      }
-      InferenceConfig config = InferenceConfig.from(env);
-      if (printConfig) {
+      InferenceConfig config = InferenceConfig.from(options.settings(Settings.environment(), InferenceConfig.CONFIG_FILE_KEY));
+      if (options.printConfig()) {
         System.out.println(config);
         return 0;
       }

@@ -1,5 +1,7 @@
 package io.marginal.trainer;
 
+import picocli.CommandLine.Mixin;
+import io.marginal.config.ServiceConfigOptions;
 import io.marginal.schemas.serde.TrustedPackages;
 import ai.djl.Device;
 import io.marginal.metrics.OpsHttpServer;
@@ -15,14 +17,11 @@ import io.marginal.trainer.store.DirectoryAdapterStore;
 import io.marginal.trainer.unlearning.MaskedLoraUnlearningJob;
 import io.marginal.trainer.unlearning.UnlearningSettings;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * The trainer service: configuration from the environment, the base model loaded once (the demo
@@ -50,23 +49,15 @@ public final class TrainerMain {
           "  MARGINAL_MODEL_DIR (the demo model)  MARGINAL_BASE_MODEL (marginal-demo)  MARGINAL_DEVICE (auto)",
           "  MARGINAL_UNLEARN_* (objective, steps, lr, rank, mask, gate; see UnlearningSettings)"})
   static final class Main implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE",
-        description = "Properties file with the same MARGINAL_* keys; the environment overrides it (as MARGINAL_TRAINER_CONFIG).")
-    Path configFile;
-
-    @Option(names = "--print-config", description = "Print the configuration (secrets masked) and exit.")
-    boolean printConfig;
+    @Mixin
+    ServiceConfigOptions options;
 
     @Override
     public Integer call() throws InterruptedException {
-      Map<String, String> env = new HashMap<>(System.getenv());
-      if (configFile != null) {
-        env.put(TrainerConfig.CONFIG_FILE_KEY, configFile.toString());
-      }
-      Settings all = Settings.of(env).overFileNamedBy(TrainerConfig.CONFIG_FILE_KEY);
+      Settings all = options.settings(Settings.environment(), TrainerConfig.CONFIG_FILE_KEY);
       TrainerConfig config = TrainerConfig.from(all);
       UnlearningSettings settings = UnlearningSettings.from(all);
-      if (printConfig) {
+      if (options.printConfig()) {
         System.out.println(config);
         System.out.println(settings);
         return 0;

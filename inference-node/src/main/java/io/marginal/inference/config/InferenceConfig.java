@@ -86,10 +86,11 @@ public record InferenceConfig(
 
   /** Reads the keys from {@code env}, after those of the file named by {@code MARGINAL_INFERENCE_CONFIG}. */
   public static InferenceConfig from(Map<String, String> env) {
-    return parse(Settings.of(env).overFileNamedBy(CONFIG_FILE_KEY));
+    return from(Settings.of(env).overFileNamedBy(CONFIG_FILE_KEY));
   }
 
-  private static InferenceConfig parse(Settings env) {
+  /** Reads the keys from {@code env} as they are (a properties file already laid under them). */
+  public static InferenceConfig from(Settings env) {
     Map<String, Object> security = new LinkedHashMap<>(env.asDottedKeys("MARGINAL_KAFKA_"));
     Map<String, String> keys = new LinkedHashMap<>();
     env.find("MARGINAL_API_KEYS_FILE").ifPresent(file -> keys.putAll(Settings.readProperties(Path.of(file), "MARGINAL_API_KEYS_FILE")));
@@ -142,7 +143,7 @@ public record InferenceConfig(
 
   /** A builder-style copy for tests and the launchers. */
   public InferenceConfig with(Map<String, String> overrides) {
-    return parse(Settings.of(toEnvironment()).with(overrides));
+    return from(Settings.of(toEnvironment()).with(overrides));
   }
 
   /** This configuration as the environment keys that produce it. */

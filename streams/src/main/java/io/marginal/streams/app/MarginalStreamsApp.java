@@ -1,5 +1,7 @@
 package io.marginal.streams.app;
 
+import picocli.CommandLine.Mixin;
+import io.marginal.config.ServiceConfigOptions;
 import io.marginal.metrics.OpsHttpServer;
 import io.marginal.metrics.ServiceMetrics;
 import io.marginal.schemas.serde.TrustedPackages;
@@ -7,7 +9,6 @@ import io.marginal.config.Cli;
 import io.marginal.config.Settings;
 import io.marginal.schemas.topics.TopicProvisioner;
 import io.marginal.streams.topology.MemoryBankTopology;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -22,7 +23,6 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThr
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * The streams service: provisions topics, builds the topology, runs it until stopped, and serves
@@ -146,21 +146,14 @@ public final class MarginalStreamsApp implements AutoCloseable {
           "  MARGINAL_STREAMS_STANDBY_REPLICAS (0)  MARGINAL_STREAMS_COMMIT_INTERVAL (PT0.1S)",
           "  MARGINAL_STREAMS_FEEDBACK_WINDOW (PT5M)  MARGINAL_STREAMS_MAX_ENTRIES_PER_USER (256)  MARGINAL_TOPIC_* (topics)"})
   static final class Main implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "FILE",
-        description = "Properties file with the same MARGINAL_* keys; the environment overrides it (as MARGINAL_STREAMS_CONFIG).")
-    Path configFile;
-
-    @Option(names = "--print-config", description = "Print the configuration (secrets masked) and exit.")
-    boolean printConfig;
+    @Mixin
+    ServiceConfigOptions options;
 
     @Override
     public Integer call() throws InterruptedException {
-      Settings env = Settings.environmentAndSystemProperties();
-      if (configFile != null) {
-        env = env.with(Map.of(StreamsAppConfig.CONFIG_FILE_KEY, configFile.toString()));
-      }
-      StreamsAppConfig config = StreamsAppConfig.from(env.overFileNamedBy(StreamsAppConfig.CONFIG_FILE_KEY));
-      if (printConfig) {
+      StreamsAppConfig config = StreamsAppConfig.from(
+          options.settings(Settings.environmentAndSystemProperties(), StreamsAppConfig.CONFIG_FILE_KEY));
+      if (options.printConfig()) {
         System.out.println(config.describe());
         return 0;
       }
