@@ -79,7 +79,9 @@ public final class ChatService {
     }
     try (AdapterLease lease = adapters.lease(call.userId(), call.adapters())) {
       long start = System.nanoTime();
-      float[] x = generation.embed(call.instanceText());
+      // the embedding is needed to personalize and to record the interaction, not to start decoding:
+      // with an embedding thread it runs while this request's first tokens are decoded
+      CompletableFuture<float[]> embedding = generation.embedAsync(call.instanceText());
       Optional<MemoryBank> bank = banks.bankOf(call.userId()).filter(b -> !b.getEntries().isEmpty());
       sink.begin(lease.labels(), prompt.length);
       Deadline watch = new Deadline(call.deadlineNanos(), sink, metrics);
@@ -95,7 +97,7 @@ public final class ChatService {
         completionTokens = r.tokens().length;
         candidates = List.of(new Candidate(text, 1.0));
       } else {
-        Personalized p = personalize(call, prompt, lease, bank.get(), x, watch);
+        Personalized p = personalize(call, prompt, lease, bank.get(), TextGeneration.join(embedding), watch);
         text = p.text;
         finish = p.finish;
         completionTokens = model.tokenizer().encode(text).length;
@@ -126,7 +128,7 @@ public final class ChatService {
             .setPrompt(call.promptText())
             .setResponse(text)
             .setCandidates(candidates)
-            .setInstanceEmbedding(toList(x))
+            .setInstanceEmbedding(toList(TextGeneration.join(embedding)))
             .setAdapterVersions(lease.labels())
             .build();
         recorded = publisher.interaction(interaction).whenComplete((m, e) -> {

@@ -46,13 +46,23 @@ final class InstanceEmbeddings implements AutoCloseable {
 
   /** The embedding of {@code text}; blocks until its batch ran (call it on a model worker). */
   float[] embed(String text) {
+    return join(embedAsync(text));
+  }
+
+  /** The embedding of {@code text}, completed by the embedding thread when its batch has run. */
+  CompletableFuture<float[]> embedAsync(String text) {
     if (closed) {
       throw new IllegalStateException("the instance embedder is closed");
     }
     Job job = new Job(text, new CompletableFuture<>());
     queue.add(job);
+    return job.result();
+  }
+
+  /** The value of an {@link #embedAsync} future, its failure unwrapped. */
+  static float[] join(CompletableFuture<float[]> embedding) {
     try {
-      return job.result().join();
+      return embedding.join();
     } catch (CompletionException e) {
       throw e.getCause() instanceof RuntimeException r ? r : e;
     }

@@ -28,6 +28,18 @@ public interface TextGeneration extends AutoCloseable {
   /** The instance embedding of a request's text ({@link LanguageModel#embed}); batched across concurrent requests when batching. */
   float[] embed(String text);
 
+  /**
+   * {@link #embed} without waiting, where the node has an embedding thread: the caller can decode
+   * meanwhile and {@link #join} it when the embedding is needed. One at a time, it is computed
+   * here, before returning (the baseline's order: embed, then generate).
+   */
+  CompletableFuture<float[]> embedAsync(String text);
+
+  /** The embedding an {@link #embedAsync} future holds, its failure unwrapped. */
+  static float[] join(CompletableFuture<float[]> embedding) {
+    return InstanceEmbeddings.join(embedding);
+  }
+
   /** Sequences decoding right now (0 when one at a time). */
   int activeSequences();
 
@@ -47,6 +59,11 @@ public interface TextGeneration extends AutoCloseable {
       @Override
       public float[] embed(String text) {
         return model.embed(text);
+      }
+
+      @Override
+      public CompletableFuture<float[]> embedAsync(String text) {
+        return CompletableFuture.completedFuture(model.embed(text));
       }
 
       @Override
@@ -105,6 +122,11 @@ public interface TextGeneration extends AutoCloseable {
       @Override
       public float[] embed(String text) {
         return embeddings.embed(text);
+      }
+
+      @Override
+      public CompletableFuture<float[]> embedAsync(String text) {
+        return embeddings.embedAsync(text);
       }
 
       @Override

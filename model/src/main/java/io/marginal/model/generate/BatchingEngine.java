@@ -219,7 +219,7 @@ public final class BatchingEngine implements AutoCloseable {
       int reserve = g.prompt.length + going.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
       cache.admit(prefilled, going.size(), reserve);
     }
-    SharedSet set = sets.computeIfAbsent(g.adapters.cacheKey(), k -> new SharedSet(ConcatenatedLora.of(g.adapters, manager)));
+    SharedSet set = sets.computeIfAbsent(g.adapters.cacheKey(), k -> new SharedSet(ConcatenatedLora.of(g.adapters, transformer.config(), manager)));
     for (Sequence s : going) {
       set.users++;
       s.set = set;

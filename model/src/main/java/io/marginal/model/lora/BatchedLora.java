@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.marginal.model.transformer.ProjectionAdapter;
 import io.marginal.model.weights.Projection;
+import io.marginal.model.weights.ProjectionGroup;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,8 @@ import java.util.TreeSet;
 
 /**
  * Per-row LoRA for a batch whose rows use different adapter sets (none, shared, per-user,
- * stacked), S-LoRA / Punica style: for every adapted target each row's factors are gathered once
+ * stacked), S-LoRA / Punica style: for every adapted projection group ({@link ProjectionGroup}:
+ * q|k|v, o, gate|up, down) each row's factors are gathered once
  * into {@code [B, in, R]} and {@code [B, R, out]} (ranks zero-padded to the batch's largest, rows
  * without the target all zero), so a decode step adds {@code (x · Aᵀ_row) · Bᵀ_row} to every row
  * with two batched matrix products, whatever the number of distinct adapters. When every row uses
@@ -26,7 +28,7 @@ import java.util.TreeSet;
 public final class BatchedLora implements ProjectionAdapter, AutoCloseable {
 
   private final NDManager manager;
-  private final Map<LoraTarget, NDArray[]> gathered = new HashMap<>();
+  private final Map<ConcatenatedLora.GroupTarget, NDArray[]> gathered = new HashMap<>();
   private final ConcatenatedLora uniform;
 
   private BatchedLora(NDManager manager, ConcatenatedLora uniform) {
@@ -41,10 +43,10 @@ public final class BatchedLora implements ProjectionAdapter, AutoCloseable {
     if (same) {
       return out;
     }
-    TreeSet<LoraTarget> targets = new TreeSet<>();
+    TreeSet<ConcatenatedLora.GroupTarget> targets = new TreeSet<>();
     rows.forEach(r -> targets.addAll(r.targets()));
     try (NDManager scratch = out.manager.newSubManager()) {
-      for (LoraTarget t : targets) {
+      for (ConcatenatedLora.GroupTarget t : targets) {
         int rank = 0;
         long in = -1;
         long width = -1;
@@ -87,9 +89,15 @@ public final class BatchedLora implements ProjectionAdapter, AutoCloseable {
     return uniform != null ? uniform.isEmpty() : gathered.isEmpty();
   }
 
+  /** Per projection is not how a batch is served: the decode path asks per group ({@link #groupDelta}). */
   @Override
   public NDArray delta(int layer, Projection projection, NDArray input, boolean training) {
-    LoraTarget t = new LoraTarget(layer, projection);
+    throw new UnsupportedOperationException("a batch's LoRA is applied per projection group");
+  }
+
+  @Override
+  public NDArray groupDelta(int layer, ProjectionGroup group, NDArray input, long[] widths) {
+    ConcatenatedLora.GroupTarget t = new ConcatenatedLora.GroupTarget(layer, group);
     if (uniform != null) {
       ConcatenatedLora.Factors f = uniform.factors(t);
       return f == null ? null : input.matMul(f.aT()).matMul(f.bT());

@@ -1,7 +1,12 @@
 package io.marginal.model.lora;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.marginal.model.config.ModelConfig;
+import io.marginal.model.weights.ProjectionGroup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,29 +14,39 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The adapters of one request as a single low-rank update per target, ready for batched serving:
- * stacking adapters along the rank axis, {@code Aᵀ = [A1ᵀ A2ᵀ]} ({@code [in, r1+r2]}) and
- * {@code Bᵀ = [s1·m1⊙B1 ; s2·m2⊙B2]ᵀ} ({@code [r1+r2, out]}), gives
- * {@code x·Aᵀ·Bᵀ = Σ delta_i} — the sum {@link ActiveAdapters} computes one adapter at a time.
- * Scaling and masks are folded into Bᵀ, so serving is two matrix products per target. Owns its
- * tensors (a sub-manager of the model's); the adapters themselves are not retained.
+ * The adapters of one request as a single low-rank update per projection group, ready for batched
+ * serving. Stacking adapters along the rank axis, {@code Aᵀ = [A1ᵀ A2ᵀ]} ({@code [in, r1+r2]}) and
+ * {@code Bᵀ = [s1·m1⊙B1 ; s2·m2⊙B2]ᵀ} ({@code [r1+r2, out]}), gives {@code x·Aᵀ·Bᵀ = Σ delta_i} —
+ * the sum {@link ActiveAdapters} computes one adapter at a time. Projections that read the same
+ * input ({@link ProjectionGroup}: q|k|v, gate|up) are stacked the same way, with a block-diagonal
+ * {@code Bᵀ} ({@code [Σr, Σout]}, zero where a member has no adapter), so the decode path adds one
+ * update per group: two matrix products for q, k and v together. Scaling and masks are folded into
+ * {@code Bᵀ}. Owns its tensors (a sub-manager of the model's); the adapters are not retained.
  */
 public final class ConcatenatedLora implements AutoCloseable {
 
-  /** One target's factors: {@code aT [in, rank]}, {@code bT [rank, out]}. */
+  /** One group's factors: {@code aT [in, rank]}, {@code bT [rank, group out]}. */
   public record Factors(NDArray aT, NDArray bT, int rank) {}
+
+  /** A projection group of one layer. */
+  public record GroupTarget(int layer, ProjectionGroup group) implements Comparable<GroupTarget> {
+    @Override
+    public int compareTo(GroupTarget o) {
+      return layer != o.layer ? Integer.compare(layer, o.layer) : group.compareTo(o.group);
+    }
+  }
 
   private final String key;
   private final NDManager manager;
-  private final SortedMap<LoraTarget, Factors> factors = new TreeMap<>();
+  private final SortedMap<GroupTarget, Factors> factors = new TreeMap<>();
 
   private ConcatenatedLora(String key, NDManager manager) {
     this.key = key;
     this.manager = manager;
   }
 
-  /** Builds the factors of {@code adapters} (none: an empty set) in a sub-manager of {@code parent}. */
-  public static ConcatenatedLora of(ActiveAdapters adapters, NDManager parent) {
+  /** Builds the factors of {@code adapters} (none: an empty set) for a model of {@code config}, in a sub-manager of {@code parent}. */
+  public static ConcatenatedLora of(ActiveAdapters adapters, ModelConfig config, NDManager parent) {
     ConcatenatedLora out = new ConcatenatedLora(adapters.cacheKey(), parent.newSubManager());
     Map<LoraTarget, List<LoraAdapter>> byTarget = new TreeMap<>();
     for (LoraAdapter a : adapters.adapters()) {
@@ -40,6 +55,7 @@ public final class ConcatenatedLora implements AutoCloseable {
       }
     }
     try (NDManager scratch = out.manager.newSubManager()) {
+      Map<LoraTarget, Factors> perTarget = new TreeMap<>();
       for (Map.Entry<LoraTarget, List<LoraAdapter>> e : byTarget.entrySet()) {
         LoraTarget t = e.getKey();
         NDArray aT = null;
@@ -54,12 +70,39 @@ public final class ConcatenatedLora implements AutoCloseable {
           bT = bT == null ? bt : bT.concat(bt, 0);
           rank += (int) a.loraA(t).getShape().get(0);
         }
+        perTarget.put(t, new Factors(aT, bT, rank));
+      }
+      Map<GroupTarget, List<LoraTarget>> groups = new TreeMap<>();
+      perTarget.keySet().forEach(t -> groups.computeIfAbsent(new GroupTarget(t.layer(), ProjectionGroup.of(t.projection())),
+          g -> new ArrayList<>()).add(t));
+      for (Map.Entry<GroupTarget, List<LoraTarget>> e : groups.entrySet()) {
+        ProjectionGroup group = e.getKey().group();
+        long width = group.outFeatures(config);
+        NDList as = new NDList();
+        NDList bs = new NDList();
+        int rank = 0;
+        for (LoraTarget t : e.getValue()) {
+          Factors f = perTarget.get(t);
+          long offset = group.offset(t.projection(), config);
+          long after = width - offset - f.bT().getShape().get(1);
+          NDList row = new NDList();
+          if (offset > 0) {
+            row.add(scratch.zeros(new Shape(f.rank(), offset)));
+          }
+          row.add(f.bT());
+          if (after > 0) {
+            row.add(scratch.zeros(new Shape(f.rank(), after)));
+          }
+          as.add(f.aT());
+          bs.add(row.size() == 1 ? f.bT() : NDArrays.concat(row, 1));
+          rank += f.rank();
+        }
         // contiguous copies owned by this set
-        NDArray ownA = aT.duplicate();
-        NDArray ownB = bT.duplicate();
+        NDArray ownA = (as.size() == 1 ? as.head() : NDArrays.concat(as, 1)).duplicate();
+        NDArray ownB = (bs.size() == 1 ? bs.head() : NDArrays.concat(bs, 0)).duplicate();
         ownA.attach(out.manager);
         ownB.attach(out.manager);
-        out.factors.put(t, new Factors(ownA, ownB, rank));
+        out.factors.put(e.getKey(), new Factors(ownA, ownB, rank));
       }
     }
     return out;
@@ -74,12 +117,12 @@ public final class ConcatenatedLora implements AutoCloseable {
     return factors.isEmpty();
   }
 
-  /** The factors of {@code t}, or null when no adapter of the set touches it. */
-  public Factors factors(LoraTarget t) {
-    return factors.get(t);
+  /** The factors of {@code g}, or null when no adapter of the set touches any of its projections. */
+  public Factors factors(GroupTarget g) {
+    return factors.get(g);
   }
 
-  public java.util.Set<LoraTarget> targets() {
+  public java.util.Set<GroupTarget> targets() {
     return factors.keySet();
   }
 

@@ -1,7 +1,6 @@
 package io.marginal.model.transformer;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -31,8 +30,8 @@ public final class BatchKvCache implements AutoCloseable {
   private int rows;
   private int capacity;
   private int[] positions = new int[0];
-  /** This step's per-row write mask {@code [B, 1, C, 1]} and additive attention mask {@code [B, 1, 1, 1, L]}. */
-  private NDArray writeMask;
+  /** This step's write index (row {@code b} writes slot {@code positions[b]}) and additive attention mask {@code [B, 1, 1, 1, L]}. */
+  private NDIndex writeIndex;
   private NDArray attentionMask;
   private int attendLength;
 
@@ -169,16 +168,17 @@ public final class BatchKvCache implements AutoCloseable {
     }
     ensureCapacity(longest);
     attendLength = longest;
-    boolean[] write = new boolean[rows * capacity];
+    long[] rowIds = new long[rows];
+    long[] slots = new long[rows];
     float[] mask = new float[rows * longest];
     for (int b = 0; b < rows; b++) {
-      write[b * capacity + positions[b]] = true;
+      rowIds[b] = b;
+      slots[b] = positions[b];
       for (int j = positions[b] + 1; j < longest; j++) {
         mask[b * longest + j] = -1e9f;
       }
     }
-    // DJL's where does not broadcast: expand the mask to the cache's shape once per step
-    writeMask = step.create(write, new Shape(rows, 1, capacity, 1)).broadcast(new Shape(rows, kvHeads, capacity, headDim));
+    writeIndex = new NDIndex("{}, :, {}, :", step.create(rowIds), step.create(slots));
     attentionMask = step.create(mask, new Shape(rows, 1, 1, 1, longest));
   }
 
@@ -201,11 +201,10 @@ public final class BatchKvCache implements AutoCloseable {
     return new NDArray[] {keys[layer].get(step, attended), values[layer].get(step, attended)};
   }
 
+  /** Writes each row's {@code [kv, 1, d]} slice in place at its own position (index_put: O(B), not a copy of the cache). */
   private NDArray place(NDArray cached, NDArray step) {
-    NDArray out = NDArrays.where(writeMask, step.broadcast(cached.getShape()), cached);
-    out.attach(manager);
-    cached.close();
-    return out;
+    cached.set(writeIndex, step.squeeze(2));
+    return cached;
   }
 
   /** Ends a step: every row has one more cached position. */
@@ -213,7 +212,7 @@ public final class BatchKvCache implements AutoCloseable {
     for (int b = 0; b < rows; b++) {
       positions[b]++;
     }
-    writeMask = null;
+    writeIndex = null;
     attentionMask = null;
   }
 

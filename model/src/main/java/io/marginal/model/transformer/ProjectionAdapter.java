@@ -1,6 +1,11 @@
 package io.marginal.model.transformer;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import io.marginal.model.weights.ProjectionGroup;
+import java.util.List;
 import io.marginal.model.weights.Projection;
 
 /**
@@ -15,4 +20,32 @@ public interface ProjectionAdapter {
    * projection's {@code input}, in the input's manager; {@code null} when there is none.
    */
   NDArray delta(int layer, Projection projection, NDArray input, boolean training);
+
+  /**
+   * The update to add to {@code group}'s stacked output (its members' outputs side by side,
+   * {@code widths} wide each), computed from their common {@code input}; {@code null} when no member
+   * has one. By default each member's {@link #delta}, zeros for members without one.
+   */
+  default NDArray groupDelta(int layer, ProjectionGroup group, NDArray input, long[] widths) {
+    List<Projection> members = group.members();
+    NDArray[] parts = new NDArray[members.size()];
+    boolean any = false;
+    for (int i = 0; i < parts.length; i++) {
+      parts[i] = delta(layer, members.get(i), input, false);
+      any |= parts[i] != null;
+    }
+    if (!any) {
+      return null;
+    }
+    if (parts.length == 1) {
+      return parts[0];
+    }
+    NDList all = new NDList();
+    Shape shape = input.getShape();
+    for (int i = 0; i < parts.length; i++) {
+      all.add(parts[i] != null ? parts[i]
+          : input.getManager().zeros(shape.slice(0, shape.dimension() - 1).add(widths[i]), input.getDataType()));
+    }
+    return NDArrays.concat(all, -1);
+  }
 }

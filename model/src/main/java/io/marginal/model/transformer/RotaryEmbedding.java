@@ -95,29 +95,36 @@ public final class RotaryEmbedding {
   }
 
   /**
-   * cos and sin rows {@code [B, 1, 1, headDim]} for one decode step where row {@code b}'s token
-   * sits at {@code positions[b]}; made once per step and shared by every layer.
+   * The rotation of one decode step as a matrix per row, {@code [B, 1, headDim, headDim]}, where row
+   * {@code b}'s token sits at {@code positions[b]}: {@code x·M = x⊙cos + rotate_half(x)⊙sin}, i.e.
+   * {@code M[i][i] = cos_i} and {@code M[i+h][i] = -sin_i}, {@code M[i-h][i] = sin_i} (h = headDim/2).
+   * Made once per step and shared by every layer, so rotating q or k is one product instead of
+   * seven element-wise operations; a decode step of a small batch pays per native operation.
    */
   public NDArray[] rowTables(NDManager manager, int[] positions) {
-    float[] c = new float[positions.length * headDim];
-    float[] s = new float[positions.length * headDim];
+    int d = headDim;
+    int half = d / 2;
+    float[] m = new float[positions.length * d * d];
     for (int b = 0; b < positions.length; b++) {
       if (positions[b] >= this.positions) {
         throw new IllegalArgumentException("position " + positions[b] + " exceeds the context length " + this.positions);
       }
-      System.arraycopy(cosTable, positions[b] * headDim, c, b * headDim, headDim);
-      System.arraycopy(sinTable, positions[b] * headDim, s, b * headDim, headDim);
+      int base = b * d * d;
+      int row = positions[b] * d;
+      for (int i = 0; i < d; i++) {
+        m[base + i * d + i] = cosTable[row + i];
+        if (i < half) {
+          m[base + (i + half) * d + i] = -sinTable[row + i];
+        } else {
+          m[base + (i - half) * d + i] = sinTable[row + i];
+        }
+      }
     }
-    Shape shape = new Shape(positions.length, 1, 1, headDim);
-    return new NDArray[] {manager.create(c, shape), manager.create(s, shape)};
+    return new NDArray[] {manager.create(m, new Shape(positions.length, 1, d, d))};
   }
 
-  /** Rotates {@code x} {@code [B, heads, 1, headDim]} with per-row tables from {@link #rowTables}. */
+  /** Rotates {@code x} {@code [B, heads, 1, headDim]} with the per-row matrices from {@link #rowTables}. */
   public NDArray applyRows(NDArray x, NDArray[] tables) {
-    int half = headDim / 2;
-    NDArray x1 = x.get(new NDIndex("..., :{}", half));
-    NDArray x2 = x.get(new NDIndex("..., {}:", half));
-    NDArray rotated = x2.neg().concat(x1, -1);
-    return x.mul(tables[0]).add(rotated.mul(tables[1]));
+    return x.matMul(tables[0]);
   }
 }

@@ -1,6 +1,7 @@
 package io.marginal.model.transformer;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -10,9 +11,11 @@ import ai.djl.nn.core.Linear;
 import io.marginal.model.config.HiddenActivation;
 import io.marginal.model.config.ModelConfig;
 import io.marginal.model.training.Scalars;
+import io.marginal.model.weights.FusedProjections;
 import io.marginal.model.weights.LayerWeights;
 import io.marginal.model.weights.ModelWeights;
 import io.marginal.model.weights.Projection;
+import io.marginal.model.weights.ProjectionGroup;
 
 /**
  * The Llama-family decoder as NDArray operations:
@@ -37,6 +40,8 @@ public final class Transformer {
   private final RotaryEmbedding rope;
   private final float attentionScale;
   private final HiddenActivation activation;
+  /** Output widths of each {@link ProjectionGroup}'s members, by group ordinal. */
+  private final long[][] groupWidths;
 
   public Transformer(ModelWeights weights) {
     this.config = weights.config();
@@ -44,6 +49,10 @@ public final class Transformer {
     this.rope = new RotaryEmbedding(config, weights.manager());
     this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     this.activation = config.activation();
+    this.groupWidths = new long[ProjectionGroup.values().length][];
+    for (ProjectionGroup g : ProjectionGroup.values()) {
+      groupWidths[g.ordinal()] = g.members().stream().mapToLong(p -> p.outFeatures(config)).toArray();
+    }
   }
 
   public ModelConfig config() {
@@ -98,32 +107,51 @@ public final class Transformer {
     NDManager step = tokens.getManager();
     cache.beginStep(step);
     NDArray[] rotation = rope.rowTables(step, cache.positions());
-    ForwardOptions options = ForwardOptions.inference(adapters);
     NDArray x = Embedding.embedding(tokens, weights.embedTokens(), SparseFormat.DENSE).head();
     for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
       LayerWeights w = weights.layer(layer);
-      x = x.add(batchAttention(layer, w, rmsNorm(x, w.attentionNorm()), rotation, cache, options));
-      x = x.add(feedForward(layer, w, rmsNorm(x, w.ffnNorm()), options));
+      FusedProjections f = weights.fused(layer);
+      x = x.add(batchAttention(layer, w, f, rmsNorm(x, w.attentionNorm()), rotation, cache, adapters));
+      x = x.add(batchFeedForward(layer, w, f, rmsNorm(x, w.ffnNorm()), adapters));
     }
     cache.endStep();
     return rmsNorm(x, weights.norm());
   }
 
-  private NDArray batchAttention(int layer, LayerWeights w, NDArray h, NDArray[] rotation, BatchKvCache cache, ForwardOptions o) {
+  private NDArray batchAttention(int layer, LayerWeights w, FusedProjections f, NDArray h, NDArray[] rotation, BatchKvCache cache,
+                                 ProjectionAdapter adapters) {
     long batch = h.getShape().get(0);
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int d = config.headDim();
-    NDArray q = rope.applyRows(splitHeads(project(layer, Projection.Q, h, w, o), heads), rotation);
-    NDArray k = rope.applyRows(splitHeads(project(layer, Projection.K, h, w, o), kvHeads), rotation);
-    NDArray v = splitHeads(project(layer, Projection.V, h, w, o), kvHeads);
+    NDList qkv = projectGroup(layer, ProjectionGroup.QKV, h, w, f, adapters)
+        .split(new long[] {config.queryDim(), config.queryDim() + config.keyValueDim()}, 2);
+    NDArray q = rope.applyRows(splitHeads(qkv.get(0), heads), rotation);
+    NDArray k = rope.applyRows(splitHeads(qkv.get(1), kvHeads), rotation);
+    NDArray v = splitHeads(qkv.get(2), kvHeads);
     NDArray[] kv = cache.write(layer, k, v);
     NDArray qg = q.reshape(batch, kvHeads, heads / kvHeads, 1, d);
     NDArray scores = Scalars.mul(qg.matMul(kv[0].expandDims(2).transpose(0, 1, 2, 4, 3)), attentionScale);
     NDArray probabilities = scores.add(cache.attentionMask()).softmax(-1);
     NDArray context = probabilities.matMul(kv[1].expandDims(2)).reshape(batch, heads, 1, d).transpose(0, 2, 1, 3)
         .reshape(batch, 1, (long) heads * d);
-    return project(layer, Projection.O, context, w, o);
+    return projectGroup(layer, ProjectionGroup.O, context, w, f, adapters);
+  }
+
+  /** The MLP of a decode step: gate and up as one product ({@link ProjectionGroup#GATE_UP}). */
+  private NDArray batchFeedForward(int layer, LayerWeights w, FusedProjections f, NDArray h, ProjectionAdapter adapters) {
+    NDList gateUp = projectGroup(layer, ProjectionGroup.GATE_UP, h, w, f, adapters).split(new long[] {config.intermediateSize()}, 2);
+    NDArray neurons = MlpActivation.apply(activation, gateUp.get(0)).mul(gateUp.get(1));
+    return projectGroup(layer, ProjectionGroup.DOWN, neurons, w, f, adapters);
+  }
+
+  /** A projection group's stacked output plus the adapters' update to it (the decode path; no hooks). */
+  private NDArray projectGroup(int layer, ProjectionGroup g, NDArray input, LayerWeights w, FusedProjections f,
+                               ProjectionAdapter adapters) {
+    NDArray bias = f.bias(g, w);
+    NDArray out = bias == null ? Linear.linear(input, f.weight(g, w)).head() : Linear.linear(input, f.weight(g, w), bias).head();
+    NDArray delta = adapters.groupDelta(layer, g, input, groupWidths[g.ordinal()]);
+    return delta == null ? out : out.add(delta);
   }
 
   /** Projects hidden states {@code [..., hidden]} to vocabulary logits {@code [..., vocab]}. */

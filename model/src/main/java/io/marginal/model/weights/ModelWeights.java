@@ -31,15 +31,18 @@ public final class ModelWeights implements AutoCloseable {
   private final List<LayerWeights> layers;
   private final NDArray norm;
   private final NDArray lmHead;
+  /** Stacked same-input projections per layer for the decode path; built on first use when not given. */
+  private volatile List<FusedProjections> fused;
 
   private ModelWeights(ModelConfig config, NDManager manager, NDArray embedTokens, List<LayerWeights> layers,
-      NDArray norm, NDArray lmHead) {
+      NDArray norm, NDArray lmHead, List<FusedProjections> fused) {
     this.config = config;
     this.manager = manager;
     this.embedTokens = embedTokens;
     this.layers = List.copyOf(layers);
     this.norm = norm;
     this.lmHead = lmHead;
+    this.fused = fused == null ? null : List.copyOf(fused);
   }
 
   /**
@@ -54,6 +57,7 @@ public final class ModelWeights implements AutoCloseable {
       NDArray embed = tensors.read(m, "model.embed_tokens.weight", new long[] {c.vocabSize(), c.hiddenSize()},
           "vocab_size=" + c.vocabSize() + ", hidden_size=" + c.hiddenSize());
       List<LayerWeights> layers = new ArrayList<>();
+      List<FusedProjections> fused = new ArrayList<>();
       for (int l = 0; l < c.numHiddenLayers(); l++) {
         String prefix = "model.layers." + l + ".";
         NDArray[] proj = new NDArray[Projection.values().length];
@@ -67,18 +71,20 @@ public final class ModelWeights implements AutoCloseable {
           }
         }
         long[] hidden = {c.hiddenSize()};
-        layers.add(new LayerWeights(
+        FusedProjections.Fused layer = FusedProjections.fuse(new LayerWeights(
             tensors.read(m, prefix + "input_layernorm.weight", hidden, "hidden_size"),
             proj[0], proj[1], proj[2], proj[3], bias[0], bias[1], bias[2], bias[3],
             tensors.read(m, prefix + "post_attention_layernorm.weight", hidden, "hidden_size"),
-            proj[4], proj[5], proj[6]));
+            proj[4], proj[5], proj[6]), m, c);
+        layers.add(layer.layer());
+        fused.add(layer.fused());
       }
       NDArray norm = tensors.read(m, "model.norm.weight", new long[] {c.hiddenSize()}, "hidden_size");
       NDArray head = c.tieWordEmbeddings() ? tiedHead(tensors, embed)
           : tensors.read(m, "lm_head.weight", new long[] {c.vocabSize(), c.hiddenSize()},
               "vocab_size x hidden_size; set tie_word_embeddings=true if the checkpoint has no lm_head");
       refuseUnconsumed(tensors, c);
-      return new ModelWeights(c, m, embed, layers, norm, head);
+      return new ModelWeights(c, m, embed, layers, norm, head, fused);
     } catch (RuntimeException e) {
       m.close();
       throw e;
@@ -148,7 +154,7 @@ public final class ModelWeights implements AutoCloseable {
           bq, bk, bv, bo, m.ones(new Shape(c.hiddenSize())), proj[4], proj[5], proj[6]));
     }
     NDArray head = c.tieWordEmbeddings() ? embed : normal(m, random, 0.02f, c.vocabSize(), c.hiddenSize());
-    return new ModelWeights(c, m, embed, layers, m.ones(new Shape(c.hiddenSize())), head);
+    return new ModelWeights(c, m, embed, layers, m.ones(new Shape(c.hiddenSize())), head, null);
   }
 
   private static NDArray normal(NDManager m, Random random, float std, long... shape) {
@@ -178,6 +184,26 @@ public final class ModelWeights implements AutoCloseable {
 
   public List<LayerWeights> layers() {
     return layers;
+  }
+
+  /**
+   * Layer {@code index}'s stacked same-input projections (decode path). Loaded checkpoints have
+   * them from the start, sharing memory with the layer's weights; {@link #random} weights (which
+   * the demo builder trains in place) get stacked copies on first use, so call this after training.
+   */
+  public FusedProjections fused(int index) {
+    List<FusedProjections> f = fused;
+    if (f == null) {
+      synchronized (this) {
+        f = fused;
+        if (f == null) {
+          List<FusedProjections> built = new ArrayList<>();
+          layers.forEach(l -> built.add(FusedProjections.copyOf(l, manager)));
+          fused = f = List.copyOf(built);
+        }
+      }
+    }
+    return f.get(index);
   }
 
   public NDArray norm() {

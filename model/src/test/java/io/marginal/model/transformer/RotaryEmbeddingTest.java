@@ -1,6 +1,7 @@
 package io.marginal.model.transformer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -45,6 +46,27 @@ class RotaryEmbeddingTest {
           }
         }
       }
+    }
+  }
+
+  @Test
+  void perRowRotationMatricesRotateEachRowAtItsOwnPosition() {
+    ModelConfig c = config(10000.0, null);
+    int d = c.headDim();
+    int heads = 3;
+    int[] positions = {0, 7, 200, 511};
+    try (NDManager m = NDManager.newBaseManager()) {
+      RotaryEmbedding rope = new RotaryEmbedding(c, m);
+      NDArray x = m.randomNormal(new Shape(positions.length, heads, 1, d));
+      float[] rows = rope.applyRows(x, rope.rowTables(m, positions)).toFloatArray();
+      for (int b = 0; b < positions.length; b++) {
+        NDArray alone = rope.apply(x.get(b + ":" + (b + 1)), positions[b]);
+        float[] expected = alone.toFloatArray();
+        for (int i = 0; i < expected.length; i++) {
+          assertEquals(expected[i], rows[b * heads * d + i], 1e-5, "row " + b + " (position " + positions[b] + ") element " + i);
+        }
+      }
+      assertThrows(IllegalArgumentException.class, () -> rope.rowTables(m, new int[] {512}));
     }
   }
 

@@ -176,22 +176,29 @@ public final class LoadBenchmark {
         System.out.printf(Locale.ROOT, "host: %d CPU cores, Java %s, %s PyTorch intra-op thread(s)%n", Runtime.getRuntime().availableProcessors(),
             System.getProperty("java.version"), System.getProperty(IntraOpThreads.PROPERTY));
         System.out.printf(Locale.ROOT, "%n| users with adapters | concurrency | node | req/s | tokens/s | TTFT p50 / p99 ms"
-            + " | inter-token p50 / p99 ms | cache hit rate | errors |%n|---|---|---|---|---|---|---|---|---|%n");
+            + " | inter-token p50 / p99 ms | cache hit rate | errors | CPU %% process / engine threads |%n"
+            + "|---|---|---|---|---|---|---|---|---|---|%n");
         Map<String, Double> tokensPerSecond = new HashMap<>();
         for (int n : userCounts) {
           for (int c : levels) {
             for (Node node : nodes) {
               run(http, node.url(), n, users, c, Math.max(c, 8), maxTokens); // warm-up: this cell's users and batch shape
               long[] before = cacheCounts(http, node.url());
+              CpuUse cpu = CpuUse.now();
               Level l = run(http, node.url(), n, users, c, requests, maxTokens);
+              CpuUse used = CpuUse.now().minus(cpu);
               long[] after = cacheCounts(http, node.url());
               long hits = after[0] - before[0];
               long misses = after[1] - before[1];
               tokensPerSecond.put(node.name() + "/" + n + "/" + c, l.tokensPerSecond());
-              System.out.printf(Locale.ROOT, "| %d | %d | %s | %.1f | %.0f | %.0f / %.0f | %.1f / %.1f | %s | %d |%n", n, c, node.name(),
-                  l.requestsPerSecond(), l.tokensPerSecond(), percentile(l.ttftMs, 50), percentile(l.ttftMs, 99),
+              System.out.printf(Locale.ROOT, "| %d | %d | %s | %.1f | %.0f | %.0f / %.0f | %.1f / %.1f | %s | %d | %.0f / %.0f |%n", n, c,
+                  node.name(), l.requestsPerSecond(), l.tokensPerSecond(), percentile(l.ttftMs, 50), percentile(l.ttftMs, 99),
                   percentile(l.itlMs, 50), percentile(l.itlMs, 99), n == 0 ? "—" : String.format(Locale.ROOT, "%.1f %%",
-                      100.0 * hits / Math.max(1, hits + misses)), l.errors);
+                      100.0 * hits / Math.max(1, hits + misses)), l.errors, 100 * used.processNanos() / 1e9 / l.seconds(),
+                  100 * used.engineNanos() / 1e9 / l.seconds());
+              if (System.getenv("MARGINAL_BENCH_CPU_BY_THREAD") != null) {
+                System.err.println("cpu by thread: " + used.top(12, l.seconds()));
+              }
             }
           }
         }
@@ -459,6 +466,44 @@ public final class LoadBenchmark {
     clients.shutdown();
     return new Level(requests, errors.get(), seconds, tokens.get(), ttft.stream().mapToDouble(Double::doubleValue).toArray(),
         itl.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  /**
+   * CPU time used so far by this process (the nodes, their broker and the clients: everything runs
+   * here) and by the continuous-batching engine threads; per cell, as a share of one core, it tells
+   * a starved engine (well under 100 %) from a saturated host (process near cores × 100 %).
+   */
+  private record CpuUse(long processNanos, long engineNanos, Map<String, Long> byGroup) {
+    static CpuUse now() {
+      java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+      long engine = 0;
+      Map<String, Long> groups = new HashMap<>();
+      for (java.lang.management.ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
+        if (t == null) {
+          continue;
+        }
+        long cpu = Math.max(0, threads.getThreadCpuTime(t.getThreadId()));
+        groups.merge(t.getThreadName().replaceAll("[0-9]+", "#"), cpu, Long::sum);
+        if (t.getThreadName().startsWith("batching-engine")) {
+          engine += cpu;
+        }
+      }
+      long process = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+          .getProcessCpuTime();
+      return new CpuUse(process, engine, groups);
+    }
+
+    CpuUse minus(CpuUse earlier) {
+      Map<String, Long> d = new HashMap<>(byGroup);
+      earlier.byGroup.forEach((k, v) -> d.merge(k, -v, Long::sum));
+      return new CpuUse(processNanos - earlier.processNanos, engineNanos - earlier.engineNanos, d);
+    }
+
+    String top(int n, double seconds) {
+      return byGroup.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(n)
+          .map(e -> String.format(Locale.ROOT, "%s %.0f%%", e.getKey(), 100 * e.getValue() / 1e9 / seconds))
+          .collect(java.util.stream.Collectors.joining(", "));
+    }
   }
 
   private record Stream(boolean ok, long completionTokens, double ttftMs, List<Double> gapsMs) {}

@@ -81,8 +81,9 @@ public final class BatchingBenchmark {
       System.out.printf(Locale.ROOT, "model %s: %s; %d tokens per sequence, median of %d interleaved rounds%n",
           modelDir.getFileName(), model.config().describe(), tokens, rounds);
       System.out.printf(Locale.ROOT, "host: %d CPU cores%n%n", Runtime.getRuntime().availableProcessors());
-      System.out.println("| intra-op threads | batch | adapters | batch-of-1 tokens/s | batched tokens/s | ratio |");
-      System.out.println("|---|---|---|---|---|---|");
+      System.out.println("| intra-op threads | batch | adapters | batch-of-1 tokens/s | batched tokens/s | ratio |"
+          + " batch-of-1 tokens per CPU-s | batched tokens per CPU-s |");
+      System.out.println("|---|---|---|---|---|---|---|---|");
       try (BatchingEngine engine = model.newBatchingEngine(maxBatch)) {
         for (int t : threads) {
           JniUtils.setNumThreads(t);
@@ -104,13 +105,20 @@ public final class BatchingBenchmark {
               batched(engine, prompts, request, sets);
               double[] alone = new double[rounds];
               double[] together = new double[rounds];
+              double[] aloneCpu = new double[rounds];
+              double[] togetherCpu = new double[rounds];
               for (int r = 0; r < rounds; r++) {
+                long cpu = processCpuNanos();
                 alone[r] = sequential(model, prompts, request, sets);
+                aloneCpu[r] = prompts.size() * (double) tokens / seconds(processCpuNanos() - cpu); // stop ids are off: every row decodes `tokens`
+                cpu = processCpuNanos();
                 together[r] = batched(engine, prompts, request, sets);
+                togetherCpu[r] = prompts.size() * (double) tokens / seconds(processCpuNanos() - cpu);
               }
               double a = GenerationBenchmark.median(alone);
               double g = GenerationBenchmark.median(together);
-              System.out.printf(Locale.ROOT, "| %d | %d | %s | %.0f | %.0f | ×%.2f |%n", t, b, kind, a, g, g / a);
+              System.out.printf(Locale.ROOT, "| %d | %d | %s | %.0f | %.0f | ×%.2f | %.0f | %.0f |%n", t, b, kind, a, g, g / a,
+                  GenerationBenchmark.median(aloneCpu), GenerationBenchmark.median(togetherCpu));
             }
           }
         }
@@ -118,6 +126,19 @@ public final class BatchingBenchmark {
         users.forEach(LoraAdapter::close);
       }
     }
+  }
+
+  /**
+   * CPU time of this whole process (every thread: the engine's, the caller's, GC and JIT). On a
+   * machine shared with other work, tokens per CPU-second move less than tokens per wall second.
+   */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  private static double seconds(long nanos) {
+    return Math.max(nanos, 1) / 1e9;
   }
 
   private static double sequential(LanguageModel model, List<int[]> prompts, GenerationRequest request, List<ActiveAdapters> sets) {

@@ -1,0 +1,87 @@
+package io.marginal.model.weights;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import io.marginal.model.config.ModelConfig;
+
+/**
+ * One layer's same-input projections stacked for the decode path ({@link ProjectionGroup}):
+ * {@code qkv} is {@code [q+k+v, hidden]} with its bias (or {@code null}), {@code gateUp} is
+ * {@code [2·ffn, hidden]}. On a decode step of a small batch the cost is per native operation, so
+ * one product instead of three (two) is what matters, not the arithmetic.
+ *
+ * <p>{@link ModelWeights#load} builds these once and makes the layer's {@code wq, wk, wv, wGate,
+ * wUp} (and biases) row views of them, so the stacked form costs no extra memory.
+ */
+public record FusedProjections(NDArray qkv, NDArray qkvBias, NDArray gateUp) {
+
+  /** The stacked weight of {@code g}, {@code [out, in]}. */
+  public NDArray weight(ProjectionGroup g, LayerWeights layer) {
+    return switch (g) {
+      case QKV -> qkv;
+      case GATE_UP -> gateUp;
+      case O -> layer.wo();
+      case DOWN -> layer.wDown();
+    };
+  }
+
+  /** The stacked bias of {@code g}, or {@code null}. */
+  public NDArray bias(ProjectionGroup g, LayerWeights layer) {
+    return switch (g) {
+      case QKV -> qkvBias;
+      case O -> layer.bo();
+      default -> null;
+    };
+  }
+
+  /** Stacked copies of {@code layer}'s projections, owned by {@code manager}. */
+  public static FusedProjections copyOf(LayerWeights layer, NDManager manager) {
+    NDArray qkv = stack(manager, layer.wq(), layer.wk(), layer.wv());
+    NDArray bias = layer.bq() == null ? null : stack(manager, layer.bq(), layer.bk(), layer.bv());
+    NDArray gateUp = stack(manager, layer.wGate(), layer.wUp());
+    return new FusedProjections(qkv, bias, gateUp);
+  }
+
+  /**
+   * Stacks {@code layer}'s projections in {@code manager} and returns the layer with its q/k/v and
+   * gate/up weights (and q/k/v biases) replaced by row views of the stacks; the replaced arrays are
+   * closed. Row slices of a row-major {@code [out, in]} array are contiguous: the views read exactly
+   * as the originals did.
+   */
+  static Fused fuse(LayerWeights layer, NDManager manager, ModelConfig c) {
+    FusedProjections f = copyOf(layer, manager);
+    NDArray[] qkv = rows(f.qkv, c.queryDim(), c.keyValueDim(), c.keyValueDim());
+    NDArray[] gu = rows(f.gateUp, c.intermediateSize(), c.intermediateSize());
+    NDArray[] b = f.qkvBias == null ? new NDArray[3] : rows(f.qkvBias, c.queryDim(), c.keyValueDim(), c.keyValueDim());
+    LayerWeights viewed = new LayerWeights(layer.attentionNorm(), qkv[0], qkv[1], qkv[2], layer.wo(), b[0], b[1], b[2], layer.bo(),
+        layer.ffnNorm(), gu[0], gu[1], layer.wDown());
+    for (NDArray replaced : new NDArray[] {layer.wq(), layer.wk(), layer.wv(), layer.wGate(), layer.wUp(), layer.bq(), layer.bk(),
+        layer.bv()}) {
+      if (replaced != null) {
+        replaced.close();
+      }
+    }
+    return new Fused(viewed, f);
+  }
+
+  /** A layer whose projections are views of {@code fused}. */
+  record Fused(LayerWeights layer, FusedProjections fused) {}
+
+  private static NDArray stack(NDManager manager, NDArray... parts) {
+    NDArray out = NDArrays.concat(new NDList(parts), 0);
+    out.attach(manager);
+    return out;
+  }
+
+  private static NDArray[] rows(NDArray stacked, long... heights) {
+    NDArray[] out = new NDArray[heights.length];
+    long start = 0;
+    for (int i = 0; i < heights.length; i++) {
+      out[i] = stacked.get(start + ":" + (start + heights[i]));
+      start += heights[i];
+    }
+    return out;
+  }
+}

@@ -1,0 +1,95 @@
+package io.marginal.model.lora;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.marginal.model.LanguageModel;
+import io.marginal.model.config.ModelConfig;
+import io.marginal.model.testing.TinyModels;
+import io.marginal.model.weights.FusedProjections;
+import io.marginal.model.weights.LayerWeights;
+import io.marginal.model.weights.Projection;
+import io.marginal.model.weights.ProjectionGroup;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The decode path's stacked projections: a loaded checkpoint's q/k/v and gate/up weights are views
+ * of the stacks (same values, no copy), and a group's LoRA update is its members' updates side by
+ * side, zeros where a member has none — per request ({@code ActiveAdapters}) and per batch
+ * ({@code BatchedLora} over the block-diagonal factors of {@code ConcatenatedLora}).
+ */
+class ProjectionGroupTest {
+  @TempDir Path dir;
+
+  @Test
+  void loadedWeightsAreRowViewsOfTheStacks() {
+    try (LanguageModel model = TinyModels.load(dir, true, 4)) {
+      ModelConfig c = model.config();
+      for (int l = 0; l < c.numHiddenLayers(); l++) {
+        LayerWeights w = model.transformer().weights().layer(l);
+        FusedProjections f = model.transformer().weights().fused(l);
+        assertEquals(new Shape(c.queryDim() + 2L * c.keyValueDim(), c.hiddenSize()), f.qkv().getShape());
+        assertArrayEquals(NDArrays.concat(new NDList(w.wq(), w.wk(), w.wv()), 0).toFloatArray(), f.qkv().toFloatArray());
+        assertArrayEquals(NDArrays.concat(new NDList(w.bq(), w.bk(), w.bv()), 0).toFloatArray(), f.qkvBias().toFloatArray());
+        assertArrayEquals(NDArrays.concat(new NDList(w.wGate(), w.wUp()), 0).toFloatArray(), f.gateUp().toFloatArray());
+      }
+    }
+  }
+
+  @Test
+  void aGroupUpdateIsItsMembersUpdatesSideBySide() {
+    try (LanguageModel model = TinyModels.load(dir, true, 6);
+        LoraAdapter a = LoraAdapter.create("a", 1, model.config(), LoraConfig.of(4, 8, 0, Projection.K, Projection.UP),
+            model.manager(), 3);
+        LoraAdapter b = LoraAdapter.create("b", 1, model.config(), LoraConfig.of(2, 4, 0, Projection.K, Projection.V),
+            model.manager(), 4);
+        NDManager m = model.manager().newSubManager()) {
+      TinyModels.randomizeB(a);
+      TinyModels.randomizeB(b);
+      ModelConfig c = model.config();
+      NDArray x = m.randomNormal(new Shape(1, 1, c.hiddenSize()));
+      long[] qkv = {c.queryDim(), c.keyValueDim(), c.keyValueDim()};
+      ActiveAdapters both = ActiveAdapters.of(a, b);
+      NDArray k = both.delta(1, Projection.K, x, false);
+      NDArray v = both.delta(1, Projection.V, x, false);
+      float[] expected = NDArrays.concat(new NDList(m.zeros(new Shape(1, 1, c.queryDim())), k, v), -1).toFloatArray();
+
+      float[] perRequest = both.groupDelta(1, ProjectionGroup.QKV, x, qkv).toFloatArray();
+      assertArrayEquals(expected, perRequest, 1e-6f);
+      assertNull(both.groupDelta(1, ProjectionGroup.O, x, new long[] {c.hiddenSize()}), "no member of o has an adapter");
+
+      // two rows with different sets, the second without any adapter on q/k/v
+      try (ConcatenatedLora withBoth = ConcatenatedLora.of(both, c, m);
+          ConcatenatedLora onlyA = ConcatenatedLora.of(ActiveAdapters.of(a), c, m);
+          BatchedLora batch = BatchedLora.of(List.of(withBoth, onlyA), m)) {
+        NDArray rows = x.concat(x, 0);
+        float[] batched = batch.groupDelta(1, ProjectionGroup.QKV, rows, qkv).toFloatArray();
+        float[] expectedA = NDArrays.concat(new NDList(m.zeros(new Shape(1, 1, c.queryDim())), a.delta(1, Projection.K, x, false),
+            m.zeros(new Shape(1, 1, c.keyValueDim()))), -1).toFloatArray();
+        int width = expected.length;
+        for (int i = 0; i < width; i++) {
+          assertEquals(expected[i], batched[i], 1e-5, "row 0 (a+b), column " + i);
+          assertEquals(expectedA[i], batched[width + i], 1e-5, "row 1 (a only), column " + i);
+        }
+        NDArray gateUp = batch.groupDelta(1, ProjectionGroup.GATE_UP, rows, new long[] {c.intermediateSize(), c.intermediateSize()});
+        assertNotNull(gateUp);
+        float[] up = a.delta(1, Projection.UP, x, false).toFloatArray();
+        float[] got = gateUp.toFloatArray();
+        for (int i = 0; i < up.length; i++) {
+          assertEquals(0f, got[i], 0f, "gate has no adapter");
+          assertEquals(up[i], got[c.intermediateSize() + i], 1e-5, "up, row 0");
+        }
+      }
+    }
+  }
+}
