@@ -47,6 +47,24 @@ class ProjectionGroupTest {
   }
 
   @Test
+  void viewsSaveAndReloadAsTheOriginalTensors() throws Exception {
+    Path original = TinyModels.write(dir.resolve("original"), true, 8);
+    Path copy = java.nio.file.Files.createDirectories(dir.resolve("copy"));
+    for (String f : List.of("config.json", "tokenizer.json")) {
+      java.nio.file.Files.copy(original.resolve(f), copy.resolve(f));
+    }
+    try (LanguageModel a = LanguageModel.load(original)) {
+      a.transformer().weights().save(copy.resolve("model.safetensors"));
+      try (LanguageModel b = LanguageModel.load(copy)) {
+        var left = a.transformer().weights().byName();
+        var right = b.transformer().weights().byName();
+        assertEquals(left.keySet(), right.keySet());
+        left.forEach((name, array) -> assertArrayEquals(array.toFloatArray(), right.get(name).toFloatArray(), name));
+      }
+    }
+  }
+
+  @Test
   void aGroupUpdateIsItsMembersUpdatesSideBySide() {
     try (LanguageModel model = TinyModels.load(dir, true, 6);
         LoraAdapter a = LoraAdapter.create("a", 1, model.config(), LoraConfig.of(4, 8, 0, Projection.K, Projection.UP),

@@ -115,22 +115,31 @@ public final class LoadBenchmark {
     @Option(names = "--model-dir", paramLabel = "DIR", description = "A checkpoint directory (default: the demo model, built on first use).")
     Path modelDir;
 
+    @Option(names = "--rounds", paramLabel = "N", description = "Measurements per cell, the nodes taking turns (A B A B ...); the median"
+        + " round by tokens/s is printed. More than 1 on a machine shared with other work.")
+    int rounds = 1;
+
+    @Option(names = "--warmup-seconds", paramLabel = "S", description = "Load each node with the cell's users and concurrency for at least"
+        + " this long before measuring (JIT, allocator, adapter cache).")
+    double warmupSeconds = 2;
+
     @Override
     public Integer call() throws Exception {
       Settings.parseBytes("--miss-budget", missBudget);
-      if (requests < 1 || maxTokens < 1 || Arrays.stream(levels).anyMatch(c -> c < 1) || Arrays.stream(userCounts).anyMatch(n -> n < 0)
-          || Arrays.stream(engineCounts).anyMatch(e -> e < 1)) {
-        throw new IllegalArgumentException("--requests, --max-tokens, --levels and --engines must be >= 1, --users >= 0");
+      if (requests < 1 || maxTokens < 1 || rounds < 1 || Arrays.stream(levels).anyMatch(c -> c < 1)
+          || Arrays.stream(userCounts).anyMatch(n -> n < 0) || Arrays.stream(engineCounts).anyMatch(e -> e < 1) || warmupSeconds < 0) {
+        throw new IllegalArgumentException("--requests, --max-tokens, --rounds, --levels and --engines must be >= 1, --users and"
+            + " --warmup-seconds >= 0");
       }
       DemoModel.defaultEngineSettings();
       IntraOpThreads.apply();
-      run(requests, maxTokens, levels, userCounts, missBudget, engineCounts, modelDir);
+      run(requests, maxTokens, levels, userCounts, missBudget, engineCounts, modelDir, rounds, warmupSeconds);
       return 0;
     }
   }
 
   private static void run(int requests, int maxTokens, int[] levels, int[] userCounts, String missBudget, int[] engineCounts,
-      Path modelDir) throws Exception {
+      Path modelDir, int rounds, double warmupSeconds) throws Exception {
     int users = Arrays.stream(userCounts).max().orElse(0);
     Path dir = modelDir != null ? modelDir : DemoModel.ensureBuilt();
     Path store = Files.createTempDirectory("marginal-bench-adapters-");
@@ -171,8 +180,9 @@ public final class LoadBenchmark {
           awaitUserAdapters(http, n.url(), users);
         }
         System.out.printf(Locale.ROOT, "%nmodel %s (%s), streamed (SSE), max_tokens %d, temperature 0, %d requests per cell after a"
-            + " warm-up of its own; adapters: rank 8 on o/gate/up/down_proj of every layer; user-adapter cache %d MiB%n",
-            dir.getFileName(), model.config().describe(), maxTokens, requests, base.userAdapterCacheBytes() >> 20);
+            + " warm-up of its own (>= %.0f s per node); median of %d round(s), nodes taking turns; adapters: rank 8 on"
+            + " o/gate/up/down_proj of every layer; user-adapter cache %d MiB%n",
+            dir.getFileName(), model.config().describe(), maxTokens, requests, warmupSeconds, rounds, base.userAdapterCacheBytes() >> 20);
         System.out.printf(Locale.ROOT, "host: %d CPU cores, Java %s, %s PyTorch intra-op thread(s)%n", Runtime.getRuntime().availableProcessors(),
             System.getProperty("java.version"), System.getProperty(IntraOpThreads.PROPERTY));
         System.out.printf(Locale.ROOT, "%n| users with adapters | concurrency | node | req/s | tokens/s | TTFT p50 / p99 ms"
@@ -182,22 +192,35 @@ public final class LoadBenchmark {
         for (int n : userCounts) {
           for (int c : levels) {
             for (Node node : nodes) {
-              run(http, node.url(), n, users, c, Math.max(c, 8), maxTokens); // warm-up: this cell's users and batch shape
-              long[] before = cacheCounts(http, node.url());
-              CpuUse cpu = CpuUse.now();
-              Level l = run(http, node.url(), n, users, c, requests, maxTokens);
-              CpuUse used = CpuUse.now().minus(cpu);
-              long[] after = cacheCounts(http, node.url());
-              long hits = after[0] - before[0];
-              long misses = after[1] - before[1];
+              long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
+              do { // this cell's users and batch shape
+                run(http, node.url(), n, users, c, Math.max(c, 8), maxTokens);
+              } while (System.nanoTime() < until);
+            }
+            Map<Node, List<Measured>> rounded = new HashMap<>();
+            for (int r = 0; r < rounds; r++) {
+              for (Node node : nodes) {
+                long[] before = cacheCounts(http, node.url());
+                CpuUse cpu = CpuUse.now();
+                Level l = run(http, node.url(), n, users, c, requests, maxTokens);
+                CpuUse used = CpuUse.now().minus(cpu);
+                long[] after = cacheCounts(http, node.url());
+                rounded.computeIfAbsent(node, k -> new ArrayList<>()).add(new Measured(l, used, after[0] - before[0], after[1] - before[1]));
+              }
+            }
+            for (Node node : nodes) {
+              List<Measured> ms = new ArrayList<>(rounded.get(node));
+              ms.sort(java.util.Comparator.comparingDouble(m -> m.level().tokensPerSecond()));
+              Measured m = ms.get((ms.size() - 1) / 2);
+              Level l = m.level();
               tokensPerSecond.put(node.name() + "/" + n + "/" + c, l.tokensPerSecond());
               System.out.printf(Locale.ROOT, "| %d | %d | %s | %.1f | %.0f | %.0f / %.0f | %.1f / %.1f | %s | %d | %.0f / %.0f |%n", n, c,
                   node.name(), l.requestsPerSecond(), l.tokensPerSecond(), percentile(l.ttftMs, 50), percentile(l.ttftMs, 99),
                   percentile(l.itlMs, 50), percentile(l.itlMs, 99), n == 0 ? "—" : String.format(Locale.ROOT, "%.1f %%",
-                      100.0 * hits / Math.max(1, hits + misses)), l.errors, 100 * used.processNanos() / 1e9 / l.seconds(),
-                  100 * used.engineNanos() / 1e9 / l.seconds());
+                      100.0 * m.hits() / Math.max(1, m.hits() + m.misses())), l.errors, 100 * m.cpu().processNanos() / 1e9 / l.seconds(),
+                  100 * m.cpu().engineNanos() / 1e9 / l.seconds());
               if (System.getenv("MARGINAL_BENCH_CPU_BY_THREAD") != null) {
-                System.err.println("cpu by thread: " + used.top(12, l.seconds()));
+                System.err.println("cpu by thread: " + m.cpu().top(12, l.seconds()));
               }
             }
           }
@@ -411,6 +434,9 @@ public final class LoadBenchmark {
     }
     throw new IllegalStateException("no acknowledgement for adapter v" + version + " within 60 s");
   }
+
+  /** One measured round of a cell on one node. */
+  private record Measured(Level level, CpuUse cpu, long hits, long misses) {}
 
   private record Level(int count, int errors, double seconds, long tokens, double[] ttftMs, double[] itlMs) {
     double requestsPerSecond() {
