@@ -2,6 +2,7 @@ package io.marginal.model.generate;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.BatchedLora;
 import io.marginal.model.lora.ConcatenatedLora;
@@ -67,9 +68,14 @@ public final class BatchingEngine implements AutoCloseable {
   private BatchedLora batchedLora;
   private boolean membershipChanged;
 
+  /** At most this many waiting requests share one prefill pass, and at most this many padded tokens. */
+  static final int MAX_PREFILL_GROUPS = 8;
+  static final int MAX_PREFILL_TOKENS = 2048;
+
   private final AtomicLong steps = new AtomicLong();
   private final AtomicLong rowSteps = new AtomicLong();
   private final AtomicLong prefills = new AtomicLong();
+  private final AtomicLong prefillPasses = new AtomicLong();
   private volatile int activeRows;
 
   public BatchingEngine(Transformer transformer, TextTokenizer tokenizer, List<Integer> defaultStopTokenIds, int maxBatch) {
@@ -139,6 +145,16 @@ public final class BatchingEngine implements AutoCloseable {
     return steps.get();
   }
 
+  /** Prompts prefilled so far. */
+  public long prefills() {
+    return prefills.get();
+  }
+
+  /** Forward passes those prefills took (fewer than {@link #prefills} when requests queued together). */
+  public long prefillPasses() {
+    return prefillPasses.get();
+  }
+
   /** Mean rows per decode step so far. */
   public double meanBatchSize() {
     long s = steps.get();
@@ -175,21 +191,131 @@ public final class BatchingEngine implements AutoCloseable {
 
   private void admitWaiting() throws InterruptedException {
     while (true) {
-      Group g = rows.isEmpty() ? waiting.poll(100, TimeUnit.MILLISECONDS) : waiting.peek();
-      if (g == null) {
+      Group first = rows.isEmpty() ? waiting.poll(100, TimeUnit.MILLISECONDS) : waiting.peek();
+      if (first == null) {
         return;
       }
-      if (!rows.isEmpty() && rows.size() + g.sequences.size() > maxBatch) {
+      if (!rows.isEmpty() && rows.size() + first.sequences.size() > maxBatch) {
         return; // next time a row ends
       }
       if (!rows.isEmpty()) {
         waiting.poll();
       }
-      try {
-        prefill(g);
-      } catch (RuntimeException e) {
-        LOG.warn("prefill of a {}-token prompt failed: {}", g.prompt.length, e.toString());
-        g.sequences.forEach(s -> s.result.completeExceptionally(e));
+      // the requests that queued meanwhile and fit too are prefilled in the same pass
+      List<Group> together = new ArrayList<>(List.of(first));
+      int room = maxBatch - rows.size() - first.sequences.size();
+      int longest = first.prompt.length;
+      for (Group g; together.size() < MAX_PREFILL_GROUPS && (g = waiting.peek()) != null && g.sequences.size() <= room
+          && (long) Math.max(longest, g.prompt.length) * (together.size() + 1) <= MAX_PREFILL_TOKENS; ) {
+        waiting.poll();
+        together.add(g);
+        room -= g.sequences.size();
+        longest = Math.max(longest, g.prompt.length);
+      }
+      if (together.size() == 1) {
+        prefillAlone(first);
+      } else {
+        prefillTogether(together);
+      }
+    }
+  }
+
+  private void prefillAlone(Group g) {
+    try {
+      prefill(g);
+    } catch (RuntimeException e) {
+      LOG.warn("prefill of a {}-token prompt failed: {}", g.prompt.length, e.toString());
+      g.sequences.forEach(s -> s.result.completeExceptionally(e));
+    }
+  }
+
+  /**
+   * Prefills several waiting requests in one forward pass ({@link Transformer#prefill}: prompts
+   * right-padded, each row with its own adapters) and admits each as {@link #prefill} would. If the
+   * pass fails, each request is retried alone, so one bad request fails only itself.
+   */
+  private void prefillTogether(List<Group> groups) {
+    long start = System.nanoTime();
+    int n = groups.size();
+    int longest = groups.stream().mapToInt(g -> g.prompt.length).max().orElse(1);
+    List<SharedSet> rowSets = new ArrayList<>();
+    try (NDManager request = manager.newSubManager();
+        KvCache prefilled = new KvCache(request, transformer.config().numHiddenLayers())) {
+      int[] tokens = new int[n * longest];
+      long[] rowIds = new long[n];
+      long[] lastIds = new long[n];
+      for (int i = 0; i < n; i++) {
+        int[] p = groups.get(i).prompt;
+        System.arraycopy(p, 0, tokens, i * longest, p.length);
+        java.util.Arrays.fill(tokens, i * longest + p.length, (i + 1) * longest, p[p.length - 1]); // padding, never attended
+        rowIds[i] = i;
+        lastIds[i] = p.length - 1;
+      }
+      for (Group g : groups) {
+        rowSets.add(sets.computeIfAbsent(g.adapters.cacheKey(),
+            k -> new SharedSet(ConcatenatedLora.of(g.adapters, transformer.config(), manager))));
+      }
+      float[] logits;
+      try (BatchedLora lora = BatchedLora.of(rowSets.stream().map(r -> r.lora).toList(), request)) {
+        NDArray hidden = transformer.prefill(request.create(tokens).reshape(n, longest), prefilled,
+            lora.isEmpty() ? ProjectionAdapter.NONE : lora);
+        NDArray last = hidden.get(new NDIndex("{}, {}, :", request.create(rowIds), request.create(lastIds)));
+        logits = transformer.logits(last).toFloatArray();
+      }
+      prefills.addAndGet(n);
+      prefillPasses.incrementAndGet();
+      int vocab = logits.length / n;
+      for (int i = 0; i < n; i++) {
+        Group g = groups.get(i);
+        float[] row = java.util.Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab);
+        List<Sequence> going = new ArrayList<>();
+        for (Sequence s : g.sequences) {
+          s.prefillNanos = System.nanoTime() - s.submitted;
+          if (!s.accept(row, g.prompt.length)) {
+            going.add(s);
+          } else {
+            finish(s);
+          }
+        }
+        if (going.isEmpty()) {
+          continue;
+        }
+        int reserve = g.prompt.length + going.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
+        cache.admit(prefilled, i, g.prompt.length, going.size(), reserve);
+        SharedSet set = rowSets.get(i);
+        for (Sequence s : going) {
+          set.users++;
+          s.set = set;
+          rows.add(s);
+        }
+        membershipChanged = true;
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("prefill of {} prompts together failed ({}); prefilling each alone", n, e.toString());
+      releaseUnused(rowSets);
+      for (Group g : groups) {
+        if (g.sequences.stream().noneMatch(s -> s.set != null || s.result.isDone())) {
+          prefillAlone(g);
+        }
+      }
+      return;
+    }
+    releaseUnused(rowSets);
+    activeRows = rows.size();
+    LOG.trace("admitted {} prompts in one pass in {} µs", n, (System.nanoTime() - start) / 1000);
+  }
+
+  /** Closes the adapter sets made for a prefill that no admitted row uses. */
+  private void releaseUnused(List<SharedSet> made) {
+    for (SharedSet set : new java.util.LinkedHashSet<>(made)) {
+      if (set.users == 0 && sets.get(set.lora.key()) == set) {
+        if (batchedLora != null) { // it may hold the set's factors; rebuilt before the next step
+          batchedLora.close();
+          batchedLora = null;
+          membershipChanged = true;
+        }
+        sets.remove(set.lora.key());
+        set.lora.close();
       }
     }
   }
@@ -205,6 +331,7 @@ public final class BatchingEngine implements AutoCloseable {
       NDArray hidden = transformer.forward(tokens, 0, prefilled, ForwardOptions.inference(g.adapters));
       logits = transformer.logits(Transformer.lastPosition(hidden)).toFloatArray();
       prefills.incrementAndGet();
+      prefillPasses.incrementAndGet();
       for (Sequence s : g.sequences) {
         s.prefillNanos = System.nanoTime() - s.submitted;
         if (!s.accept(logits, g.prompt.length)) {

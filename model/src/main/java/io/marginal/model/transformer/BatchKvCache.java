@@ -64,14 +64,26 @@ public final class BatchKvCache implements AutoCloseable {
    * {@code reserve} positions per row (prompt + tokens still to generate).
    */
   public void admit(KvCache prefilled, int copies, int reserve) {
-    int t = prefilled.length();
-    ensureCapacity(Math.max(t, Math.min(reserve, maxCapacity)));
+    admit(prefilled, 0, prefilled.length(), copies, reserve);
+  }
+
+  /**
+   * Appends {@code copies} rows that continue row {@code row} of a batched prefill, whose prompt
+   * is its first {@code length} positions (the rest is padding, dropped here).
+   */
+  public void admit(KvCache prefilled, int row, int length, int copies, int reserve) {
+    if (length < 1 || length > prefilled.length()) {
+      throw new IllegalArgumentException("row length " + length + " outside 1.." + prefilled.length());
+    }
+    ensureCapacity(Math.max(length, Math.min(reserve, maxCapacity)));
+    boolean whole = row == 0 && length == prefilled.length() && prefilled.keys(0).getShape().get(0) == 1;
+    NDIndex mine = new NDIndex("{}:{}, :, :{}, :", row, row + 1, length);
     for (int layer = 0; layer < layers; layer++) {
-      keys[layer] = appendRows(keys[layer], prefilled.keys(layer), copies);
-      values[layer] = appendRows(values[layer], prefilled.values(layer), copies);
+      keys[layer] = appendRows(keys[layer], whole ? prefilled.keys(layer) : prefilled.keys(layer).get(mine), copies);
+      values[layer] = appendRows(values[layer], whole ? prefilled.values(layer) : prefilled.values(layer).get(mine), copies);
     }
     int[] grown = java.util.Arrays.copyOf(positions, rows + copies);
-    java.util.Arrays.fill(grown, rows, rows + copies, t);
+    java.util.Arrays.fill(grown, rows, rows + copies, length);
     positions = grown;
     rows += copies;
   }

@@ -165,17 +165,28 @@ public final class Transformer {
   }
 
   private NDArray attention(int layer, LayerWeights w, NDArray h, int startPos, KvCache cache, ForwardOptions o) {
-    Shape shape = h.getShape();
+    int heads = config.numAttentionHeads();
+    int kvHeads = config.numKeyValueHeads();
+    NDArray q = splitHeads(project(layer, Projection.Q, h, w, o), heads);
+    NDArray k = splitHeads(project(layer, Projection.K, h, w, o), kvHeads);
+    NDArray v = splitHeads(project(layer, Projection.V, h, w, o), kvHeads);
+    return project(layer, Projection.O, attend(layer, q, k, v, startPos, cache), w, o);
+  }
+
+  /**
+   * Causal grouped-query attention of {@code q} {@code [B, heads, T, d]} over the cached positions
+   * and this call's {@code k, v} (rotated here, appended to {@code cache} when there is one).
+   *
+   * @return the context {@code [B, T, heads·d]}, before o_proj
+   */
+  private NDArray attend(int layer, NDArray q, NDArray k, NDArray v, int startPos, KvCache cache) {
+    Shape shape = q.getShape();
     long batch = shape.get(0);
-    long t = shape.get(1);
+    long t = shape.get(2);
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int group = heads / kvHeads;
     int d = config.headDim();
-
-    NDArray q = splitHeads(project(layer, Projection.Q, h, w, o), heads);
-    NDArray k = splitHeads(project(layer, Projection.K, h, w, o), kvHeads);
-    NDArray v = splitHeads(project(layer, Projection.V, h, w, o), kvHeads);
     q = rope.apply(q, startPos);
     k = rope.apply(k, startPos);
     if (cache != null) {
@@ -191,12 +202,40 @@ public final class Transformer {
     NDArray scores = qg.matMul(k.expandDims(2).transpose(0, 1, 2, 4, 3));
     scores = Scalars.mul(scores, attentionScale);
     if (t > 1) {
-      scores = scores.add(causalMask(h.getManager(), t, s, startPos));
+      scores = scores.add(causalMask(q.getManager(), t, s, startPos));
     }
     NDArray probabilities = scores.softmax(-1);
-    NDArray context = probabilities.matMul(v.expandDims(2))
+    return probabilities.matMul(v.expandDims(2))
         .reshape(batch, heads, t, d).transpose(0, 2, 1, 3).reshape(batch, t, (long) heads * d);
-    return project(layer, Projection.O, context, w, o);
+  }
+
+  /**
+   * The prompts of several requests in one pass, for the batching engine: {@code tokens} is
+   * {@code [G, T]}, each row a prompt from position 0, right-padded to the longest. Attention is
+   * causal, so a row's real positions never see its padding; the keys and values of all {@code T}
+   * positions go to {@code cache} (the caller keeps each row's real ones). Projections as in
+   * {@link #decode}: stacked groups, {@code adapters} per row ({@code [G, T, in]} inputs).
+   *
+   * @return the final-norm hidden states {@code [G, T, hidden]}
+   */
+  public NDArray prefill(NDArray tokens, KvCache cache, ProjectionAdapter adapters) {
+    if (cache.length() != 0) {
+      throw new IllegalArgumentException("a prefill starts from an empty cache; it holds " + cache.length() + " positions");
+    }
+    NDArray x = Embedding.embedding(tokens, weights.embedTokens(), SparseFormat.DENSE).head();
+    int heads = config.numAttentionHeads();
+    int kvHeads = config.numKeyValueHeads();
+    for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
+      LayerWeights w = weights.layer(layer);
+      FusedProjections f = weights.fused(layer);
+      NDList qkv = projectGroup(layer, ProjectionGroup.QKV, rmsNorm(x, w.attentionNorm()), w, f, adapters)
+          .split(new long[] {config.queryDim(), config.queryDim() + config.keyValueDim()}, 2);
+      NDArray context = attend(layer, splitHeads(qkv.get(0), heads), splitHeads(qkv.get(1), kvHeads), splitHeads(qkv.get(2), kvHeads),
+          0, cache);
+      x = x.add(projectGroup(layer, ProjectionGroup.O, context, w, f, adapters));
+      x = x.add(batchFeedForward(layer, w, f, rmsNorm(x, w.ffnNorm()), adapters));
+    }
+    return rmsNorm(x, weights.norm());
   }
 
   private NDArray feedForward(int layer, LayerWeights w, NDArray h, ForwardOptions o) {

@@ -74,6 +74,56 @@ class BatchingEngineTest {
   }
 
   @Test
+  void requestsThatQueuedTogetherArePrefilledInOnePassAndMatchEachAlone() throws Exception {
+    try (LanguageModel model = TinyModels.load(dir, true, 7);
+        LoraAdapter a = LoraAdapter.create("a", 1, model.config(), LoraConfig.allProjections(4, 8, 0), model.manager(), 21);
+        LoraAdapter b = LoraAdapter.create("b", 1, model.config(), LoraConfig.of(2, 4, 0, Projection.V, Projection.GATE),
+            model.manager(), 22)) {
+      TinyModels.randomizeB(a);
+      TinyModels.randomizeB(b);
+      List<ActiveAdapters> sets = List.of(ActiveAdapters.NONE, ActiveAdapters.of(a), ActiveAdapters.of(b), ActiveAdapters.of(a, b));
+      List<Case> cases = new ArrayList<>();
+      for (int i = 0; i < 7; i++) { // prompts of different lengths: the shorter rows are padded
+        String text = TinyModels.TEXTS.get(i % TinyModels.TEXTS.size()) + " again".repeat(i);
+        GenerationRequest r = i == 5 ? GenerationRequest.sampling(9, 0.9, 0.95, 7) : GenerationRequest.greedy(5 + i);
+        cases.add(new Case(model.tokenizer().encode(text), r.withStopTokenIds(List.of()), sets.get(i % sets.size())));
+      }
+      List<GenerationResult> alone = new ArrayList<>();
+      for (Case c : cases) {
+        alone.add(model.generate(c.prompt(), c.request(), c.adapters(), null));
+      }
+      try (BatchingEngine engine = model.newBatchingEngine(8)) {
+        // a first request holds the engine thread in its first token while the others queue
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch queued = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<GenerationResult> holder = engine.submit(cases.get(0).prompt(), GenerationRequest.greedy(3)
+            .withStopTokenIds(List.of()), ActiveAdapters.NONE, (id, delta) -> {
+              holding.countDown();
+              try {
+                return queued.await(10, java.util.concurrent.TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                return false;
+              }
+            });
+        assertTrue(holding.await(10, java.util.concurrent.TimeUnit.SECONDS), "the holder reached its first token");
+        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+        for (Case c : cases) {
+          futures.add(engine.submit(c.prompt(), c.request(), c.adapters(), null));
+        }
+        queued.countDown();
+        holder.get();
+        for (int i = 0; i < cases.size(); i++) {
+          GenerationResult batched = futures.get(i).get();
+          assertArrayEquals(alone.get(i).tokens(), batched.tokens(), "case " + i + " with " + cases.get(i).adapters());
+          assertEquals(alone.get(i).text(), batched.text());
+        }
+        assertEquals(1 + cases.size(), engine.prefills());
+        assertEquals(2, engine.prefillPasses(), "the holder alone, then the seven queued requests in one pass");
+      }
+    }
+  }
+
+  @Test
   void aGroupIsPrefilledOnceAndEachMemberMatchesItsOwnGeneration() throws Exception {
     try (LanguageModel model = TinyModels.load(dir, false, 9);
         LoraAdapter a = LoraAdapter.create("a", 1, model.config(), LoraConfig.allProjections(4, 8, 0), model.manager(), 3)) {
