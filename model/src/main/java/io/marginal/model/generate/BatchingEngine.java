@@ -116,13 +116,17 @@ public final class BatchingEngine implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the batching engine is closed");
     }
-    ActiveAdapters set = adapters == null ? ActiveAdapters.NONE : adapters;
+    ActiveAdapters active = adapters == null ? ActiveAdapters.NONE : adapters;
+    // the request's adapter factors are built here, on the caller's thread, not between decode steps
+    SharedSet set = reserve(active, requests.size());
     List<Sequence> group = new ArrayList<>();
     for (int i = 0; i < requests.size(); i++) {
       TokenListener l = i < listeners.size() && listeners.get(i) != null ? listeners.get(i) : TokenListener.NONE;
-      group.add(new Sequence(prompt.length, requests.get(i), l));
+      Sequence seq = new Sequence(prompt.length, requests.get(i), l);
+      seq.set = set;
+      group.add(seq);
     }
-    waiting.add(new Group(prompt, set, group));
+    waiting.add(new Group(prompt, active, group));
     return group.stream().map(s -> s.result).toList();
   }
 
@@ -225,7 +229,10 @@ public final class BatchingEngine implements AutoCloseable {
       prefill(g);
     } catch (RuntimeException e) {
       LOG.warn("prefill of a {}-token prompt failed: {}", g.prompt.length, e.toString());
-      g.sequences.forEach(s -> s.result.completeExceptionally(e));
+      g.sequences.stream().filter(s -> !s.result.isDone()).forEach(s -> {
+        release(s);
+        s.result.completeExceptionally(e);
+      });
     }
   }
 
@@ -238,7 +245,7 @@ public final class BatchingEngine implements AutoCloseable {
     long start = System.nanoTime();
     int n = groups.size();
     int longest = groups.stream().mapToInt(g -> g.prompt.length).max().orElse(1);
-    List<SharedSet> rowSets = new ArrayList<>();
+    List<SharedSet> rowSets = groups.stream().map(g -> g.sequences.get(0).set).toList();
     try (NDManager request = manager.newSubManager();
         KvCache prefilled = new KvCache(request, transformer.config().numHiddenLayers())) {
       int[] tokens = new int[n * longest];
@@ -250,10 +257,6 @@ public final class BatchingEngine implements AutoCloseable {
         java.util.Arrays.fill(tokens, i * longest + p.length, (i + 1) * longest, p[p.length - 1]); // padding, never attended
         rowIds[i] = i;
         lastIds[i] = p.length - 1;
-      }
-      for (Group g : groups) {
-        rowSets.add(sets.computeIfAbsent(g.adapters.cacheKey(),
-            k -> new SharedSet(ConcatenatedLora.of(g.adapters, transformer.config(), manager))));
       }
       float[] logits;
       try (BatchedLora lora = BatchedLora.of(rowSets.stream().map(r -> r.lora).toList(), request)) {
@@ -282,43 +285,33 @@ public final class BatchingEngine implements AutoCloseable {
         }
         int reserve = g.prompt.length + going.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
         cache.admit(prefilled, i, g.prompt.length, going.size(), reserve);
-        SharedSet set = rowSets.get(i);
-        for (Sequence s : going) {
-          set.users++;
-          s.set = set;
-          rows.add(s);
-        }
+        g.admitted = true;
+        rows.addAll(going);
         membershipChanged = true;
       }
     } catch (RuntimeException e) {
       LOG.warn("prefill of {} prompts together failed ({}); prefilling each alone", n, e.toString());
-      releaseUnused(rowSets);
       for (Group g : groups) {
-        if (g.sequences.stream().noneMatch(s -> s.set != null || s.result.isDone())) {
+        if (g.admitted) {
+          continue;
+        }
+        if (g.sequences.stream().noneMatch(s -> s.result.isDone())) {
           prefillAlone(g);
+        } else { // part of it already ended on its first token: end the rest with the failure
+          g.sequences.stream().filter(s -> !s.result.isDone()).forEach(s -> {
+            release(s);
+            s.result.completeExceptionally(e);
+          });
         }
       }
+      activeRows = rows.size();
       return;
     }
-    releaseUnused(rowSets);
     activeRows = rows.size();
     LOG.trace("admitted {} prompts in one pass in {} µs", n, (System.nanoTime() - start) / 1000);
   }
 
-  /** Closes the adapter sets made for a prefill that no admitted row uses. */
-  private void releaseUnused(List<SharedSet> made) {
-    for (SharedSet set : new java.util.LinkedHashSet<>(made)) {
-      if (set.users == 0 && sets.get(set.lora.key()) == set) {
-        if (batchedLora != null) { // it may hold the set's factors; rebuilt before the next step
-          batchedLora.close();
-          batchedLora = null;
-          membershipChanged = true;
-        }
-        sets.remove(set.lora.key());
-        set.lora.close();
-      }
-    }
-  }
+
 
   /** Runs the prompt once, samples each sequence's first token, and admits the ones still going. */
   private void prefill(Group g) {
@@ -346,12 +339,8 @@ public final class BatchingEngine implements AutoCloseable {
       int reserve = g.prompt.length + going.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
       cache.admit(prefilled, going.size(), reserve);
     }
-    SharedSet set = sets.computeIfAbsent(g.adapters.cacheKey(), k -> new SharedSet(ConcatenatedLora.of(g.adapters, transformer.config(), manager)));
-    for (Sequence s : going) {
-      set.users++;
-      s.set = set;
-      rows.add(s);
-    }
+    g.admitted = true;
+    rows.addAll(going);
     membershipChanged = true;
     activeRows = rows.size();
     LOG.trace("admitted {} rows in {} µs", going.size(), (System.nanoTime() - start) / 1000);
@@ -417,30 +406,58 @@ public final class BatchingEngine implements AutoCloseable {
   }
 
   private void finish(Sequence s) {
-    if (s.set != null && --s.set.users == 0) {
+    release(s);
+    s.complete();
+  }
+
+  /**
+   * The adapter set of {@code adapters}, built on first use and shared by every sequence that uses
+   * it; {@code sequences} more of them hold it until each is {@link #release released}.
+   */
+  private SharedSet reserve(ActiveAdapters adapters, int sequences) {
+    synchronized (sets) {
+      SharedSet set = sets.computeIfAbsent(adapters.cacheKey(),
+          k -> new SharedSet(ConcatenatedLora.of(adapters, transformer.config(), manager)));
+      set.users += sequences;
+      return set;
+    }
+  }
+
+  /** Drops {@code s}'s hold on its adapter set (once); the last one closes the set. Engine thread only. */
+  private void release(Sequence s) {
+    SharedSet set = s.set;
+    if (set == null) {
+      return;
+    }
+    s.set = null;
+    boolean last;
+    synchronized (sets) {
+      last = --set.users == 0;
+      if (last) {
+        sets.remove(set.lora.key());
+      }
+    }
+    if (last) {
       if (batchedLora != null) { // it may hold the set's factors (no row uses them now); rebuilt before the next step
         batchedLora.close();
         batchedLora = null;
         membershipChanged = true;
       }
-      sets.remove(s.set.lora.key());
-      s.set.lora.close();
+      set.lora.close();
     }
-    s.complete();
   }
 
   private void failAll(Throwable e) {
-    for (Sequence s : rows) {
-      s.result.completeExceptionally(e);
-    }
-    rows.clear();
-    activeRows = 0;
     if (batchedLora != null) {
       batchedLora.close();
       batchedLora = null;
     }
-    sets.values().forEach(set -> set.lora.close());
-    sets.clear();
+    for (Sequence s : rows) {
+      release(s); // queued requests keep their sets
+      s.result.completeExceptionally(e);
+    }
+    rows.clear();
+    activeRows = 0;
     if (cache != null) {
       cache.close();
       cache = closed ? null : new BatchKvCache(manager, transformer.config().numHiddenLayers(),
@@ -461,7 +478,19 @@ public final class BatchingEngine implements AutoCloseable {
     manager.close();
   }
 
-  private record Group(int[] prompt, ActiveAdapters adapters, List<Sequence> sequences) {}
+  /** A request waiting to be prefilled; each sequence holds its adapter set from submission. */
+  private static final class Group {
+    final int[] prompt;
+    final ActiveAdapters adapters;
+    final List<Sequence> sequences;
+    boolean admitted;
+
+    Group(int[] prompt, ActiveAdapters adapters, List<Sequence> sequences) {
+      this.prompt = prompt;
+      this.adapters = adapters;
+      this.sequences = sequences;
+    }
+  }
 
   /** A request's adapter set, built once while any row uses it. */
   private static final class SharedSet {
