@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   loop:
- *     admit waiting requests while the batch has room: prefill each prompt alone (its KV rows join
- *       the preallocated batch cache), sample its first token
+ *     admit waiting requests while the batch has room: the prompts that queued meanwhile in one
+ *       forward pass (right-padded; one alone when it is alone), their KV rows join the
+ *       preallocated batch cache; sample each one's first token
  *     one decode step for all rows: row b feeds its last token at its own position, with its own
  *       adapters (per-row LoRA, {@link BatchedLora})
  *     sample each row with its own sampler; rows that end (stop token or string, max_tokens,
@@ -43,8 +44,9 @@ import org.slf4j.LoggerFactory;
  *
  * A request submitted as a group ({@link #submitGroup}: e.g. the greedy answer and the samples of
  * one prompt) is prefilled once and its KV rows copied. Per-row arithmetic is the single-sequence
- * {@link Generator}'s, so greedy tokens match it. A prefill runs between decode steps: a long
- * prompt delays the other rows' next token (no chunked prefill).
+ * {@link Generator}'s (projections that share an input stacked into one product), so greedy tokens
+ * match it. A prefill runs between decode steps: a long prompt delays the other rows' next token
+ * (no chunked prefill). A request's adapter factors are built by the thread that submits it.
  *
  * <p>Native memory: the batch cache and gathered adapter factors live in the engine's manager
  * (rebuilt only when membership changes), every prefill and step in a sub-manager closed at once.
