@@ -271,25 +271,7 @@ public final class BatchingEngine implements AutoCloseable {
       prefillPasses.incrementAndGet();
       int vocab = logits.length / n;
       for (int i = 0; i < n; i++) {
-        Group g = groups.get(i);
-        float[] row = java.util.Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab);
-        List<Sequence> going = new ArrayList<>();
-        for (Sequence s : g.sequences) {
-          s.prefillNanos = System.nanoTime() - s.submitted;
-          if (!s.accept(row, g.prompt.length)) {
-            going.add(s);
-          } else {
-            finish(s);
-          }
-        }
-        if (going.isEmpty()) {
-          continue;
-        }
-        int reserve = g.prompt.length + going.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
-        cache.admit(prefilled, i, g.prompt.length, going.size(), reserve);
-        g.admitted = true;
-        rows.addAll(going);
-        membershipChanged = true;
+        admit(groups.get(i), prefilled, i, java.util.Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab));
       }
     } catch (RuntimeException e) {
       LOG.warn("prefill of {} prompts together failed ({}); prefilling each alone", n, e.toString());
@@ -319,7 +301,6 @@ public final class BatchingEngine implements AutoCloseable {
   private void prefill(Group g) {
     long start = System.nanoTime();
     float[] logits;
-    List<Sequence> going = new ArrayList<>();
     try (NDManager request = manager.newSubManager();
         KvCache prefilled = new KvCache(request, transformer.config().numHiddenLayers())) {
       NDArray tokens = request.create(g.prompt).reshape(1, g.prompt.length);
@@ -327,25 +308,35 @@ public final class BatchingEngine implements AutoCloseable {
       logits = transformer.logits(Transformer.lastPosition(hidden)).toFloatArray();
       prefills.incrementAndGet();
       prefillPasses.incrementAndGet();
-      for (Sequence s : g.sequences) {
-        s.prefillNanos = System.nanoTime() - s.submitted;
-        if (!s.accept(logits, g.prompt.length)) {
-          going.add(s);
-        } else {
-          finish(s);
-        }
-      }
-      if (going.isEmpty()) {
-        return;
-      }
-      int reserve = g.prompt.length + going.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
-      cache.admit(prefilled, going.size(), reserve);
+      admit(g, prefilled, 0, logits);
     }
+    activeRows = rows.size();
+    LOG.trace("admitted a {}-token prompt in {} µs", g.prompt.length, (System.nanoTime() - start) / 1000);
+  }
+
+  /**
+   * Samples the first token of each of {@code g}'s sequences from {@code logits} (the prompt's last
+   * position) and admits the ones still going, with row {@code row} of {@code prefilled} as their keys
+   * and values.
+   */
+  private void admit(Group g, KvCache prefilled, int row, float[] logits) {
+    List<Sequence> going = new ArrayList<>();
+    for (Sequence s : g.sequences) {
+      s.prefillNanos = System.nanoTime() - s.submitted;
+      if (!s.accept(logits, g.prompt.length)) {
+        going.add(s);
+      } else {
+        finish(s);
+      }
+    }
+    if (going.isEmpty()) {
+      return;
+    }
+    int reserve = g.prompt.length + going.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
+    cache.admit(prefilled, row, g.prompt.length, going.size(), reserve);
     g.admitted = true;
     rows.addAll(going);
     membershipChanged = true;
-    activeRows = rows.size();
-    LOG.trace("admitted {} rows in {} µs", going.size(), (System.nanoTime() - start) / 1000);
   }
 
   private void decodeStep() {
