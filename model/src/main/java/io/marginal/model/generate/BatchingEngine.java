@@ -65,7 +65,11 @@ public final class BatchingEngine implements AutoCloseable {
 
   // engine-thread state
   private final List<Sequence> rows = new ArrayList<>();
+  /** Adapter sets by {@link ActiveAdapters#cacheKey()}: held by queued or running sequences, or idle. Guarded by itself. */
   private final Map<String, SharedSet> sets = new HashMap<>();
+  /** The idle sets, least recently used first, and their bytes. Guarded by {@link #sets}. */
+  private final Map<String, SharedSet> idle = new java.util.LinkedHashMap<>();
+  private long idleBytes;
   private BatchKvCache cache;
   private BatchedLora batchedLora;
   private boolean membershipChanged;
@@ -73,6 +77,8 @@ public final class BatchingEngine implements AutoCloseable {
   /** At most this many waiting requests share one prefill pass, and at most this many padded tokens. */
   static final int MAX_PREFILL_GROUPS = 8;
   static final int MAX_PREFILL_TOKENS = 2048;
+  /** Bytes of adapter factors kept built while no sequence uses them. */
+  static final long IDLE_SET_BYTES = 32L << 20;
 
   private final AtomicLong steps = new AtomicLong();
   private final AtomicLong rowSteps = new AtomicLong();
@@ -149,6 +155,13 @@ public final class BatchingEngine implements AutoCloseable {
   /** Decode steps run so far. */
   public long steps() {
     return steps.get();
+  }
+
+  /** Adapter sets kept built while no sequence uses them. */
+  public int idleAdapterSets() {
+    synchronized (sets) {
+      return idle.size();
+    }
   }
 
   /** Prompts prefilled so far. */
@@ -405,38 +418,51 @@ public final class BatchingEngine implements AutoCloseable {
 
   /**
    * The adapter set of {@code adapters}, built on first use and shared by every sequence that uses
-   * it; {@code sequences} more of them hold it until each is {@link #release released}.
+   * it; {@code sequences} more of them hold it until each is {@link #release released}. A set no
+   * sequence holds stays built while the idle ones fit {@link #IDLE_SET_BYTES} (least recently used
+   * go first), so a user's next request does not rebuild it.
    */
   private SharedSet reserve(ActiveAdapters adapters, int sequences) {
     synchronized (sets) {
       SharedSet set = sets.computeIfAbsent(adapters.cacheKey(),
           k -> new SharedSet(ConcatenatedLora.of(adapters, transformer.config(), manager)));
+      if (set.users == 0 && idle.remove(set.lora.key()) != null) {
+        idleBytes -= set.bytes;
+      }
       set.users += sequences;
       return set;
     }
   }
 
-  /** Drops {@code s}'s hold on its adapter set (once); the last one closes the set. Engine thread only. */
+  /** Drops {@code s}'s hold on its adapter set (once); idle sets beyond the budget are closed. Engine thread only. */
   private void release(Sequence s) {
     SharedSet set = s.set;
     if (set == null) {
       return;
     }
     s.set = null;
-    boolean last;
+    List<SharedSet> evicted = new ArrayList<>();
     synchronized (sets) {
-      last = --set.users == 0;
-      if (last) {
-        sets.remove(set.lora.key());
+      if (--set.users == 0) {
+        idle.put(set.lora.key(), set);
+        idleBytes += set.bytes;
+        var it = idle.values().iterator();
+        while (idleBytes > IDLE_SET_BYTES && it.hasNext()) {
+          SharedSet old = it.next();
+          it.remove();
+          idleBytes -= old.bytes;
+          sets.remove(old.lora.key());
+          evicted.add(old);
+        }
       }
     }
-    if (last) {
-      if (batchedLora != null) { // it may hold the set's factors (no row uses them now); rebuilt before the next step
+    if (!evicted.isEmpty()) {
+      if (batchedLora != null) { // it may hold an evicted set's factors (no row uses them now); rebuilt before the next step
         batchedLora.close();
         batchedLora = null;
         membershipChanged = true;
       }
-      set.lora.close();
+      evicted.forEach(e -> e.lora.close());
     }
   }
 
@@ -488,10 +514,12 @@ public final class BatchingEngine implements AutoCloseable {
   /** A request's adapter set, built once while any row uses it. */
   private static final class SharedSet {
     final ConcatenatedLora lora;
+    final long bytes;
     int users;
 
     SharedSet(ConcatenatedLora lora) {
       this.lora = lora;
+      this.bytes = lora.sizeBytes();
     }
   }
 

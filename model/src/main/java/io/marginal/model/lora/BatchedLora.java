@@ -66,8 +66,13 @@ public final class BatchedLora implements ProjectionAdapter, AutoCloseable {
             as.add(scratch.zeros(new Shape(in, rank)));
             bs.add(scratch.zeros(new Shape(rank, width)));
           } else if (f.rank() < rank) {
-            as.add(f.aT().concat(scratch.zeros(new Shape(in, rank - f.rank())), 1));
-            bs.add(f.bT().concat(scratch.zeros(new Shape(rank - f.rank(), width)), 0));
+            // a concat lands in its first operand's manager, the row set's: keep it in scratch
+            NDArray a = f.aT().concat(scratch.zeros(new Shape(in, rank - f.rank())), 1);
+            NDArray b = f.bT().concat(scratch.zeros(new Shape(rank - f.rank(), width)), 0);
+            a.attach(scratch);
+            b.attach(scratch);
+            as.add(a);
+            bs.add(b);
           } else {
             as.add(f.aT());
             bs.add(f.bT());
@@ -76,6 +81,7 @@ public final class BatchedLora implements ProjectionAdapter, AutoCloseable {
         // the stack lands in the first row's manager; move it to this batch's
         NDArray a = NDArrays.stack(as);
         NDArray b = NDArrays.stack(bs);
+        // (the stack too lands in the first operand's manager)
         a.attach(out.manager);
         b.attach(out.manager);
         out.gathered.put(t, new NDArray[] {a, b});

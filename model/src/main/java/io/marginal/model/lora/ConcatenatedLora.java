@@ -117,6 +117,16 @@ public final class ConcatenatedLora implements AutoCloseable {
     return factors.isEmpty();
   }
 
+  /** Bytes of the factors this set holds. */
+  public long sizeBytes() {
+    long bytes = 0;
+    for (Factors f : factors.values()) {
+      bytes += f.aT().getShape().size() * f.aT().getDataType().getNumOfBytes()
+          + f.bT().getShape().size() * f.bT().getDataType().getNumOfBytes();
+    }
+    return bytes;
+  }
+
   /** The factors of {@code g}, or null when no adapter of the set touches any of its projections. */
   public Factors factors(GroupTarget g) {
     return factors.get(g);

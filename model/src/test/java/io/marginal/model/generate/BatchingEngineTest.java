@@ -166,10 +166,14 @@ class BatchingEngineTest {
       List<ActiveAdapters> sets = List.of(ActiveAdapters.NONE, ActiveAdapters.of(a), ActiveAdapters.of(b), ActiveAdapters.of(a, b));
       int before = openArrays(model);
       long[] rss = new long[3];
+      int steady = -1;
       try (BatchingEngine engine = model.newBatchingEngine(6)) {
         for (int round = 0; round < 250; round++) { // 250 rounds x 8 = 2,000 requests
           if (round == 50 || round == 150 || round == 249) {
             rss[round == 50 ? 0 : round == 150 ? 1 : 2] = residentKiB();
+          }
+          if (round == 50) {
+            steady = openArrays(model);
           }
           List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
           for (int i = 0; i < 8; i++) {
@@ -182,8 +186,10 @@ class BatchingEngineTest {
           }
         }
         assertEquals(0, engine.activeRows());
-        // between requests the engine holds only its (emptied) cache: nothing per request remains
-        assertEquals(before, openArrays(model), "open arrays after 2,000 batched requests");
+        // between requests the engine holds its (emptied) cache and the idle adapter sets (4 here, within
+        // the budget): nothing per request remains
+        assertEquals(4, engine.idleAdapterSets());
+        assertEquals(steady, openArrays(model), "open arrays after 400 and after 2,000 batched requests");
       }
       assertEquals(before, openArrays(model), "open arrays after the engine closed");
       // RSS is printed, not asserted: in the shared test JVM it also moves with the Java heap and with whatever
