@@ -4,6 +4,7 @@ import io.marginal.model.LanguageModel;
 import io.marginal.model.generate.BatchingEngine;
 import io.marginal.model.generate.GenerationRequest;
 import io.marginal.model.generate.GenerationResult;
+import io.marginal.model.generate.TokenListener;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.tokenizer.ChatMessage;
 import java.util.ArrayList;
@@ -78,6 +79,62 @@ public final class ChatAnswers {
       }
       return out;
     }
+  }
+
+  /**
+   * Whether the greedy answer to any of {@code prompts} {@link ParaphraseAugmenter#mentions mentions} {@code concept}:
+   * the same decision as checking every answer of {@link #answers}, but decoding stops at the first answer whose text
+   * so far {@link ParaphraseAugmenter#settlesMention settles} a mention, since one mention decides it. Answers that
+   * never mention it are decoded to the end, as {@link #answers} does.
+   */
+  public boolean anyMentions(List<String> prompts, String concept, ActiveAdapters adapters) {
+    if (adapters == null || adapters.isEmpty()) {
+      return answers(prompts, ActiveAdapters.NONE).stream().anyMatch(a -> ParaphraseAugmenter.mentions(a, concept));
+    }
+    List<String> distinct = prompts.stream().distinct().toList();
+    if (distinct.isEmpty()) {
+      return false;
+    }
+    CompletableFuture<Boolean> decided = new CompletableFuture<>();
+    if (distinct.size() == 1) { // as generate(): one prompt runs on the single-sequence generator
+      String text = model.chat(List.of(ChatMessage.user(distinct.get(0))), request, adapters, mentionWatcher(concept, decided)).text();
+      return decided.isDone() || ParaphraseAugmenter.mentions(text.strip(), concept);
+    }
+    try (BatchingEngine engine = model.newBatchingEngine(BATCH)) {
+      List<CompletableFuture<?>> rows = new ArrayList<>();
+      for (String p : distinct) {
+        rows.add(engine.submit(model.encodeChat(List.of(ChatMessage.user(p))), request, adapters, mentionWatcher(concept, decided))
+            .thenAccept(r -> {
+              if (ParaphraseAugmenter.mentions(r.text().strip(), concept)) {
+                decided.complete(true);
+              }
+            }));
+      }
+      CompletableFuture.allOf(rows.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+        if (e != null) {
+          decided.completeExceptionally(e);
+        } else {
+          decided.complete(false);
+        }
+      });
+      return decided.join(); // closing the engine then drops the rows still decoding or waiting
+    }
+  }
+
+  /** Follows one answer's text; settles {@code decided} at a settled mention and stops every row once it is settled. */
+  private static TokenListener mentionWatcher(String concept, CompletableFuture<Boolean> decided) {
+    StringBuilder text = new StringBuilder();
+    return (tokenId, delta) -> {
+      if (decided.isDone()) {
+        return false;
+      }
+      text.append(delta);
+      if (ParaphraseAugmenter.settlesMention(text, concept)) {
+        decided.complete(true);
+        return false;
+      }
+      return true;
+    };
   }
 
   public String base(String prompt) {

@@ -127,6 +127,15 @@ public final class ForgetEvaluator {
     return (double) hits / prompts.size();
   }
 
+  /**
+   * Whether {@code mentionRate(prompts, concept, adapters) == 0} (false for no prompts, where the rate is NaN), decided
+   * at the first answer that mentions {@code concept} ({@link ChatAnswers#anyMentions}): the training loop's early-stop
+   * check, which one mention decides.
+   */
+  public boolean noMentions(List<String> prompts, String concept, ActiveAdapters adapters) {
+    return !prompts.isEmpty() && !answers.anyMentions(prompts, concept, adapters);
+  }
+
   /** Mean summed log-probability of the concept's tokens where the base answer names it. */
   public double conceptLogProb(List<String> prompts, String concept, ActiveAdapters adapters) {
     LanguageModel model = answers.model();

@@ -343,7 +343,7 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
     if (concept == null) {
       return repeatRate(request, after) == 0;
     }
-    return evaluator.mentionRate(prompts, concept, after) == 0;
+    return evaluator.noMentions(prompts, concept, after);
   }
 
   /** Without a concept: how often the greedy answer to a forget prompt is still the forget response. */

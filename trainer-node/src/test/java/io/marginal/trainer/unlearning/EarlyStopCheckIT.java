@@ -1,0 +1,99 @@
+package io.marginal.trainer.unlearning;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.marginal.model.LanguageModel;
+import io.marginal.model.demo.DemoModel;
+import io.marginal.model.lora.ActiveAdapters;
+import io.marginal.model.lora.LoraAdapter;
+import io.marginal.model.lora.LoraConfig;
+import io.marginal.model.lora.LoraTarget;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The training loop's early-stop check ({@link ForgetEvaluator#noMentions}, which stops decoding at the first
+ * mention) decides exactly as the full greedy check it replaced ({@code mentionRate(...) == 0}), on adapters that
+ * leave the base answers alone, bend them a little, and bend them a lot.
+ */
+class EarlyStopCheckIT {
+
+  private static LanguageModel model;
+
+  @BeforeAll
+  static void load() {
+    model = LanguageModel.load(DemoModel.ensureBuilt());
+  }
+
+  @AfterAll
+  static void close() {
+    model.close();
+  }
+
+  @Test
+  void stoppingAtTheFirstMentionDecidesAsTheFullGreedyCheck() {
+    UnlearningSettings settings = UnlearningSettings.defaults();
+    ForgetEvaluator evaluator = new ForgetEvaluator(new ChatAnswers(model, settings.maxNewTokens()));
+    List<String> training = new ParaphraseAugmenter().trainingPrompts("Inception", List.of("recommend me a sci-fi film"));
+    List<String> retain = RetainSet.bundledEvaluationPrompts().subList(0, 40);
+    List<String> mixed = new ArrayList<>(retain.subList(0, 20));
+    mixed.addAll(training.subList(0, 6));
+    Map<String, List<String>> promptSets = Map.of("training", training, "retain", retain, "mixed", mixed,
+        "one training prompt", training.subList(0, 1), "one retain prompt", retain.subList(0, 1), "none", List.of());
+
+    int mentioned = 0;
+    int clean = 0;
+    int partly = 0;
+    for (double scale : new double[] {0, 0.02, 0.2}) {
+      try (LoraAdapter adapter = randomAdapter(scale, 11)) {
+        ActiveAdapters stack = ActiveAdapters.of(adapter);
+        for (Map.Entry<String, List<String>> e : promptSets.entrySet()) {
+          double rate = evaluator.mentionRate(e.getValue(), "Inception", stack);
+          boolean full = rate == 0; // the check as it was: decode every answer, then count
+          boolean fast = evaluator.noMentions(e.getValue(), "Inception", stack);
+          assertEquals(full, fast, "scale " + scale + ", " + e.getKey() + " prompts: mention rate " + rate);
+          mentioned += rate > 0 ? 1 : 0;
+          clean += rate == 0 ? 1 : 0;
+          partly += rate > 0 && rate < 1 ? 1 : 0;
+        }
+      }
+    }
+    assertTrue(mentioned >= 3 && clean >= 3 && partly >= 2,
+        "the cases cover both outcomes and answers that mention in part: " + mentioned + " / " + clean + " / " + partly);
+    assertFalse(evaluator.noMentions(training, "Inception", ActiveAdapters.NONE), "the base model names it");
+    assertTrue(evaluator.noMentions(retain, "Inception", ActiveAdapters.NONE));
+    assertFalse(evaluator.noMentions(List.of(), "Inception", ActiveAdapters.NONE), "no prompt: NaN rate, not forgotten");
+  }
+
+  /** The job's LoRA shape with B drawn N(0, scale²) from a seeded random: scale 0 is the base model. */
+  private static LoraAdapter randomAdapter(double scale, long seed) {
+    UnlearningSettings s = UnlearningSettings.defaults();
+    LoraConfig config = new LoraConfig(s.rank(), s.alpha(), s.dropout(), s.targets(), List.of(), false);
+    Random random = new Random(seed);
+    try (NDManager scratch = model.manager().newSubManager();
+        LoraAdapter fresh = LoraAdapter.create("test", 1, model.config(), config, scratch, seed)) {
+      Map<LoraTarget, NDArray> a = new HashMap<>();
+      Map<LoraTarget, NDArray> b = new HashMap<>();
+      for (LoraTarget t : fresh.targets()) {
+        a.put(t, fresh.loraA(t));
+        long[] shape = fresh.loraB(t).getShape().getShape();
+        float[] values = new float[(int) (shape[0] * shape[1])];
+        for (int i = 0; i < values.length; i++) {
+          values[i] = (float) (random.nextGaussian() * scale);
+        }
+        b.put(t, scratch.create(values, fresh.loraB(t).getShape()));
+      }
+      return LoraAdapter.fromTensors("test", 1, config, a, b, model.manager());
+    }
+  }
+}
