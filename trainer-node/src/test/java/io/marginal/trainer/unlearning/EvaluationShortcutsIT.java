@@ -2,6 +2,7 @@ package io.marginal.trainer.unlearning;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -22,11 +23,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The training loop's early-stop check ({@link ForgetEvaluator#noMentions}, which stops decoding at the first
- * mention) decides exactly as the full greedy check it replaced ({@code mentionRate(...) == 0}), on adapters that
- * leave the base answers alone, bend them a little, and bend them a lot.
+ * What makes the job fast gives what the slow way gave, on adapters that leave the base answers alone, bend them a
+ * little, and bend them a lot: the early-stop check that stops decoding at the first mention decides as the full
+ * greedy check it replaced ({@code mentionRate(...) == 0}); answers that skip the decode where the base answer is
+ * provably kept equal the answers decoded one by one; kept base figures equal fresh ones.
  */
-class EarlyStopCheckIT {
+class EvaluationShortcutsIT {
 
   private static LanguageModel model;
 
@@ -73,6 +75,57 @@ class EarlyStopCheckIT {
     assertFalse(evaluator.noMentions(training, "Inception", ActiveAdapters.NONE), "the base model names it");
     assertTrue(evaluator.noMentions(retain, "Inception", ActiveAdapters.NONE));
     assertFalse(evaluator.noMentions(List.of(), "Inception", ActiveAdapters.NONE), "no prompt: NaN rate, not forgotten");
+  }
+
+  @Test
+  void answersThatSkipTheDecodeWhereTheBaseAnswerIsKeptEqualAnswersDecodedOneByOne() {
+    ChatAnswers answers = new ChatAnswers(model, UnlearningSettings.defaults().maxNewTokens());
+    List<String> prompts = new ArrayList<>(RetainSet.bundledEvaluationPrompts().subList(0, 24));
+    prompts.addAll(new ParaphraseAugmenter().trainingPrompts("Inception", List.of("recommend me a sci-fi film")).subList(0, 8));
+    answers.answers(prompts, ActiveAdapters.NONE);
+    int kept = 0;
+    int changed = 0;
+    for (double scale : new double[] {0, 0.02, 0.2}) {
+      try (LoraAdapter adapter = randomAdapter(scale, 5)) {
+        ActiveAdapters stack = ActiveAdapters.of(adapter);
+        List<String> oneByOne = prompts.stream().map(p -> answers.answer(p, stack)).toList();
+        assertEquals(oneByOne, answers.answers(prompts, stack), "scale " + scale);
+        for (boolean k : answers.keepsBase(prompts, stack)) {
+          kept += k ? 1 : 0;
+          changed += k ? 0 : 1;
+        }
+        if (scale == 0) {
+          for (boolean k : answers.keepsBase(prompts, stack)) {
+            assertTrue(k, "a zero adapter keeps every base answer");
+          }
+        }
+      }
+    }
+    assertTrue(kept >= prompts.size() && changed >= 8, "both paths were taken: " + kept + " kept, " + changed + " decoded");
+  }
+
+  @Test
+  void keptBaseFiguresEqualFreshOnes() {
+    ChatAnswers answers = new ChatAnswers(model, UnlearningSettings.defaults().maxNewTokens());
+    ForgetEvaluator evaluator = new ForgetEvaluator(answers);
+    ForgetEvaluator.ProbeSet probes = new MaskedLoraUnlearningJob(model, "marginal-demo", UnlearningSettings.defaults())
+        .probes("Inception", List.of("recommend me a sci-fi film"));
+    ForgetEvaluator.ConceptFigures first = evaluator.concept(probes, ActiveAdapters.NONE);
+    assertSame(first, evaluator.concept(probes, ActiveAdapters.NONE), "kept");
+    assertEquals(evaluator.measureConcept(probes, ActiveAdapters.NONE), first, "a fresh measurement gives the kept figures");
+    assertTrue(first.directRate() > 0 && first.evaluationLeak().n() > 0, "the base model names the concept: " + first);
+
+    List<String> retain = RetainSet.bundledEvaluationPrompts().subList(0, 30);
+    try (LoraAdapter adapter = randomAdapter(0.02, 3)) {
+      ActiveAdapters stack = ActiveAdapters.of(adapter);
+      double once = evaluator.perplexityRatio(retain, stack); // the base half is computed here and kept
+      double again = evaluator.perplexityRatio(retain, stack);
+      double fresh = new ForgetEvaluator(answers).perplexityRatio(retain, stack);
+      assertEquals(fresh, once, 0.0);
+      assertEquals(fresh, again, 0.0);
+      assertTrue(fresh > 1.0, "the adapter moves the base answers' perplexity: " + fresh);
+      assertEquals(1.0, evaluator.perplexityRatio(retain, ActiveAdapters.NONE), 0.0);
+    }
   }
 
   /** The job's LoRA shape with B drawn N(0, scale²) from a seeded random: scale 0 is the base model. */
