@@ -88,6 +88,12 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
     return evaluator;
   }
 
+  /** Decodes the base model's answers to the bundled retain prompts into the cache: every request's retain set needs them. */
+  @Override
+  public void warmUp() {
+    RetainSet.build(answers, Set.of(), List.of());
+  }
+
   @Override
   public UnlearningOutcome run(UnlearningRequest request, Optional<StoredAdapter> previous, Path workDir, ProgressListener progress) {
     int version = previous.map(p -> p.version() + 1).orElse(1);
