@@ -44,6 +44,11 @@ public final class ChatAnswers {
   private final LanguageModel model;
   private final GenerationRequest request;
   private final Map<String, Base> baseAnswers = new ConcurrentHashMap<>();
+  // Whole answers under the last adapter set seen, by its content key (ActiveAdapters.cacheKey: id, version and a
+  // hash of the weights): the job's last early-stop check decodes the training prompts with the final adapter, and
+  // the evaluation right after asks for them again.
+  private String lastKey = "";
+  private final Map<String, String> lastAnswers = new HashMap<>();
 
   public ChatAnswers(LanguageModel model, int maxNewTokens) {
     this.model = model;
@@ -73,21 +78,50 @@ public final class ChatAnswers {
     if (adapters == null || adapters.isEmpty()) {
       return prompts.stream().map(p -> baseAnswers.get(p).text()).toList();
     }
-    Map<String, String> got = new HashMap<>();
+    Map<String, String> got = new HashMap<>(known(adapters, distinct));
+    List<String> unknown = distinct.stream().filter(p -> !got.containsKey(p)).toList();
     List<String> changed = new ArrayList<>();
-    boolean[] kept = keepsBase(distinct, adapters);
-    for (int i = 0; i < distinct.size(); i++) {
+    boolean[] kept = keepsBase(unknown, adapters);
+    for (int i = 0; i < unknown.size(); i++) {
       if (kept[i]) {
-        got.put(distinct.get(i), baseAnswers.get(distinct.get(i)).text());
+        got.put(unknown.get(i), baseAnswers.get(unknown.get(i)).text());
       } else {
-        changed.add(distinct.get(i));
+        changed.add(unknown.get(i));
       }
     }
     List<GenerationResult> decoded = generate(changed, adapters);
     for (int i = 0; i < changed.size(); i++) {
       got.put(changed.get(i), decoded.get(i).text().strip());
     }
+    unknown.forEach(p -> remember(adapters, p, got.get(p)));
     return prompts.stream().map(got::get).toList();
+  }
+
+  /** The remembered whole answers to {@code prompts} under {@code adapters}, if it is the last adapter set seen. */
+  private synchronized Map<String, String> known(ActiveAdapters adapters, List<String> prompts) {
+    Map<String, String> out = new HashMap<>();
+    if (adapters.cacheKey().equals(lastKey)) {
+      prompts.stream().filter(lastAnswers::containsKey).forEach(p -> out.put(p, lastAnswers.get(p)));
+    }
+    return out;
+  }
+
+  /**
+   * Drops the answers remembered under the last adapter set. A job calls it first: an identical adapter (the same
+   * request again) would otherwise find its predecessor's answers, which is correct but not what a new request costs.
+   */
+  public synchronized void forgetAdapterAnswers() {
+    lastKey = "";
+    lastAnswers.clear();
+  }
+
+  private synchronized void remember(ActiveAdapters adapters, String prompt, String answer) {
+    String key = adapters.cacheKey();
+    if (!key.equals(lastKey)) {
+      lastKey = key;
+      lastAnswers.clear();
+    }
+    lastAnswers.put(prompt, answer);
   }
 
   /** Sequences decoded together by {@link #answers}. */
@@ -159,13 +193,21 @@ public final class ChatAnswers {
     if (adapters == null || adapters.isEmpty()) {
       return distinct.stream().anyMatch(p -> ParaphraseAugmenter.mentions(baseAnswers.get(p).text(), concept));
     }
-    boolean[] kept = keepsBase(distinct, adapters);
+    Map<String, String> known = known(adapters, distinct);
+    if (known.values().stream().anyMatch(a -> ParaphraseAugmenter.mentions(a, concept))) {
+      return true;
+    }
+    List<String> unknown = distinct.stream().filter(p -> !known.containsKey(p)).toList();
+    boolean[] kept = keepsBase(unknown, adapters);
     List<String> changed = new ArrayList<>();
-    for (int i = 0; i < distinct.size(); i++) {
+    for (int i = 0; i < unknown.size(); i++) {
+      String base = baseAnswers.get(unknown.get(i)).text();
       if (!kept[i]) {
-        changed.add(distinct.get(i));
-      } else if (ParaphraseAugmenter.mentions(baseAnswers.get(distinct.get(i)).text(), concept)) {
+        changed.add(unknown.get(i));
+      } else if (ParaphraseAugmenter.mentions(base, concept)) {
         return true;
+      } else {
+        remember(adapters, unknown.get(i), base);
       }
     }
     if (changed.isEmpty()) {
@@ -173,14 +215,20 @@ public final class ChatAnswers {
     }
     CompletableFuture<Boolean> decided = new CompletableFuture<>();
     if (changed.size() == 1) { // as generate(): one prompt runs on the single-sequence generator
-      String text = model.chat(List.of(ChatMessage.user(changed.get(0))), request, adapters, mentionWatcher(concept, decided)).text();
-      return decided.isDone() || ParaphraseAugmenter.mentions(text.strip(), concept);
+      GenerationResult r = model.chat(List.of(ChatMessage.user(changed.get(0))), request, adapters, mentionWatcher(concept, decided));
+      if (r.finishReason() != FinishReason.CANCELLED) {
+        remember(adapters, changed.get(0), r.text().strip());
+      }
+      return decided.isDone() || ParaphraseAugmenter.mentions(r.text().strip(), concept);
     }
     try (BatchingEngine engine = model.newBatchingEngine(BATCH)) {
       List<CompletableFuture<?>> rows = new ArrayList<>();
       for (String p : changed) {
         rows.add(engine.submit(model.encodeChat(List.of(ChatMessage.user(p))), request, adapters, mentionWatcher(concept, decided))
             .thenAccept(r -> {
+              if (r.finishReason() != FinishReason.CANCELLED) { // a whole answer, as answers() would decode it
+                remember(adapters, p, r.text().strip());
+              }
               if (ParaphraseAugmenter.mentions(r.text().strip(), concept)) {
                 decided.complete(true);
               }

@@ -115,6 +115,7 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
   public Report run(UnlearningRequest request, Optional<Path> previousDir, int version, Path workDir, ProgressListener listener) {
     long started = System.nanoTime();
     PhaseTimer progress = new PhaseTimer(listener);
+    answers.forgetAdapterAnswers();
     String objectiveName = request.getObjective() != null ? request.getObjective() : settings.objective();
     ForgetObjective objective = ForgetObjective.named(objectiveName, settings);
     AdapterScope scope = AdapterScope.parse(request.getScope());

@@ -9,10 +9,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.demo.DemoModel;
+import io.marginal.model.generate.GenerationRequest;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.LoraAdapter;
 import io.marginal.model.lora.LoraConfig;
 import io.marginal.model.lora.LoraTarget;
+import io.marginal.model.tokenizer.ChatMessage;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -88,8 +90,12 @@ class EvaluationShortcutsIT {
     for (double scale : new double[] {0, 0.02, 0.2}) {
       try (LoraAdapter adapter = randomAdapter(scale, 5)) {
         ActiveAdapters stack = ActiveAdapters.of(adapter);
-        List<String> oneByOne = prompts.stream().map(p -> answers.answer(p, stack)).toList();
+        List<String> oneByOne = prompts.stream().map(p -> answer(p, stack)).toList();
         assertEquals(oneByOne, answers.answers(prompts, stack), "scale " + scale);
+        // answers remembered from an early-stop check under the same adapter are the decoded ones too
+        ChatAnswers afterCheck = new ChatAnswers(model, UnlearningSettings.defaults().maxNewTokens());
+        afterCheck.anyMentions(prompts.subList(0, 24), "Inception", stack);
+        assertEquals(oneByOne, afterCheck.answers(prompts, stack), "scale " + scale + ", after a check");
         for (boolean k : answers.keepsBase(prompts, stack)) {
           kept += k ? 1 : 0;
           changed += k ? 0 : 1;
@@ -126,6 +132,12 @@ class EvaluationShortcutsIT {
       assertTrue(fresh > 1.0, "the adapter moves the base answers' perplexity: " + fresh);
       assertEquals(1.0, evaluator.perplexityRatio(retain, ActiveAdapters.NONE), 0.0);
     }
+  }
+
+  /** One greedy answer on the single-sequence generator, no shortcut. */
+  private static String answer(String prompt, ActiveAdapters adapters) {
+    return model.chat(List.of(ChatMessage.user(prompt)), GenerationRequest.greedy(UnlearningSettings.defaults().maxNewTokens()),
+        adapters, null).text().strip();
   }
 
   /** The job's LoRA shape with B drawn N(0, scale²) from a seeded random: scale 0 is the base model. */
