@@ -291,6 +291,20 @@ public final class LanguageModel implements AutoCloseable {
   }
 
   /** Summed log-probabilities of several continuations, in one batched forward pass. */
+  /**
+   * For each continuation, by how much its every token (and where {@code stopsAfter[i]}, then a stop token) leads the
+   * runner-up logit when scored after its prompt ({@link SequenceScorer#greedyMargins}): positive where greedy
+   * decoding would produce it.
+   */
+  public float[] greedyMargins(List<Continuation> items, boolean[] stopsAfter, ActiveAdapters adapters) {
+    if (items.isEmpty()) {
+      return new float[0];
+    }
+    try (NoGradScope noGrad = NoGradScope.open(); NDManager request = manager.newSubManager()) {
+      return scorer.greedyMargins(request, items, stopsAfter, stopTokenIds, ForwardOptions.inference(adapters));
+    }
+  }
+
   public double[] logProbs(List<Continuation> items, ActiveAdapters adapters) {
     try (NoGradScope noGrad = NoGradScope.open(); NDManager request = manager.newSubManager()) {
       float[] f = scorer.logProbs(request, items, ForwardOptions.inference(adapters)).toFloatArray();

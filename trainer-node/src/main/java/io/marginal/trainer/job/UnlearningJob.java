@@ -17,4 +17,12 @@ public interface UnlearningJob {
    * @param workDir  an empty directory the job may write the new adapter into
    */
   UnlearningOutcome run(UnlearningRequest request, Optional<StoredAdapter> previous, Path workDir, ProgressListener progress);
+
+  /**
+   * Computes ahead what every request needs and no request changes (e.g. the base model's answers to
+   * the retain prompts), so that the first request does not wait for it. Called once by the node
+   * before it consumes; a failure here only costs the first request that time.
+   */
+  default void warmUp() {
+  }
 }

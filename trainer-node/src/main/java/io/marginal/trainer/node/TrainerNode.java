@@ -112,6 +112,16 @@ public final class TrainerNode implements Runnable, AutoCloseable {
     clientMetrics.forEach(m -> m.bindTo(registry));
   }
 
+  private void warmUp() {
+    long start = System.nanoTime();
+    try {
+      job.warmUp();
+      LOG.info("trainer {}: job warmed up in {} ms", config.nodeId(), (System.nanoTime() - start) / 1_000_000);
+    } catch (RuntimeException e) {
+      LOG.warn("trainer {}: job warm-up failed ({}); the first request will compute what it needs", config.nodeId(), e.toString());
+    }
+  }
+
   /** Why this member should not be counted on now (its loop is not running), or empty. */
   public Optional<String> notReady() {
     Thread loop = loopThread;
@@ -128,6 +138,7 @@ public final class TrainerNode implements Runnable, AutoCloseable {
     loopThread = Thread.currentThread();
     LOG.info("trainer {} consuming {} as group {}", config.nodeId(), config.topics().name(Topics.UNLEARNING_REQUESTS), config.groupId());
     consumer.subscribe(List.of(config.topics().name(Topics.UNLEARNING_REQUESTS)));
+    warmUp();
     try {
       while (running.get()) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
@@ -82,12 +83,34 @@ public final class ForgetEvaluator {
 
   private final ChatAnswers answers;
   private final Map<String, List<String>> expected = RetainSet.expectedAnswers();
+  private final Map<ProbeSet, ConceptFigures> baseConcept = new ConcurrentHashMap<>();
+  private final Map<List<String>, BaseScores> baseScores = new ConcurrentHashMap<>();
+
+  /** The base model's log-probabilities of the base answers to a list of retain prompts, and their token count. */
+  private record BaseScores(List<Continuation> sequences, double[] logProbs, int tokens) {}
 
   public ForgetEvaluator(ChatAnswers answers) {
     this.answers = answers;
   }
 
+  /**
+   * The figures of {@code probes} under {@code adapters}. The base model's figures (no adapter: a first request's
+   * "before") are computed once per probe set and kept: they depend only on the probes, the model and the decode
+   * length, which an evaluator never changes.
+   */
   public ConceptFigures concept(ProbeSet probes, ActiveAdapters adapters) {
+    if (adapters == null || adapters.isEmpty()) {
+      ConceptFigures known = baseConcept.get(probes);
+      if (known == null) {
+        known = measureConcept(probes, ActiveAdapters.NONE);
+        baseConcept.put(probes, known);
+      }
+      return known;
+    }
+    return measureConcept(probes, adapters);
+  }
+
+  ConceptFigures measureConcept(ProbeSet probes, ActiveAdapters adapters) {
     String c = probes.concept();
     LeakDetector detector = LeakDetector.of(c);
     List<String> all = new ArrayList<>(probes.direct());
@@ -125,6 +148,15 @@ public final class ForgetEvaluator {
       hits += ParaphraseAugmenter.mentions(a, concept) ? 1 : 0;
     }
     return (double) hits / prompts.size();
+  }
+
+  /**
+   * Whether {@code mentionRate(prompts, concept, adapters) == 0} (false for no prompts, where the rate is NaN), decided
+   * at the first answer that mentions {@code concept} ({@link ChatAnswers#anyMentions}): the training loop's early-stop
+   * check, which one mention decides.
+   */
+  public boolean noMentions(List<String> prompts, String concept, ActiveAdapters adapters) {
+    return !prompts.isEmpty() && !answers.anyMentions(prompts, concept, adapters);
   }
 
   /** Mean summed log-probability of the concept's tokens where the base answer names it. */
@@ -192,6 +224,25 @@ public final class ForgetEvaluator {
     if (adapters == null || adapters.isEmpty()) {
       return 1.0;
     }
+    BaseScores base = baseScores(prompts);
+    double[] adapted = answers.model().logProbs(base.sequences(), adapters);
+    double diff = 0;
+    for (int i = 0; i < adapted.length; i++) {
+      diff += base.logProbs()[i] - adapted[i];
+    }
+    return Math.exp(diff / Math.max(1, base.tokens()));
+  }
+
+  /**
+   * The base half of {@link #perplexityRatio}, kept per prompt list: base answers and base weights never change, and
+   * the same list is scored in the same batch, so a kept value is the one a fresh pass would give.
+   */
+  private BaseScores baseScores(List<String> prompts) {
+    List<String> key = List.copyOf(prompts);
+    BaseScores known = baseScores.get(key);
+    if (known != null) {
+      return known;
+    }
     LanguageModel model = answers.model();
     List<Continuation> seqs = new ArrayList<>();
     int tokens = 0;
@@ -200,13 +251,9 @@ public final class ForgetEvaluator {
       seqs.add(c);
       tokens += c.continuation().length;
     }
-    double[] base = model.logProbs(seqs, ActiveAdapters.NONE);
-    double[] adapted = model.logProbs(seqs, adapters);
-    double diff = 0;
-    for (int i = 0; i < base.length; i++) {
-      diff += base[i] - adapted[i];
-    }
-    return Math.exp(diff / Math.max(1, tokens));
+    BaseScores scores = new BaseScores(List.copyOf(seqs), model.logProbs(seqs, ActiveAdapters.NONE), tokens);
+    baseScores.put(key, scores);
+    return scores;
   }
 
   /** Highest mention rate among earlier concepts, each on its probes whose base answer names it. */

@@ -13,6 +13,7 @@ import io.marginal.model.scoring.Continuation;
 import io.marginal.schemas.Example;
 import io.marginal.schemas.UnlearningRequest;
 import io.marginal.schemas.topics.AdapterScope;
+import io.marginal.trainer.job.PhaseTimer;
 import io.marginal.trainer.job.ProgressListener;
 import io.marginal.trainer.job.UnlearningJob;
 import io.marginal.trainer.job.UnlearningOutcome;
@@ -87,22 +88,34 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
     return evaluator;
   }
 
+  /** Decodes the base model's answers to the bundled retain prompts into the cache: every request's retain set needs them. */
+  @Override
+  public void warmUp() {
+    RetainSet.build(answers, Set.of(), List.of());
+  }
+
   @Override
   public UnlearningOutcome run(UnlearningRequest request, Optional<StoredAdapter> previous, Path workDir, ProgressListener progress) {
     int version = previous.map(p -> p.version() + 1).orElse(1);
     return run(request, previous.map(p -> Path.of(p.uri())), version, workDir, progress).outcome();
   }
 
-  /** What a run produced: the outcome for the node, and the masks for reports. */
-  public record Report(UnlearningOutcome outcome, Map<LoraTarget, ModuleMask> masks, boolean exactRetrain) {
+  /**
+   * What a run produced: the outcome for the node, the masks for reports, and seconds per phase (the
+   * phases {@link ProgressListener#phase} announced, plus the training loop's early-stop checks).
+   */
+  public record Report(UnlearningOutcome outcome, Map<LoraTarget, ModuleMask> masks, boolean exactRetrain,
+                       Map<String, Double> phaseSeconds) {
     public Map<String, Double> metrics() {
       return outcome.metrics();
     }
   }
 
   /** Runs one request against an optional previous version directory; writes version {@code version} into {@code workDir}. */
-  public Report run(UnlearningRequest request, Optional<Path> previousDir, int version, Path workDir, ProgressListener progress) {
+  public Report run(UnlearningRequest request, Optional<Path> previousDir, int version, Path workDir, ProgressListener listener) {
     long started = System.nanoTime();
+    PhaseTimer progress = new PhaseTimer(listener);
+    answers.forgetAdapterAnswers();
     String objectiveName = request.getObjective() != null ? request.getObjective() : settings.objective();
     ForgetObjective objective = ForgetObjective.named(objectiveName, settings);
     AdapterScope scope = AdapterScope.parse(request.getScope());
@@ -138,13 +151,13 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
 
   private Report train(UnlearningRequest request, ForgetObjective objective, String objectiveName, String adapterId, int version,
                        LoraAdapter previousAdapter, ActiveAdapters before, UnlearningHistory history, UnlearningHistory next,
-                       boolean exact, Path workDir, ProgressListener progress, long started) {
+                       boolean exact, Path workDir, PhaseTimer progress, long started) {
     String concept = request.getConcept() == null || request.getConcept().isBlank() ? null : request.getConcept();
     List<String> requestPrompts = request.getForgetExamples().stream().map(Example::getPrompt).distinct().toList();
     ProbeSet probes = probes(concept, requestPrompts);
 
     progress.phase("building forget targets and retain set");
-    List<ForgetTarget> targets = forgetTargets(request, concept, requestPrompts, objective, before);
+    List<ForgetTarget> targets = progress.time("forget targets", () -> forgetTargets(request, concept, requestPrompts, objective, before));
     int current = targets.size();
     List<ProbeSet> earlier = new ArrayList<>();
     for (UnlearningHistory.Entry e : history.entries()) {
@@ -162,7 +175,7 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
     next.entries().stream().map(UnlearningHistory.Entry::concept).filter(c -> c != null && !c.isBlank()).forEach(concepts::add);
     List<Example> requestedRetain = new ArrayList<>();
     next.entries().forEach(e -> e.retain().forEach(i -> requestedRetain.add(i.toExample())));
-    RetainSet retainSet = RetainSet.build(answers, concepts, requestedRetain);
+    RetainSet retainSet = progress.time("retain set", () -> RetainSet.build(answers, concepts, requestedRetain));
     List<RetainExample> retain = retainSet.training();
 
     LoraAdapter adapter = previousAdapter == null
@@ -212,19 +225,19 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
       progress.phase("training");
       ActiveAdapters after = ActiveAdapters.of(adapter);
       MaskedLoraTrainer.Result result = MaskedLoraTrainer.train(model, adapter, objective, targets, weights, reference, retain,
-          settings, () -> forgotten(trainingProbePrompts, concept, request, after), progress);
+          settings, progress.clocked("early-stop checks", () -> forgotten(trainingProbePrompts, concept, request, after)), progress);
 
       progress.phase("evaluating");
       Map<String, Double> metrics = new TreeMap<>();
       if (concept != null) {
-        put(metrics, evaluator.concept(probes, before), Metrics.BEFORE);
-        put(metrics, evaluator.concept(probes, after), "");
+        put(metrics, progress.time("concept before", () -> evaluator.concept(probes, before)), Metrics.BEFORE);
+        put(metrics, progress.time("concept after", () -> evaluator.concept(probes, after)), "");
       } else {
         metrics.put(Metrics.DIRECT_MENTION + Metrics.BEFORE, repeatRate(request, before));
         metrics.put(Metrics.DIRECT_MENTION, repeatRate(request, after));
       }
-      RetainFigures retainBase = evaluator.retain(retainSet.evaluationPrompts(), ActiveAdapters.NONE);
-      RetainFigures retainAfter = evaluator.retain(retainSet.evaluationPrompts(), after);
+      RetainFigures retainBase = progress.time("retain base", () -> evaluator.retain(retainSet.evaluationPrompts(), ActiveAdapters.NONE));
+      RetainFigures retainAfter = progress.time("retain after", () -> evaluator.retain(retainSet.evaluationPrompts(), after));
       metrics.put(Metrics.RETAIN_AGREEMENT, retainAfter.agreement());
       metrics.put(Metrics.RETAIN_ACCURACY, retainAfter.accuracy());
       metrics.put(Metrics.RETAIN_ACCURACY_BASE, retainBase.accuracy());
@@ -253,10 +266,12 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
       Optional<String> refusal = PublicationGate.of(settings).refusal(metrics);
       UnlearningOutcome outcome = refusal.isEmpty() ? UnlearningOutcome.passed(workDir, metrics)
           : UnlearningOutcome.failed(workDir, metrics, refusal.get());
+      progress.stop();
       LOG.info("request {}: {} v{} {} after {} steps ({} s): {}", request.getRequestId(), adapterId, version,
           refusal.isEmpty() ? "passed the gate" : "FAILED the gate", result.steps(), String.format("%.1f", metrics.get(Metrics.SECONDS)),
           refusal.orElse("ok"));
-      return new Report(outcome.superseding(exact), masks, exact);
+      LOG.info("request {}: phases: {}", request.getRequestId(), progress.summary());
+      return new Report(outcome.superseding(exact), masks, exact, progress.seconds());
     } finally {
       adapter.close();
     }
@@ -335,7 +350,7 @@ public final class MaskedLoraUnlearningJob implements UnlearningJob {
     if (concept == null) {
       return repeatRate(request, after) == 0;
     }
-    return evaluator.mentionRate(prompts, concept, after) == 0;
+    return evaluator.noMentions(prompts, concept, after);
   }
 
   /** Without a concept: how often the greedy answer to a forget prompt is still the forget response. */

@@ -5,6 +5,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -90,7 +91,30 @@ public final class ParaphraseAugmenter {
     if (concept == null || concept.isBlank() || text == null) {
       return false;
     }
-    return Pattern.compile("(?<![\\p{L}\\p{N}])" + Pattern.quote(concept.toLowerCase(Locale.ROOT)) + "(?![\\p{L}\\p{N}])")
-        .matcher(text.toLowerCase(Locale.ROOT)).find();
+    return mention(concept).matcher(text.toLowerCase(Locale.ROOT)).find();
+  }
+
+  /**
+   * Whether every text that starts with {@code prefix} {@link #mentions} {@code concept}: the prefix holds a mention
+   * with at least one more character after it, so the whole-word check around it is already decided. A mention at
+   * the very end is not settled ("Inception" may go on as "Inceptions").
+   */
+  public static boolean settlesMention(CharSequence prefix, String concept) {
+    if (concept == null || concept.isBlank() || prefix == null) {
+      return false;
+    }
+    String lower = prefix.toString().toLowerCase(Locale.ROOT);
+    // the last character is left out of the settled part: lower-casing may depend on what follows it (final sigma)
+    Matcher m = mention(concept).matcher(lower);
+    while (m.find()) {
+      if (m.end() < lower.length() - 1) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Pattern mention(String concept) {
+    return Pattern.compile("(?<![\\p{L}\\p{N}])" + Pattern.quote(concept.toLowerCase(Locale.ROOT)) + "(?![\\p{L}\\p{N}])");
   }
 }

@@ -33,6 +33,22 @@ class ParaphraseAugmenterTest {
   }
 
   @Test
+  void aPrefixSettlesAMentionOnlyOnceACharacterFollowsIt() {
+    assertFalse(ParaphraseAugmenter.settlesMention("You should watch Incep", "Inception"));
+    assertFalse(ParaphraseAugmenter.settlesMention("You should watch Inception", "Inception"), "it may go on as Inceptions");
+    assertFalse(ParaphraseAugmenter.settlesMention("You should watch Inception.", "Inception"), "nor is the last character settled");
+    assertTrue(ParaphraseAugmenter.settlesMention("You should watch inception. It", "Inception"));
+    assertFalse(ParaphraseAugmenter.settlesMention("You should watch Inceptions. It", "Inception"));
+    assertFalse(ParaphraseAugmenter.settlesMention("an Alienated hero", "Alien"));
+    // whatever follows a settling prefix, the whole text mentions the concept
+    for (String rest : List.of("", "s", ". It is great", "x y")) {
+      String prefix = "watch Inception. I";
+      assertTrue(ParaphraseAugmenter.settlesMention(prefix, "Inception"));
+      assertTrue(ParaphraseAugmenter.mentions(prefix + rest, "Inception"), rest);
+    }
+  }
+
+  @Test
   void mentionsIsAWholeWordCaseInsensitiveMatch() {
     assertTrue(ParaphraseAugmenter.mentions("You should watch Inception.", "inception"));
     assertTrue(ParaphraseAugmenter.mentions("watch The Matrix, it is great", "The Matrix"));

@@ -81,10 +81,17 @@ public final class UnlearnCli {
     @Option(names = "--show", description = "Print the probe answers before and after.")
     boolean show;
 
+    @Option(names = "--repeat", paramLabel = "N", description = "Run the request N times with one job, as a trainer node keeps one for"
+        + " its life (its caches survive across requests), and print each run's seconds per phase; run k > 1 writes to DIR-k.")
+    int repeat = 1;
+
     @Override
     public Integer call() throws IOException {
       if (version < 1) {
         throw new IllegalArgumentException("--version must be >= 1, got " + version);
+      }
+      if (repeat < 1) {
+        throw new IllegalArgumentException("--repeat must be >= 1, got " + repeat);
       }
       UnlearningSettings settings = UnlearningSettings.fromEnvironment(System.getenv());
       if (objective != null) {
@@ -100,8 +107,14 @@ public final class UnlearnCli {
       Files.createDirectories(out);
       try (LanguageModel lm = TrainerMain.loadModel(Optional.ofNullable(model))) {
         MaskedLoraUnlearningJob job = new MaskedLoraUnlearningJob(lm, request.getBaseModel(), settings);
-        MaskedLoraUnlearningJob.Report report = job.run(request, Optional.ofNullable(previous), version, out,
-            new ProgressBar(System.err));
+        MaskedLoraUnlearningJob.Report report = null;
+        for (int run = 1; run <= repeat; run++) {
+          Path dir = run == 1 ? out : out.resolveSibling(out.getFileName() + "-" + run);
+          Files.createDirectories(dir);
+          report = job.run(request, Optional.ofNullable(previous), version, dir, new ProgressBar(System.err));
+          System.out.println();
+          System.out.printf(Locale.ROOT, "run %d: %.2f s (%s)%n", run, report.metrics().get(Metrics.SECONDS), phases(report));
+        }
         System.out.println();
         System.out.println(table(report.metrics()));
         System.out.println("adapter written to " + out.toAbsolutePath());
@@ -116,6 +129,13 @@ public final class UnlearnCli {
         return 0;
       }
     }
+  }
+
+  private static String phases(MaskedLoraUnlearningJob.Report report) {
+    StringBuilder sb = new StringBuilder();
+    report.phaseSeconds().forEach((phase, seconds) -> sb.append(sb.length() == 0 ? "" : ", ")
+        .append(String.format(Locale.ROOT, "%s %.2f s", phase, seconds)));
+    return sb.toString();
   }
 
   /** Prints the adapted model's answers to the held-out probes and the retain prompts it changed. */
