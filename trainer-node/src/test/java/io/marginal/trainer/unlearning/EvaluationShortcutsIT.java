@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.marginal.model.LanguageModel;
-import io.marginal.model.demo.DemoModel;
 import io.marginal.model.generate.GenerationRequest;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.LoraAdapter;
@@ -20,8 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,19 +26,10 @@ import org.junit.jupiter.api.Test;
  * greedy check it replaced ({@code mentionRate(...) == 0}); answers that skip the decode where the base answer is
  * provably kept equal the answers decoded one by one; kept base figures equal fresh ones.
  */
-class EvaluationShortcutsIT {
+class EvaluationShortcutsIT extends DemoModelTestBase {
 
-  private static LanguageModel model;
 
-  @BeforeAll
-  static void load() {
-    model = LanguageModel.load(DemoModel.ensureBuilt());
-  }
 
-  @AfterAll
-  static void close() {
-    model.close();
-  }
 
   @Test
   void stoppingAtTheFirstMentionDecidesAsTheFullGreedyCheck() {

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.marginal.model.LanguageModel;
 import io.marginal.model.adapters.PeftAdapterReader;
-import io.marginal.model.demo.DemoModel;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.LoraAdapter;
 import io.marginal.schemas.Example;
@@ -20,29 +18,18 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The real job on the demo model: short runs, so the figures are weak; the point is the mechanics. */
-class MaskedLoraUnlearningJobIT {
+class MaskedLoraUnlearningJobIT extends DemoModelTestBase {
 
-  private static LanguageModel model;
   private static final UnlearningSettings SHORT = UnlearningSettings.defaults().withSteps(30, 5);
 
   @TempDir
   Path tmp;
 
-  @BeforeAll
-  static void load() {
-    model = LanguageModel.load(DemoModel.ensureBuilt());
-  }
 
-  @AfterAll
-  static void close() {
-    model.close();
-  }
 
   static UnlearningRequest request(String id, String scope, String concept, String prompt, String response, List<String> lineage) {
     return UnlearningRequest.newBuilder().setRequestId(id).setScope(scope).setUserId(scope.startsWith("user:") ? scope.substring(5) : null)

@@ -3,9 +3,7 @@ package io.marginal.trainer.unlearning;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.marginal.model.LanguageModel;
 import io.marginal.model.adapters.PeftAdapterReader;
-import io.marginal.model.demo.DemoModel;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.LoraAdapter;
 import io.marginal.model.lora.LoraConfig;
@@ -18,8 +16,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,22 +25,13 @@ import org.junit.jupiter.api.io.TempDir;
  * the publication gate refuses it — even though a no-op trivially "passes" any figure that only the training
  * loop's own probes could show once they are made its stopping rule.
  */
-class NoOpUnlearningIsCaughtIT {
+class NoOpUnlearningIsCaughtIT extends DemoModelTestBase {
 
-  private static LanguageModel model;
 
   @TempDir
   Path tmp;
 
-  @BeforeAll
-  static void load() {
-    model = LanguageModel.load(DemoModel.ensureBuilt());
-  }
 
-  @AfterAll
-  static void close() {
-    model.close();
-  }
 
   @Test
   void aNoOpAdapterLeaksMoreThanTheRealJobByMoreThanTheIntervalAndIsRefused() throws Exception {
