@@ -8,7 +8,6 @@ import io.marginal.model.lora.BatchedLora;
 import io.marginal.model.lora.ConcatenatedLora;
 import io.marginal.model.tokenizer.TextTokenizer;
 import io.marginal.model.transformer.BatchKvCache;
-import io.marginal.model.transformer.ForwardOptions;
 import io.marginal.model.transformer.KvCache;
 import io.marginal.model.transformer.NoGradScope;
 import io.marginal.model.transformer.ProjectionAdapter;
@@ -34,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   loop:
  *     admit waiting requests while the batch has room: the prompts that queued meanwhile in one
- *       forward pass (right-padded; one alone when it is alone), their KV rows join the
+ *       forward pass (right-padded), their KV rows join the
  *       preallocated batch cache; sample each one's first token
  *     one decode step for all rows: row b feeds its last token at its own position, with its own
  *       adapters (per-row LoRA, {@link BatchedLora})
@@ -231,36 +230,20 @@ public final class BatchingEngine implements AutoCloseable {
         room -= g.sequences.size();
         longest = Math.max(longest, g.prompt.length);
       }
-      if (together.size() == 1) {
-        prefillAlone(first);
-      } else {
-        prefillTogether(together);
-      }
-    }
-  }
-
-  private void prefillAlone(Group g) {
-    try {
-      prefill(g);
-    } catch (RuntimeException e) {
-      LOG.warn("prefill of a {}-token prompt failed: {}", g.prompt.length, e.toString());
-      g.sequences.stream().filter(s -> !s.result.isDone()).forEach(s -> {
-        release(s);
-        s.result.completeExceptionally(e);
-      });
+      prefill(together);
     }
   }
 
   /**
-   * Prefills several waiting requests in one forward pass ({@link Transformer#prefill}: prompts
-   * right-padded, each row with its own adapters) and admits each as {@link #prefill} would. If the
-   * pass fails, each request is retried alone, so one bad request fails only itself.
+   * Prefills waiting requests in one forward pass ({@link Transformer#prefill}: prompts
+   * right-padded, each row with its own adapters), samples each sequence's first token and admits
+   * the ones still going. If a pass over several requests fails, each is retried alone, so one bad
+   * request fails only itself.
    */
-  private void prefillTogether(List<Group> groups) {
+  private void prefill(List<Group> groups) {
     long start = System.nanoTime();
     int n = groups.size();
     int longest = groups.stream().mapToInt(g -> g.prompt.length).max().orElse(1);
-    List<SharedSet> rowSets = groups.stream().map(g -> g.sequences.get(0).set).toList();
     try (NDManager request = manager.newSubManager();
         KvCache prefilled = new KvCache(request, transformer.config().numHiddenLayers())) {
       int[] tokens = new int[n * longest];
@@ -274,7 +257,7 @@ public final class BatchingEngine implements AutoCloseable {
         lastIds[i] = p.length - 1;
       }
       float[] logits;
-      try (BatchedLora lora = BatchedLora.of(rowSets.stream().map(r -> r.lora).toList(), request)) {
+      try (BatchedLora lora = BatchedLora.of(groups.stream().map(g -> g.sequences.get(0).set.lora).toList(), request)) {
         NDArray hidden = transformer.prefill(request.create(tokens).reshape(n, longest), prefilled,
             lora.isEmpty() ? ProjectionAdapter.NONE : lora);
         NDArray last = hidden.get(new NDIndex("{}, {}, :", request.create(rowIds), request.create(lastIds)));
@@ -287,44 +270,24 @@ public final class BatchingEngine implements AutoCloseable {
         admit(groups.get(i), prefilled, i, java.util.Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab));
       }
     } catch (RuntimeException e) {
-      LOG.warn("prefill of {} prompts together failed ({}); prefilling each alone", n, e.toString());
+      LOG.warn("prefill of {} prompt(s) ({} tokens at most) failed{}: {}", n, longest, n > 1 ? "; prefilling each alone" : "",
+          e.toString());
       for (Group g : groups) {
         if (g.admitted) {
           continue;
         }
-        if (g.sequences.stream().noneMatch(s -> s.result.isDone())) {
-          prefillAlone(g);
-        } else { // part of it already ended on its first token: end the rest with the failure
+        if (n > 1 && g.sequences.stream().noneMatch(s -> s.result.isDone())) {
+          prefill(List.of(g));
+        } else { // alone already, or part of it ended on its first token: end the rest with the failure
           g.sequences.stream().filter(s -> !s.result.isDone()).forEach(s -> {
             release(s);
             s.result.completeExceptionally(e);
           });
         }
       }
-      activeRows = rows.size();
-      return;
     }
     activeRows = rows.size();
-    LOG.trace("admitted {} prompts in one pass in {} µs", n, (System.nanoTime() - start) / 1000);
-  }
-
-
-
-  /** Runs the prompt once, samples each sequence's first token, and admits the ones still going. */
-  private void prefill(Group g) {
-    long start = System.nanoTime();
-    float[] logits;
-    try (NDManager request = manager.newSubManager();
-        KvCache prefilled = new KvCache(request, transformer.config().numHiddenLayers())) {
-      NDArray tokens = request.create(g.prompt).reshape(1, g.prompt.length);
-      NDArray hidden = transformer.forward(tokens, 0, prefilled, ForwardOptions.inference(g.adapters));
-      logits = transformer.logits(Transformer.lastPosition(hidden)).toFloatArray();
-      prefills.incrementAndGet();
-      prefillPasses.incrementAndGet();
-      admit(g, prefilled, 0, logits);
-    }
-    activeRows = rows.size();
-    LOG.trace("admitted a {}-token prompt in {} µs", g.prompt.length, (System.nanoTime() - start) / 1000);
+    LOG.trace("prefilled {} prompt(s) in one pass in {} µs", n, (System.nanoTime() - start) / 1000);
   }
 
   /**
