@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -46,7 +45,7 @@ final class InstanceEmbeddings implements AutoCloseable {
 
   /** The embedding of {@code text}; blocks until its batch ran (call it on a model worker). */
   float[] embed(String text) {
-    return join(embedAsync(text));
+    return TextGeneration.join(embedAsync(text));
   }
 
   /** The embedding of {@code text}, completed by the embedding thread when its batch has run. */
@@ -59,14 +58,6 @@ final class InstanceEmbeddings implements AutoCloseable {
     return job.result();
   }
 
-  /** The value of an {@link #embedAsync} future, its failure unwrapped. */
-  static float[] join(CompletableFuture<float[]> embedding) {
-    try {
-      return embedding.join();
-    } catch (CompletionException e) {
-      throw e.getCause() instanceof RuntimeException r ? r : e;
-    }
-  }
 
   /** Mean texts per forward pass so far. */
   double meanBatchSize() {

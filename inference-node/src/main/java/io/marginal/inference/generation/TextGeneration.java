@@ -35,9 +35,19 @@ public interface TextGeneration extends AutoCloseable {
    */
   CompletableFuture<float[]> embedAsync(String text);
 
-  /** The embedding an {@link #embedAsync} future holds, its failure unwrapped. */
-  static float[] join(CompletableFuture<float[]> embedding) {
-    return InstanceEmbeddings.join(embedding);
+  /** The value of a generation's or an embedding's future, waiting for it; its failure unwrapped. */
+  static <T> T join(CompletableFuture<T> f) {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
   }
 
   /** Sequences decoding right now (0 when one at a time). */
@@ -116,7 +126,7 @@ public interface TextGeneration extends AutoCloseable {
 
       @Override
       public GenerationResult generate(int[] prompt, GenerationRequest request, ActiveAdapters adapters, TokenListener listener) {
-        return await(leastLoaded().submit(prompt, request, adapters, listener));
+        return join(leastLoaded().submit(prompt, request, adapters, listener));
       }
 
       @Override
@@ -133,7 +143,7 @@ public interface TextGeneration extends AutoCloseable {
       public List<GenerationResult> generateGroup(int[] prompt, List<GenerationRequest> requests, ActiveAdapters adapters,
           TokenListener listener) {
         List<TokenListener> listeners = requests.stream().map(r -> listener).toList();
-        return leastLoaded().submitGroup(prompt, requests, adapters, listeners).stream().map(TextGeneration::await).toList();
+        return leastLoaded().submitGroup(prompt, requests, adapters, listeners).stream().map(TextGeneration::join).toList();
       }
 
       @Override
@@ -154,17 +164,4 @@ public interface TextGeneration extends AutoCloseable {
     };
   }
 
-  private static GenerationResult await(CompletableFuture<GenerationResult> f) {
-    try {
-      return f.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw e;
-    }
-  }
 }
