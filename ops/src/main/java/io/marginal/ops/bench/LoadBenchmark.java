@@ -219,9 +219,6 @@ public final class LoadBenchmark {
                   percentile(l.itlMs, 50), percentile(l.itlMs, 99), n == 0 ? "—" : String.format(Locale.ROOT, "%.1f %%",
                       100.0 * m.hits() / Math.max(1, m.hits() + m.misses())), l.errors, 100 * m.cpu().processNanos() / 1e9 / l.seconds(),
                   100 * m.cpu().engineNanos() / 1e9 / l.seconds());
-              if (System.getenv("MARGINAL_BENCH_CPU_BY_THREAD") != null) {
-                System.err.println("cpu by thread: " + m.cpu().top(12, l.seconds()));
-              }
             }
           }
         }
@@ -499,36 +496,22 @@ public final class LoadBenchmark {
    * here) and by the continuous-batching engine threads; per cell, as a share of one core, it tells
    * a starved engine (well under 100 %) from a saturated host (process near cores × 100 %).
    */
-  private record CpuUse(long processNanos, long engineNanos, Map<String, Long> byGroup) {
+  private record CpuUse(long processNanos, long engineNanos) {
     static CpuUse now() {
       java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
       long engine = 0;
-      Map<String, Long> groups = new HashMap<>();
       for (java.lang.management.ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
-        if (t == null) {
-          continue;
-        }
-        long cpu = Math.max(0, threads.getThreadCpuTime(t.getThreadId()));
-        groups.merge(t.getThreadName().replaceAll("[0-9]+", "#"), cpu, Long::sum);
-        if (t.getThreadName().startsWith("batching-engine")) {
-          engine += cpu;
+        if (t != null && t.getThreadName().startsWith("batching-engine")) {
+          engine += Math.max(0, threads.getThreadCpuTime(t.getThreadId()));
         }
       }
       long process = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
           .getProcessCpuTime();
-      return new CpuUse(process, engine, groups);
+      return new CpuUse(process, engine);
     }
 
     CpuUse minus(CpuUse earlier) {
-      Map<String, Long> d = new HashMap<>(byGroup);
-      earlier.byGroup.forEach((k, v) -> d.merge(k, -v, Long::sum));
-      return new CpuUse(processNanos - earlier.processNanos, engineNanos - earlier.engineNanos, d);
-    }
-
-    String top(int n, double seconds) {
-      return byGroup.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(n)
-          .map(e -> String.format(Locale.ROOT, "%s %.0f%%", e.getKey(), 100 * e.getValue() / 1e9 / seconds))
-          .collect(java.util.stream.Collectors.joining(", "));
+      return new CpuUse(processNanos - earlier.processNanos, engineNanos - earlier.engineNanos);
     }
   }
 
