@@ -1,14 +1,12 @@
 package io.marginal.model.generate;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.BatchedLora;
 import io.marginal.model.lora.ConcatenatedLora;
+import io.marginal.model.lora.SegmentedLora;
 import io.marginal.model.tokenizer.TextTokenizer;
 import io.marginal.model.transformer.BatchKvCache;
-import io.marginal.model.transformer.KvCache;
 import io.marginal.model.transformer.NoGradScope;
 import io.marginal.model.transformer.ProjectionAdapter;
 import io.marginal.model.transformer.Transformer;
@@ -32,23 +30,25 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   loop:
- *     admit waiting requests while the batch has room: the prompts that queued meanwhile in one
- *       forward pass (right-padded), their KV rows join the
- *       preallocated batch cache; sample each one's first token
- *     one decode step for all rows: row b feeds its last token at its own position, with its own
- *       adapters (per-row LoRA, {@link BatchedLora})
- *     sample each row with its own sampler; rows that end (stop token or string, max_tokens,
- *       context length, listener says stop) leave the batch and complete their future
+ *     take the requests that queued meanwhile and fit the batch; each gets a row of the
+ *       preallocated batch cache
+ *     one step, one forward pass: every running row feeds its last token at its own position, with
+ *       its own adapters (per-row LoRA, {@link BatchedLora}), and each admitted prompt feeds all its
+ *       tokens, with its request's adapters ({@link SegmentedLora}); no separate prefill pass
+ *     sample each row with its own sampler, and each admitted request's first token from its
+ *       prompt's last position; rows that end (stop token or string, max_tokens, context length,
+ *       listener says stop) leave the batch and complete their future
  * </pre>
  *
  * A request submitted as a group ({@link #submitGroup}: e.g. the greedy answer and the samples of
- * one prompt) is prefilled once and its KV rows copied. Per-row arithmetic is the single-sequence
+ * one prompt) is prefilled once and its KV row copied. Per-token arithmetic is the single-sequence
  * {@link Generator}'s (projections that share an input stacked into one product), so greedy tokens
- * match it. A prefill runs between decode steps: a long prompt delays the other rows' next token
- * (no chunked prefill). A request's adapter factors are built by the thread that submits it.
+ * match it. A prompt is fed whole in the step that admits it: a long prompt makes that step
+ * longer for the running rows (no chunked prefill). A request's adapter factors are built by the
+ * thread that submits it.
  *
  * <p>Native memory: the batch cache and gathered adapter factors live in the engine's manager
- * (rebuilt only when membership changes), every prefill and step in a sub-manager closed at once.
+ * (rebuilt only when membership changes), every step in a sub-manager closed at once.
  */
 public final class BatchingEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BatchingEngine.class);
@@ -73,7 +73,7 @@ public final class BatchingEngine implements AutoCloseable {
   private BatchedLora batchedLora;
   private boolean membershipChanged;
 
-  /** At most this many waiting requests share one prefill pass, and at most this many padded tokens. */
+  /** At most this many waiting requests join one step, with at most this many prompt tokens in all (a longer prompt goes alone). */
   static final int MAX_PREFILL_GROUPS = 8;
   static final int MAX_PREFILL_TOKENS = 2048;
   /** Bytes of adapter factors kept built while no sequence uses them. */
@@ -120,6 +120,9 @@ public final class BatchingEngine implements AutoCloseable {
       throw new IllegalArgumentException("prompt has " + prompt.length + " tokens; the context length is "
           + transformer.contextLength());
     }
+    if (requests.size() > maxBatch) {
+      throw new IllegalArgumentException(requests.size() + " generations of one prompt do not fit a batch of " + maxBatch);
+    }
     if (closed) {
       throw new IllegalStateException("the batching engine is closed");
     }
@@ -133,7 +136,7 @@ public final class BatchingEngine implements AutoCloseable {
       seq.set = set;
       group.add(seq);
     }
-    waiting.add(new Group(prompt, active, group));
+    waiting.add(new Group(prompt, set, group));
     return group.stream().map(s -> s.result).toList();
   }
 
@@ -168,7 +171,7 @@ public final class BatchingEngine implements AutoCloseable {
     return prefills.get();
   }
 
-  /** Forward passes those prefills took (fewer than {@link #prefills} when requests queued together). */
+  /** Steps that admitted prompts (fewer than {@link #prefills} when requests queued together). */
   public long prefillPasses() {
     return prefillPasses.get();
   }
@@ -181,16 +184,14 @@ public final class BatchingEngine implements AutoCloseable {
 
   private void run() {
     try (NoGradScope noGrad = NoGradScope.open()) {
-      cache = new BatchKvCache(manager, transformer.config().numHiddenLayers(), transformer.config().numKeyValueHeads(),
-          transformer.config().headDim(), transformer.contextLength());
+      cache = newCache();
       while (!closed) {
         try {
-          admitWaiting();
-          if (rows.isEmpty()) {
+          List<Group> admitted = takeWaiting();
+          if (rows.isEmpty() && admitted.isEmpty()) {
             continue;
           }
-          decodeStep();
-          removeEnded();
+          step(admitted);
         } catch (InterruptedException e) {
           break;
         } catch (RuntimeException | Error e) {
@@ -207,144 +208,178 @@ public final class BatchingEngine implements AutoCloseable {
     }
   }
 
-  private void admitWaiting() throws InterruptedException {
-    while (true) {
-      Group first = rows.isEmpty() ? waiting.poll(100, TimeUnit.MILLISECONDS) : waiting.peek();
-      if (first == null) {
-        return;
-      }
-      if (!rows.isEmpty() && rows.size() + first.sequences.size() > maxBatch) {
-        return; // next time a row ends
-      }
-      if (!rows.isEmpty()) {
-        waiting.poll();
-      }
-      // the requests that queued meanwhile and fit too are prefilled in the same pass
-      List<Group> together = new ArrayList<>(List.of(first));
-      int room = maxBatch - rows.size() - first.sequences.size();
-      int longest = first.prompt.length;
-      for (Group g; together.size() < MAX_PREFILL_GROUPS && (g = waiting.peek()) != null && g.sequences.size() <= room
-          && (long) Math.max(longest, g.prompt.length) * (together.size() + 1) <= MAX_PREFILL_TOKENS; ) {
-        waiting.poll();
-        together.add(g);
-        room -= g.sequences.size();
-        longest = Math.max(longest, g.prompt.length);
-      }
-      prefill(together);
-    }
+  private BatchKvCache newCache() {
+    return new BatchKvCache(manager, transformer.config().numHiddenLayers(), transformer.config().numKeyValueHeads(),
+        transformer.config().headDim(), maxBatch, transformer.contextLength());
   }
 
   /**
-   * Prefills waiting requests in one forward pass ({@link Transformer#prefill}: prompts
-   * right-padded, each row with its own adapters), samples each sequence's first token and admits
-   * the ones still going. If a pass over several requests fails, each is retried alone, so one bad
-   * request fails only itself.
+   * The waiting requests that join the next step: those that queued meanwhile and fit the batch
+   * (at most {@link #MAX_PREFILL_GROUPS} prompts of {@link #MAX_PREFILL_TOKENS} tokens in all; a
+   * longer prompt goes alone). Waits a little for one when nothing is running.
    */
-  private void prefill(List<Group> groups) {
-    long start = System.nanoTime();
-    int n = groups.size();
-    int longest = groups.stream().mapToInt(g -> g.prompt.length).max().orElse(1);
-    try (NDManager request = manager.newSubManager();
-        KvCache prefilled = new KvCache(request, transformer.config().numHiddenLayers())) {
-      int[] tokens = new int[n * longest];
-      long[] rowIds = new long[n];
-      long[] lastIds = new long[n];
-      for (int i = 0; i < n; i++) {
-        int[] p = groups.get(i).prompt;
-        System.arraycopy(p, 0, tokens, i * longest, p.length);
-        java.util.Arrays.fill(tokens, i * longest + p.length, (i + 1) * longest, p[p.length - 1]); // padding, never attended
-        rowIds[i] = i;
-        lastIds[i] = p.length - 1;
-      }
-      float[] logits;
-      try (BatchedLora lora = BatchedLora.of(groups.stream().map(g -> g.sequences.get(0).set.lora).toList(), request)) {
-        NDArray hidden = transformer.prefill(request.create(tokens).reshape(n, longest), prefilled,
-            lora.isEmpty() ? ProjectionAdapter.NONE : lora);
-        NDArray last = hidden.get(new NDIndex("{}, {}, :", request.create(rowIds), request.create(lastIds)));
-        logits = transformer.logits(last).toFloatArray();
-      }
-      prefills.addAndGet(n);
-      prefillPasses.incrementAndGet();
-      int vocab = logits.length / n;
-      for (int i = 0; i < n; i++) {
-        admit(groups.get(i), prefilled, i, java.util.Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab));
-      }
+  private List<Group> takeWaiting() throws InterruptedException {
+    Group first = rows.isEmpty() ? waiting.poll(100, TimeUnit.MILLISECONDS) : waiting.peek();
+    if (first == null || !rows.isEmpty() && rows.size() + first.sequences.size() > maxBatch) {
+      return List.of(); // next time a row ends
+    }
+    if (!rows.isEmpty()) {
+      waiting.poll();
+    }
+    List<Group> together = new ArrayList<>(List.of(first));
+    int room = maxBatch - rows.size() - first.sequences.size();
+    int tokens = first.prompt.length;
+    for (Group g; together.size() < MAX_PREFILL_GROUPS && (g = waiting.peek()) != null && g.sequences.size() <= room
+        && tokens + g.prompt.length <= MAX_PREFILL_TOKENS; ) {
+      waiting.poll();
+      together.add(g);
+      room -= g.sequences.size();
+      tokens += g.prompt.length;
+    }
+    return together;
+  }
+
+  /**
+   * One step: the running rows' next tokens and the admitted requests' prompts in one forward pass.
+   * If a step that admits several requests fails, the running rows step on without them and each is
+   * retried in a step of its own, so one bad request fails only itself.
+   */
+  private void step(List<Group> admitted) {
+    int running = rows.size();
+    try {
+      runStep(admitted);
     } catch (RuntimeException e) {
-      LOG.warn("prefill of {} prompt(s) ({} tokens at most) failed{}: {}", n, longest, n > 1 ? "; prefilling each alone" : "",
+      if (admitted.isEmpty()) {
+        throw e;
+      }
+      cache.truncate(running);
+      LOG.warn("a step admitting {} prompt(s) failed{}: {}", admitted.size(), admitted.size() > 1 ? "; admitting each alone" : "",
           e.toString());
-      for (Group g : groups) {
-        if (g.admitted) {
-          continue;
-        }
-        if (n > 1 && g.sequences.stream().noneMatch(s -> s.result.isDone())) {
-          prefill(List.of(g));
-        } else { // alone already, or part of it ended on its first token: end the rest with the failure
-          g.sequences.stream().filter(s -> !s.result.isDone()).forEach(s -> {
-            release(s);
-            s.result.completeExceptionally(e);
-          });
+      if (admitted.size() == 1) {
+        failGroup(admitted.get(0), e);
+        return;
+      }
+      for (Group g : admitted) {
+        int before = rows.size();
+        try {
+          runStep(List.of(g));
+        } catch (RuntimeException alone) {
+          cache.truncate(before);
+          failGroup(g, alone);
         }
       }
     }
-    activeRows = rows.size();
-    LOG.trace("prefilled {} prompt(s) in one pass in {} µs", n, (System.nanoTime() - start) / 1000);
+  }
+
+  private void runStep(List<Group> admitted) {
+    long start = System.nanoTime();
+    int decodeRows = rows.size();
+    if (membershipChanged) {
+      if (batchedLora != null) {
+        batchedLora.close();
+        batchedLora = null;
+      }
+      if (decodeRows > 0) {
+        batchedLora = BatchedLora.of(rows.stream().map(s -> s.set.lora).toList(), manager);
+      }
+      membershipChanged = false;
+    }
+    List<BatchKvCache.PromptChunk> prompts = new ArrayList<>(admitted.size());
+    int n = decodeRows;
+    for (Group g : admitted) {
+      int reserve = g.prompt.length + g.sequences.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
+      prompts.add(new BatchKvCache.PromptChunk(cache.addRows(g.sequences.size(), reserve), g.prompt.length));
+      n += g.prompt.length;
+    }
+    int[] tokens = new int[n];
+    for (int i = 0; i < decodeRows; i++) {
+      tokens[i] = rows.get(i).lastToken;
+    }
+    int t = decodeRows;
+    for (Group g : admitted) {
+      System.arraycopy(g.prompt, 0, tokens, t, g.prompt.length);
+      t += g.prompt.length;
+    }
+    float[] logits;
+    try (NDManager step = manager.newSubManager()) {
+      ProjectionAdapter adapters = adapters(decodeRows, admitted, step);
+      logits = transformer.logits(transformer.step(step.create(tokens).reshape(n, 1), cache, decodeRows, prompts, adapters))
+          .toFloatArray();
+    }
+    if (decodeRows > 0) {
+      steps.incrementAndGet();
+      rowSteps.addAndGet(decodeRows);
+    }
+    int vocab = logits.length / (decodeRows + admitted.size());
+    for (int i = 0; i < decodeRows; i++) {
+      Sequence s = rows.get(i);
+      if (s.accept(java.util.Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab), cache.position(i))) {
+        s.ended = true;
+      }
+    }
+    if (!admitted.isEmpty()) {
+      prefills.addAndGet(admitted.size());
+      prefillPasses.incrementAndGet();
+      for (int i = 0; i < admitted.size(); i++) {
+        admit(admitted.get(i), prompts.get(i).row(),
+            java.util.Arrays.copyOfRange(logits, (decodeRows + i) * vocab, (decodeRows + i + 1) * vocab));
+      }
+      LOG.trace("step of {} rows admitted {} prompt(s) in {} µs", decodeRows, admitted.size(), (System.nanoTime() - start) / 1000);
+    }
+    removeEnded();
+  }
+
+  /**
+   * The step's adapters along its token axis: the running rows' gathered factors, then each admitted
+   * prompt's set ({@link SegmentedLora}); none at all when no row and no prompt has one.
+   */
+  private ProjectionAdapter adapters(int decodeRows, List<Group> admitted, NDManager step) {
+    ProjectionAdapter running = decodeRows == 0 || batchedLora.isEmpty() ? null : batchedLora;
+    if (admitted.isEmpty()) {
+      return running == null ? ProjectionAdapter.NONE : running;
+    }
+    List<SegmentedLora.Segment> segments = new ArrayList<>();
+    boolean any = running != null;
+    if (decodeRows > 0) {
+      segments.add(new SegmentedLora.Segment(decodeRows, running));
+    }
+    for (Group g : admitted) {
+      ConcatenatedLora lora = g.set.lora;
+      ProjectionAdapter own = lora.isEmpty() ? null : BatchedLora.of(List.of(lora), step);
+      any |= own != null;
+      segments.add(new SegmentedLora.Segment(g.prompt.length, own));
+    }
+    return any ? new SegmentedLora(segments) : ProjectionAdapter.NONE;
   }
 
   /**
    * Samples the first token of each of {@code g}'s sequences from {@code logits} (the prompt's last
-   * position) and admits the ones still going, with row {@code row} of {@code prefilled} as their keys
-   * and values.
+   * position) and adds them to the batch: the first in {@code row}, whose prompt the step wrote,
+   * the others in the rows after it, with the prompt's keys and values copied. A sequence that ended
+   * on its first token leaves with the next {@link #removeEnded}.
    */
-  private void admit(Group g, KvCache prefilled, int row, float[] logits) {
-    List<Sequence> going = new ArrayList<>();
+  private void admit(Group g, int row, float[] logits) {
+    int[] copies = new int[g.sequences.size() - 1];
+    for (int i = 0; i < copies.length; i++) {
+      copies[i] = row + 1 + i;
+    }
+    cache.copyRow(row, copies);
     for (Sequence s : g.sequences) {
       s.prefillNanos = System.nanoTime() - s.submitted;
-      if (!s.accept(logits, g.prompt.length)) {
-        going.add(s);
-      } else {
-        finish(s);
-      }
-    }
-    if (going.isEmpty()) {
-      return;
-    }
-    int reserve = g.prompt.length + going.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
-    cache.admit(prefilled, row, g.prompt.length, going.size(), reserve);
-    g.admitted = true;
-    rows.addAll(going);
-    membershipChanged = true;
-  }
-
-  private void decodeStep() {
-    if (membershipChanged) {
-      if (batchedLora != null) {
-        batchedLora.close();
-      }
-      batchedLora = BatchedLora.of(rows.stream().map(s -> s.set.lora).toList(), manager);
-      membershipChanged = false;
-    }
-    int b = rows.size();
-    int[] last = new int[b];
-    for (int i = 0; i < b; i++) {
-      last[i] = rows.get(i).lastToken;
-    }
-    float[] logits;
-    try (NDManager step = manager.newSubManager()) {
-      NDArray tokens = step.create(last).reshape(b, 1);
-      ProjectionAdapter adapters = batchedLora.isEmpty() ? ProjectionAdapter.NONE : batchedLora;
-      logits = transformer.logits(transformer.decode(tokens, cache, adapters)).toFloatArray();
-    }
-    steps.incrementAndGet();
-    rowSteps.addAndGet(b);
-    int vocab = logits.length / b;
-    for (int i = 0; i < b; i++) {
-      Sequence s = rows.get(i);
-      float[] row = new float[vocab];
-      System.arraycopy(logits, i * vocab, row, 0, vocab);
-      if (s.accept(row, cache.position(i))) {
+      if (s.accept(logits, g.prompt.length)) {
         s.ended = true;
       }
+      rows.add(s);
     }
+    membershipChanged = true;
+    activeRows = rows.size();
+  }
+
+  private void failGroup(Group g, RuntimeException e) {
+    g.sequences.stream().filter(s -> !s.result.isDone()).forEach(s -> {
+      release(s);
+      s.result.completeExceptionally(e);
+    });
   }
 
   private void removeEnded() {
@@ -442,8 +477,7 @@ public final class BatchingEngine implements AutoCloseable {
     activeRows = 0;
     if (cache != null) {
       cache.close();
-      cache = closed ? null : new BatchKvCache(manager, transformer.config().numHiddenLayers(),
-          transformer.config().numKeyValueHeads(), transformer.config().headDim(), transformer.contextLength());
+      cache = closed ? null : newCache();
     }
   }
 
@@ -463,13 +497,12 @@ public final class BatchingEngine implements AutoCloseable {
   /** A request waiting to be prefilled; each sequence holds its adapter set from submission. */
   private static final class Group {
     final int[] prompt;
-    final ActiveAdapters adapters;
+    final SharedSet set;
     final List<Sequence> sequences;
-    boolean admitted;
 
-    Group(int[] prompt, ActiveAdapters adapters, List<Sequence> sequences) {
+    Group(int[] prompt, SharedSet set, List<Sequence> sequences) {
       this.prompt = prompt;
-      this.adapters = adapters;
+      this.set = set;
       this.sequences = sequences;
     }
   }

@@ -4,45 +4,59 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+import java.util.List;
 
 /**
- * Keys and values of a running batch, preallocated: per layer {@code [B, kvHeads, C, headDim]},
- * row {@code b} holding one sequence whose next token goes to position {@code positions[b]}.
- * A decode step writes each row's new key and value at its own position in place of the
- * preallocated slot (no per-step concatenation), and attends over the first
- * {@code max(position)+1} slots with positions past each row's own masked out.
+ * Keys and values of a running batch, preallocated: per layer {@code [maxRows, kvHeads, C, headDim]},
+ * row {@code b} holding one sequence whose next token goes to position {@code positions[b]}. Rows
+ * {@code [0, rows)} are in use; the capacity {@code C} grows in steps of {@link #CAPACITY_STEP}.
  *
- * <p>Rows are admitted from a single-sequence prefill ({@link #admit}) and dropped when their
- * sequence ends ({@link #keep}); both are whole-batch operations done between steps, never per
- * step. Owns a sub-manager; closing the cache frees every tensor.
+ * <p>A step ({@link #beginStep}) feeds one token to each of the first {@code decodeRows} rows at
+ * its own position, and the whole prompt of each {@link PromptChunk} to a row admitted for it
+ * ({@link #addRows}), from position 0. Every token's key and value is written in place at its
+ * row and position ({@code index_put}: no per-step concatenation); decode rows attend over the
+ * first {@code max(position)+1} slots with positions past their own masked out, a prompt over its
+ * own row causally. Rows leave when their sequence ends ({@link #keep}, a compaction between
+ * steps). Owns a sub-manager; closing the cache frees every tensor.
  */
 public final class BatchKvCache implements AutoCloseable {
   /** Capacity grows in steps of this many positions. */
   static final int CAPACITY_STEP = 32;
 
+  /** The prompt of a sequence admitted into {@code row}: its {@code length} tokens are fed in one step, from position 0. */
+  public record PromptChunk(int row, int length) {}
+
   private final NDManager manager;
   private final int layers;
   private final int kvHeads;
   private final int headDim;
+  private final int maxRows;
   private final int maxCapacity;
-  private NDArray[] keys;
-  private NDArray[] values;
+  private final NDArray[] keys;
+  private final NDArray[] values;
   private int rows;
   private int capacity;
-  private int[] positions = new int[0];
-  /** This step's write index (row {@code b} writes slot {@code positions[b]}) and additive attention mask {@code [B, 1, 1, 1, L]}. */
+  private final int[] positions;
+
+  // the step being run (between beginStep and endStep)
+  private int decodeRows;
+  private List<PromptChunk> chunks = List.of();
+  private int[] tokenPositions;
   private NDIndex writeIndex;
   private NDArray attentionMask;
   private int attendLength;
 
-  public BatchKvCache(NDManager parent, int layers, int kvHeads, int headDim, int maxCapacity) {
+  public BatchKvCache(NDManager parent, int layers, int kvHeads, int headDim, int maxRows, int maxCapacity) {
     this.manager = parent.newSubManager();
     this.layers = layers;
     this.kvHeads = kvHeads;
     this.headDim = headDim;
+    this.maxRows = maxRows;
     this.maxCapacity = maxCapacity;
     this.keys = new NDArray[layers];
     this.values = new NDArray[layers];
+    this.positions = new int[maxRows];
   }
 
   public int rows() {
@@ -59,49 +73,25 @@ public final class BatchKvCache implements AutoCloseable {
   }
 
   /**
-   * Appends {@code copies} rows that continue the single sequence in {@code prefilled}
-   * ({@code [1, kv, T, d]} per layer), e.g. several samples of one prompt; makes room for
+   * Takes {@code count} more rows (empty until a step feeds them a prompt) and makes room for
    * {@code reserve} positions per row (prompt + tokens still to generate).
+   *
+   * @return the first new row
    */
-  public void admit(KvCache prefilled, int copies, int reserve) {
-    admit(prefilled, 0, prefilled.length(), copies, reserve);
+  public int addRows(int count, int reserve) {
+    if (rows + count > maxRows) {
+      throw new IllegalArgumentException(rows + " + " + count + " rows exceed the batch's " + maxRows);
+    }
+    ensureCapacity(Math.min(reserve, maxCapacity));
+    int first = rows;
+    Arrays.fill(positions, first, first + count, 0);
+    rows += count;
+    return first;
   }
 
-  /**
-   * Appends {@code copies} rows that continue row {@code row} of a batched prefill, whose prompt
-   * is its first {@code length} positions (the rest is padding, dropped here).
-   */
-  public void admit(KvCache prefilled, int row, int length, int copies, int reserve) {
-    if (length < 1 || length > prefilled.length()) {
-      throw new IllegalArgumentException("row length " + length + " outside 1.." + prefilled.length());
-    }
-    ensureCapacity(Math.max(length, Math.min(reserve, maxCapacity)));
-    boolean whole = row == 0 && length == prefilled.length() && prefilled.keys(0).getShape().get(0) == 1;
-    NDIndex mine = new NDIndex("{}:{}, :, :{}, :", row, row + 1, length);
-    for (int layer = 0; layer < layers; layer++) {
-      keys[layer] = appendRows(keys[layer], whole ? prefilled.keys(layer) : prefilled.keys(layer).get(mine), copies);
-      values[layer] = appendRows(values[layer], whole ? prefilled.values(layer) : prefilled.values(layer).get(mine), copies);
-    }
-    int[] grown = java.util.Arrays.copyOf(positions, rows + copies);
-    java.util.Arrays.fill(grown, rows, rows + copies, length);
-    positions = grown;
-    rows += copies;
-  }
-
-  private NDArray appendRows(NDArray batch, NDArray sequence, int copies) {
-    NDArray padded = sequence;
-    long t = sequence.getShape().get(2);
-    if (t < capacity) {
-      // intermediates stay in the prefill's manager, which the caller closes
-      padded = sequence.concat(sequence.getManager().zeros(new Shape(1, kvHeads, capacity - t, headDim), sequence.getDataType()), 2);
-    }
-    NDArray repeated = copies == 1 ? padded : padded.repeat(0, copies);
-    NDArray out = batch == null ? repeated.duplicate() : batch.concat(repeated, 0);
-    out.attach(manager);
-    if (batch != null) {
-      batch.close();
-    }
-    return out;
+  /** Gives back the rows from {@code from} on (e.g. the rows of prompts whose step failed). */
+  public void truncate(int from) {
+    rows = Math.min(rows, from);
   }
 
   /** Keeps only the rows {@code kept} (ascending), in that order: ended sequences leave the batch. */
@@ -109,38 +99,58 @@ public final class BatchKvCache implements AutoCloseable {
     if (kept.length == rows) {
       return;
     }
-    if (kept.length == 0) {
-      clear();
-      return;
-    }
-    float[] select = new float[kept.length * rows];
+    boolean prefix = true;
     for (int i = 0; i < kept.length; i++) {
-      select[i * rows + kept[i]] = 1f;
+      prefix &= kept[i] == i;
     }
-    try (NDManager scratch = manager.newSubManager()) {
-      NDArray selector = scratch.create(select, new Shape(kept.length, rows));
-      for (int layer = 0; layer < layers; layer++) {
-        keys[layer] = gather(scratch, selector, keys[layer], kept.length);
-        values[layer] = gather(scratch, selector, values[layer], kept.length);
-      }
+    if (!prefix) {
+      move(kept, 0);
     }
-    int[] p = new int[kept.length];
     for (int i = 0; i < kept.length; i++) {
-      p[i] = positions[kept[i]];
+      positions[i] = positions[kept[i]];
     }
-    positions = p;
     rows = kept.length;
   }
 
-  /** Row selection as a 0/1 matrix product: exact (each output row is one input row times 1). */
-  private NDArray gather(NDManager scratch, NDArray selector, NDArray batch, int newRows) {
-    Shape shape = batch.getShape();
-    NDArray flat = batch.reshape(shape.get(0), -1);
-    flat.attach(scratch);
-    NDArray out = selector.matMul(flat).reshape(newRows, shape.get(1), shape.get(2), shape.get(3));
-    out.attach(manager);
-    batch.close();
-    return out;
+  /**
+   * Copies the cached positions of row {@code from} into rows {@code to} (e.g. the samples of one
+   * prompt, prefilled once), which continue from the same position.
+   */
+  public void copyRow(int from, int[] to) {
+    if (to.length == 0) {
+      return;
+    }
+    long[] src = new long[to.length];
+    long[] dst = new long[to.length];
+    for (int i = 0; i < to.length; i++) {
+      src[i] = from;
+      dst[i] = to[i];
+      positions[to[i]] = positions[from];
+    }
+    copy(src, dst);
+  }
+
+  /** Rows {@code sources} (ascending) to rows {@code first, first+1, ...}. */
+  private void move(int[] sources, int first) {
+    long[] src = new long[sources.length];
+    long[] dst = new long[sources.length];
+    for (int i = 0; i < sources.length; i++) {
+      src[i] = sources[i];
+      dst[i] = first + i;
+    }
+    copy(src, dst);
+  }
+
+  /** Row {@code src[i]} to row {@code dst[i]} in every layer: a gather (a copy, so rows may overlap), then an in-place write. */
+  private void copy(long[] src, long[] dst) {
+    try (NDManager scratch = manager.newSubManager()) {
+      NDIndex source = new NDIndex("{}", scratch.create(src));
+      NDIndex target = new NDIndex("{}", scratch.create(dst));
+      for (int layer = 0; layer < layers; layer++) {
+        keys[layer].set(target, keys[layer].get(scratch, source));
+        values[layer].set(target, values[layer].get(scratch, source));
+      }
+    }
   }
 
   private void ensureCapacity(int needed) {
@@ -151,95 +161,129 @@ public final class BatchKvCache implements AutoCloseable {
     if (grown < needed) {
       throw new IllegalArgumentException(needed + " positions exceed the context length " + maxCapacity);
     }
-    if (rows > 0) {
-      try (NDManager scratch = manager.newSubManager()) {
-        for (int layer = 0; layer < layers; layer++) {
-          keys[layer] = widen(scratch, keys[layer], grown);
-          values[layer] = widen(scratch, values[layer], grown);
-        }
+    try (NDManager scratch = manager.newSubManager()) {
+      for (int layer = 0; layer < layers; layer++) {
+        keys[layer] = widen(scratch, keys[layer], grown);
+        values[layer] = widen(scratch, values[layer], grown);
       }
     }
     capacity = grown;
   }
 
   private NDArray widen(NDManager scratch, NDArray batch, int grown) {
-    NDArray out = batch.concat(scratch.zeros(new Shape(rows, kvHeads, grown - capacity, headDim), batch.getDataType()), 2);
+    NDArray zeros = scratch.zeros(new Shape(maxRows, kvHeads, grown - capacity, headDim));
+    NDArray out = batch == null ? zeros : batch.concat(zeros, 2);
     out.attach(manager);
-    batch.close();
+    if (batch != null) {
+      batch.close();
+    }
     return out;
   }
 
   /**
-   * Prepares the next decode step, in which every row writes one token at its own position:
-   * builds the write and attention masks in {@code step} (the step's manager), shared by all layers.
+   * Prepares a step in {@code step} (the step's manager), shared by all layers: one token for each
+   * of rows {@code [0, decodeRows)}, then the prompts of {@code chunks} (rows taken by {@link
+   * #addRows}, each fed whole from position 0), in that order along the step's token axis.
    */
-  public void beginStep(NDManager step) {
-    int longest = 0;
-    for (int b = 0; b < rows; b++) {
-      longest = Math.max(longest, positions[b] + 1);
+  public void beginStep(NDManager step, int decodeRows, List<PromptChunk> chunks) {
+    if (decodeRows < 0 || decodeRows > rows) {
+      throw new IllegalArgumentException(decodeRows + " decode rows of " + rows);
     }
-    ensureCapacity(longest);
-    attendLength = longest;
-    long[] rowIds = new long[rows];
-    long[] slots = new long[rows];
-    float[] mask = new float[rows * longest];
-    for (int b = 0; b < rows; b++) {
+    int tokens = decodeRows;
+    int longest = 0;
+    for (PromptChunk c : chunks) {
+      if (c.row() < decodeRows || c.row() >= rows || c.length() < 1) {
+        throw new IllegalArgumentException("prompt chunk " + c + " outside the admitted rows " + decodeRows + ".." + rows);
+      }
+      tokens += c.length();
+      longest = Math.max(longest, c.length());
+    }
+    int attend = 0;
+    for (int b = 0; b < decodeRows; b++) {
+      attend = Math.max(attend, positions[b] + 1);
+    }
+    ensureCapacity(Math.max(attend, longest));
+    this.decodeRows = decodeRows;
+    this.chunks = List.copyOf(chunks);
+    this.attendLength = attend;
+    long[] rowIds = new long[tokens];
+    long[] slots = new long[tokens];
+    tokenPositions = new int[tokens];
+    float[] mask = new float[decodeRows * attend];
+    for (int b = 0; b < decodeRows; b++) {
       rowIds[b] = b;
       slots[b] = positions[b];
-      for (int j = positions[b] + 1; j < longest; j++) {
-        mask[b * longest + j] = -1e9f;
+      tokenPositions[b] = positions[b];
+      for (int j = positions[b] + 1; j < attend; j++) {
+        mask[b * attend + j] = -1e9f;
+      }
+    }
+    int t = decodeRows;
+    for (PromptChunk c : chunks) {
+      for (int p = 0; p < c.length(); p++, t++) {
+        rowIds[t] = c.row();
+        slots[t] = p;
+        tokenPositions[t] = p;
       }
     }
     writeIndex = new NDIndex("{}, :, {}, :", step.create(rowIds), step.create(slots));
-    attentionMask = step.create(mask, new Shape(rows, 1, 1, 1, longest));
+    attentionMask = decodeRows == 0 ? null : step.create(mask, new Shape(decodeRows, 1, 1, attend));
   }
 
-  /** Row positions of the step being prepared (each row's new token). */
-  public int[] positions() {
-    return positions.clone();
+  /** Rows fed one token this step. */
+  public int decodeRows() {
+    return decodeRows;
   }
 
-  /** The additive mask {@code [B, 1, 1, 1, L]} for this step's scores {@code [B, kv, group, 1, L]}. */
+  /** The prompts fed this step, after the decode rows' tokens. */
+  public List<PromptChunk> chunks() {
+    return chunks;
+  }
+
+  /** Position of each of this step's tokens (decode rows first, then each prompt's). */
+  public int[] tokenPositions() {
+    return tokenPositions.clone();
+  }
+
+  /** The additive mask {@code [D, 1, 1, L]} for the decode rows' scores {@code [D, kv, group, L]}. */
   NDArray attentionMask() {
     return attentionMask;
   }
 
-  /** Writes this step's {@code k, v} ({@code [B, kv, 1, d]}) for {@code layer}; returns the keys and values to attend over. */
+  /**
+   * Writes this step's {@code k, v} ({@code [N, kv, 1, d]}, one per token) for {@code layer} at
+   * each token's row and position; returns the decode rows' keys and values to attend over
+   * ({@code [D, kv, L, d]}), or null when the step has no decode rows.
+   */
   NDArray[] write(int layer, NDArray k, NDArray v) {
-    keys[layer] = place(keys[layer], k);
-    values[layer] = place(values[layer], v);
-    NDIndex attended = new NDIndex(":, :, :{}, :", attendLength);
+    keys[layer].set(writeIndex, k.squeeze(2));
+    values[layer].set(writeIndex, v.squeeze(2));
+    if (decodeRows == 0) {
+      return null;
+    }
+    NDIndex attended = new NDIndex(":{}, :, :{}, :", decodeRows, attendLength);
     NDManager step = k.getManager();
     return new NDArray[] {keys[layer].get(step, attended), values[layer].get(step, attended)};
   }
 
-  /** Writes each row's {@code [kv, 1, d]} slice in place at its own position (index_put: O(B), not a copy of the cache). */
-  private NDArray place(NDArray cached, NDArray step) {
-    cached.set(writeIndex, step.squeeze(2));
-    return cached;
+  /** The keys and values of {@code chunk}'s prompt in {@code layer} ({@code [kv, length, d]}), written by this step. */
+  NDArray[] chunk(int layer, PromptChunk chunk, NDManager step) {
+    NDIndex mine = new NDIndex("{}, :, :{}, :", chunk.row(), chunk.length());
+    return new NDArray[] {keys[layer].get(step, mine), values[layer].get(step, mine)};
   }
 
-  /** Ends a step: every row has one more cached position. */
+  /** Ends a step: each decode row has one more cached position, each prompt row its prompt. */
   public void endStep() {
-    for (int b = 0; b < rows; b++) {
+    for (int b = 0; b < decodeRows; b++) {
       positions[b]++;
+    }
+    for (PromptChunk c : chunks) {
+      positions[c.row()] = c.length();
     }
     writeIndex = null;
     attentionMask = null;
-  }
-
-  private void clear() {
-    for (int layer = 0; layer < layers; layer++) {
-      if (keys[layer] != null) {
-        keys[layer].close();
-        values[layer].close();
-      }
-    }
-    keys = new NDArray[layers];
-    values = new NDArray[layers];
-    positions = new int[0];
-    rows = 0;
-    capacity = 0;
+    chunks = List.of();
+    decodeRows = 0;
   }
 
   @Override

@@ -22,6 +22,8 @@ public final class RotaryEmbedding {
   /** The same tables on the Java heap, for per-row positions in a batched decode step. */
   private final float[] cosTable;
   private final float[] sinTable;
+  /** {@code P} with {@code x·P = rotate_half(x) = [-x2, x1]}. */
+  private final NDArray rotateHalf;
 
   public RotaryEmbedding(ModelConfig config, NDManager manager) {
     this.headDim = config.headDim();
@@ -41,6 +43,12 @@ public final class RotaryEmbedding {
     this.sinTable = s;
     this.cos = manager.create(c, new Shape(positions, headDim));
     this.sin = manager.create(s, new Shape(positions, headDim));
+    float[] p = new float[headDim * headDim];
+    for (int i = 0; i < half; i++) {
+      p[(i + half) * headDim + i] = -1f; // column i < h takes -x[i+h]
+      p[i * headDim + i + half] = 1f; // column i+h takes x[i]
+    }
+    this.rotateHalf = manager.create(p, new Shape(headDim, headDim));
   }
 
   /** {@code theta^(-2j/d)} for {@code j < d/2}, with llama3 or linear scaling applied when configured. */
@@ -95,36 +103,29 @@ public final class RotaryEmbedding {
   }
 
   /**
-   * The rotation of one decode step as a matrix per row, {@code [B, 1, headDim, headDim]}, where row
-   * {@code b}'s token sits at {@code positions[b]}: {@code x·M = x⊙cos + rotate_half(x)⊙sin}, i.e.
-   * {@code M[i][i] = cos_i} and {@code M[i+h][i] = -sin_i}, {@code M[i-h][i] = sin_i} (h = headDim/2).
-   * Made once per step and shared by every layer, so rotating q or k is one product instead of
-   * seven element-wise operations; a decode step of a small batch pays per native operation.
+   * The rotation of one batch step, where token {@code b} sits at {@code positions[b]}: its cos and
+   * sin rows {@code [B, 1, 1, headDim]}, made once per step and shared by every layer, and the
+   * fixed matrix {@code P} with {@code x·P = rotate_half(x)} (one signed 1 per column, so the
+   * product is exact). {@link #applyRows} is then {@code x⊙cos + (x·P)⊙sin}: four operations, all
+   * plain products over the whole batch, the arithmetic of {@link #apply} element for element.
    */
   public NDArray[] rowTables(NDManager manager, int[] positions) {
     int d = headDim;
-    int half = d / 2;
-    float[] m = new float[positions.length * d * d];
+    float[] c = new float[positions.length * d];
+    float[] s = new float[positions.length * d];
     for (int b = 0; b < positions.length; b++) {
       if (positions[b] >= this.positions) {
         throw new IllegalArgumentException("position " + positions[b] + " exceeds the context length " + this.positions);
       }
-      int base = b * d * d;
-      int row = positions[b] * d;
-      for (int i = 0; i < d; i++) {
-        m[base + i * d + i] = cosTable[row + i];
-        if (i < half) {
-          m[base + (i + half) * d + i] = -sinTable[row + i];
-        } else {
-          m[base + (i - half) * d + i] = sinTable[row + i];
-        }
-      }
+      System.arraycopy(cosTable, positions[b] * d, c, b * d, d);
+      System.arraycopy(sinTable, positions[b] * d, s, b * d, d);
     }
-    return new NDArray[] {manager.create(m, new Shape(positions.length, 1, d, d))};
+    Shape rows = new Shape(positions.length, 1, 1, d);
+    return new NDArray[] {manager.create(c, rows), manager.create(s, rows), rotateHalf};
   }
 
-  /** Rotates {@code x} {@code [B, heads, 1, headDim]} with the per-row matrices from {@link #rowTables}. */
+  /** Rotates {@code x} {@code [B, heads, 1, headDim]}, token {@code b} at its own position, with the tables from {@link #rowTables}. */
   public NDArray applyRows(NDArray x, NDArray[] tables) {
-    return x.matMul(tables[0]);
+    return x.mul(tables[0]).add(x.matMul(tables[2]).mul(tables[1]));
   }
 }

@@ -1,6 +1,7 @@
 package io.marginal.model.transformer;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -16,6 +17,7 @@ import io.marginal.model.weights.LayerWeights;
 import io.marginal.model.weights.ModelWeights;
 import io.marginal.model.weights.Projection;
 import io.marginal.model.weights.ProjectionGroup;
+import java.util.List;
 
 /**
  * The Llama-family decoder as NDArray operations:
@@ -95,18 +97,24 @@ public final class Transformer {
   }
 
   /**
-   * One decode step of a running batch: {@code tokens} is {@code [B, 1]}, row {@code b}'s token at
-   * its own position {@code cache.position(b)}; each row's key and value are written into its
-   * preallocated slot and it attends over its own positions only. {@code adapters} sees the
-   * {@code [B, 1, in]} inputs (a per-row adapter gathers each row's weights). The arithmetic per
-   * row is that of {@link #forward} with a cache.
+   * One step of a running batch ({@link BatchKvCache}): {@code tokens} is {@code [N, 1]}, one
+   * token of each of the first {@code decodeRows} rows at the row's own position, then the whole
+   * prompt of each of {@code prompts} (rows just admitted, from position 0), in that order. Every
+   * token's key and value is written into its row's preallocated slot; a decode row attends over
+   * its own positions, a prompt over itself causally. So a step that admits new requests also
+   * advances the running ones: no separate prefill pass. Projections run on all {@code N} tokens
+   * at once (q|k|v and gate|up stacked); {@code adapters} sees the {@code [N, 1, in]} inputs, so a
+   * per-row adapter must cover the tokens in the same order. The arithmetic per token is that of
+   * {@link #forward} with a cache.
    *
-   * @return the final-norm hidden states {@code [B, 1, hidden]}
+   * @return the final-norm hidden states where the next token is sampled, {@code [D + P, 1, hidden]}:
+   *     each decode row's, then each prompt's last position
    */
-  public NDArray decode(NDArray tokens, BatchKvCache cache, ProjectionAdapter adapters) {
+  public NDArray step(NDArray tokens, BatchKvCache cache, int decodeRows, List<BatchKvCache.PromptChunk> prompts,
+                      ProjectionAdapter adapters) {
     NDManager step = tokens.getManager();
-    cache.beginStep(step);
-    NDArray[] rotation = rope.rowTables(step, cache.positions());
+    cache.beginStep(step, decodeRows, prompts);
+    NDArray[] rotation = rope.rowTables(step, cache.tokenPositions());
     NDArray x = Embedding.embedding(tokens, weights.embedTokens(), SparseFormat.DENSE).head();
     for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
       LayerWeights w = weights.layer(layer);
@@ -115,27 +123,73 @@ public final class Transformer {
       x = x.add(batchFeedForward(layer, w, f, rmsNorm(x, w.ffnNorm()), adapters));
     }
     cache.endStep();
+    if (!prompts.isEmpty()) { // the positions that are sampled: every decode row, each prompt's last token
+      long[] sampled = new long[decodeRows + prompts.size()];
+      for (int b = 0; b < decodeRows; b++) {
+        sampled[b] = b;
+      }
+      long end = decodeRows;
+      for (int i = 0; i < prompts.size(); i++) {
+        end += prompts.get(i).length();
+        sampled[decodeRows + i] = end - 1;
+      }
+      x = x.get(new NDIndex("{}", step.create(sampled)));
+    }
     return rmsNorm(x, weights.norm());
   }
 
   private NDArray batchAttention(int layer, LayerWeights w, FusedProjections f, NDArray h, NDArray[] rotation, BatchKvCache cache,
                                  ProjectionAdapter adapters) {
-    long batch = h.getShape().get(0);
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
+    int group = heads / kvHeads;
     int d = config.headDim();
+    long n = h.getShape().get(0);
     NDList qkv = projectGroup(layer, ProjectionGroup.QKV, h, w, f, adapters)
         .split(new long[] {config.queryDim(), config.queryDim() + config.keyValueDim()}, 2);
-    NDArray q = rope.applyRows(splitHeads(qkv.get(0), heads), rotation);
-    NDArray k = rope.applyRows(splitHeads(qkv.get(1), kvHeads), rotation);
-    NDArray v = splitHeads(qkv.get(2), kvHeads);
+    // one token per row: [N, 1, heads·d] is [N, heads, 1, d] in memory, a reshape and no copy
+    NDArray q = rope.applyRows(qkv.get(0).reshape(n, heads, 1, d), rotation);
+    NDArray k = rope.applyRows(qkv.get(1).reshape(n, kvHeads, 1, d), rotation);
+    NDArray v = qkv.get(2).reshape(n, kvHeads, 1, d);
     NDArray[] kv = cache.write(layer, k, v);
-    NDArray qg = q.reshape(batch, kvHeads, heads / kvHeads, 1, d);
-    NDArray scores = Scalars.mul(qg.matMul(kv[0].expandDims(2).transpose(0, 1, 2, 4, 3)), attentionScale);
-    NDArray probabilities = scores.add(cache.attentionMask()).softmax(-1);
-    NDArray context = probabilities.matMul(kv[1].expandDims(2)).reshape(batch, heads, 1, d).transpose(0, 2, 1, 3)
-        .reshape(batch, 1, (long) heads * d);
+    int decodeRows = cache.decodeRows();
+    List<BatchKvCache.PromptChunk> prompts = cache.chunks();
+    NDList contexts = new NDList();
+    if (decodeRows > 0) {
+      // the query heads that share a kv head are the rows of one product: [D, kv, group, d] x [D, kv, d, L]
+      NDArray qd = (prompts.isEmpty() ? q : q.get(new NDIndex(":{}", decodeRows))).reshape(decodeRows, kvHeads, group, d);
+      NDArray scores = Scalars.mul(qd.matMul(kv[0].transpose(0, 1, 3, 2)), attentionScale);
+      NDArray probabilities = scores.add(cache.attentionMask()).softmax(-1);
+      contexts.add(probabilities.matMul(kv[1]).reshape(decodeRows, 1, (long) heads * d));
+    }
+    long offset = decodeRows;
+    for (BatchKvCache.PromptChunk p : prompts) {
+      int t = p.length();
+      // a prompt's tokens as one sequence, the group's heads and positions as rows: [kv, group·T, d] x [kv, d, T]
+      NDArray qp = q.get(new NDIndex("{}:{}", offset, offset + t)).reshape(t, kvHeads, group, d).transpose(1, 2, 0, 3)
+          .reshape(kvHeads, (long) group * t, d);
+      NDArray[] own = cache.chunk(layer, p, q.getManager());
+      NDArray scores = Scalars.mul(qp.matMul(own[0].transpose(0, 2, 1)), attentionScale);
+      if (t > 1) {
+        scores = scores.add(groupedCausalMask(q.getManager(), group, t));
+      }
+      contexts.add(scores.softmax(-1).matMul(own[1]).reshape(kvHeads, group, t, d).transpose(2, 0, 1, 3)
+          .reshape(t, 1, (long) heads * d));
+      offset += t;
+    }
+    NDArray context = contexts.size() == 1 ? contexts.head() : NDArrays.concat(contexts, 0);
     return projectGroup(layer, ProjectionGroup.O, context, w, f, adapters);
+  }
+
+  /** Additive mask {@code [group·T, T]}: row {@code (g, i)} may see keys {@code 0..i}. */
+  private static NDArray groupedCausalMask(NDManager manager, int group, int t) {
+    float[] mask = new float[group * t * t];
+    for (int g = 0; g < group; g++) {
+      for (int i = 0; i < t; i++) {
+        java.util.Arrays.fill(mask, (g * t + i) * t + i + 1, (g * t + i + 1) * t, -1e9f);
+      }
+    }
+    return manager.create(mask, new Shape(group * t, t));
   }
 
   /** The MLP of a decode step: gate and up as one product ({@link ProjectionGroup#GATE_UP}). */
@@ -207,35 +261,6 @@ public final class Transformer {
     NDArray probabilities = scores.softmax(-1);
     return probabilities.matMul(v.expandDims(2))
         .reshape(batch, heads, t, d).transpose(0, 2, 1, 3).reshape(batch, t, (long) heads * d);
-  }
-
-  /**
-   * The prompts of several requests in one pass, for the batching engine: {@code tokens} is
-   * {@code [G, T]}, each row a prompt from position 0, right-padded to the longest. Attention is
-   * causal, so a row's real positions never see its padding; the keys and values of all {@code T}
-   * positions go to {@code cache} (the caller keeps each row's real ones). Projections as in
-   * {@link #decode}: stacked groups, {@code adapters} per row ({@code [G, T, in]} inputs).
-   *
-   * @return the final-norm hidden states {@code [G, T, hidden]}
-   */
-  public NDArray prefill(NDArray tokens, KvCache cache, ProjectionAdapter adapters) {
-    if (cache.length() != 0) {
-      throw new IllegalArgumentException("a prefill starts from an empty cache; it holds " + cache.length() + " positions");
-    }
-    NDArray x = Embedding.embedding(tokens, weights.embedTokens(), SparseFormat.DENSE).head();
-    int heads = config.numAttentionHeads();
-    int kvHeads = config.numKeyValueHeads();
-    for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
-      LayerWeights w = weights.layer(layer);
-      FusedProjections f = weights.fused(layer);
-      NDList qkv = projectGroup(layer, ProjectionGroup.QKV, rmsNorm(x, w.attentionNorm()), w, f, adapters)
-          .split(new long[] {config.queryDim(), config.queryDim() + config.keyValueDim()}, 2);
-      NDArray context = attend(layer, splitHeads(qkv.get(0), heads), splitHeads(qkv.get(1), kvHeads), splitHeads(qkv.get(2), kvHeads),
-          0, cache);
-      x = x.add(projectGroup(layer, ProjectionGroup.O, context, w, f, adapters));
-      x = x.add(batchFeedForward(layer, w, f, rmsNorm(x, w.ffnNorm()), adapters));
-    }
-    return rmsNorm(x, weights.norm());
   }
 
   private NDArray feedForward(int layer, LayerWeights w, NDArray h, ForwardOptions o) {

@@ -124,6 +124,45 @@ class BatchingEngineTest {
   }
 
   @Test
+  void aBadRequestAdmittedWithOthersFailsAloneWhileTheOthersAndTheRunningRowsGoOn() throws Exception {
+    try (LanguageModel model = TinyModels.load(dir, true, 4)) {
+      int[] good = model.tokenizer().encode(TinyModels.TEXTS.get(0));
+      int[] other = model.tokenizer().encode(TinyModels.TEXTS.get(1));
+      int[] bad = good.clone();
+      bad[1] = model.config().vocabSize() + 5; // no such token: the embedding lookup of the step that admits it fails
+      GenerationRequest request = GenerationRequest.greedy(6).withStopTokenIds(List.of());
+      GenerationResult goodAlone = model.generate(good, request, ActiveAdapters.NONE, null);
+      GenerationResult otherAlone = model.generate(other, request, ActiveAdapters.NONE, null);
+      try (BatchingEngine engine = model.newBatchingEngine(8)) {
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch queued = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<GenerationResult> running = engine.submit(good, request, ActiveAdapters.NONE, (id, delta) -> {
+          holding.countDown();
+          try {
+            return queued.await(10, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            return false;
+          }
+        });
+        assertTrue(holding.await(10, java.util.concurrent.TimeUnit.SECONDS), "the running request reached its first token");
+        CompletableFuture<GenerationResult> first = engine.submit(good, request, ActiveAdapters.NONE, null);
+        CompletableFuture<GenerationResult> broken = engine.submit(bad, request, ActiveAdapters.NONE, null);
+        CompletableFuture<GenerationResult> last = engine.submit(other, request, ActiveAdapters.NONE, null);
+        queued.countDown();
+        assertArrayEquals(goodAlone.tokens(), running.get().tokens(), "the running row");
+        assertArrayEquals(goodAlone.tokens(), first.get().tokens(), "admitted with the bad one, then retried alone");
+        assertArrayEquals(otherAlone.tokens(), last.get().tokens());
+        java.util.concurrent.ExecutionException failed =
+            org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class, broken::get);
+        assertTrue(failed.getCause() instanceof RuntimeException, "the bad request's own failure: " + failed.getCause());
+        assertEquals(0, engine.activeRows());
+        // the engine still serves
+        assertArrayEquals(otherAlone.tokens(), engine.submit(other, request, ActiveAdapters.NONE, null).get().tokens());
+      }
+    }
+  }
+
+  @Test
   void aGroupIsPrefilledOnceAndEachMemberMatchesItsOwnGeneration() throws Exception {
     try (LanguageModel model = TinyModels.load(dir, false, 9);
         LoraAdapter a = LoraAdapter.create("a", 1, model.config(), LoraConfig.allProjections(4, 8, 0), model.manager(), 3)) {
