@@ -2,8 +2,8 @@ package io.marginal.model.generate;
 
 import ai.djl.ndarray.NDManager;
 import io.marginal.model.lora.ActiveAdapters;
-import io.marginal.model.lora.BatchedLora;
 import io.marginal.model.lora.ConcatenatedLora;
+import io.marginal.model.lora.SlotLora;
 import io.marginal.model.lora.SegmentedLora;
 import io.marginal.model.tokenizer.TextTokenizer;
 import io.marginal.model.transformer.BatchKvCache;
@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *     take the requests that queued meanwhile and fit the batch; each gets a row of the
  *       preallocated batch cache
  *     one step, one forward pass: every running row feeds its last token at its own position, with
- *       its own adapters (per-row LoRA, {@link BatchedLora}), and each admitted prompt feeds all its
+ *       its own adapters (per-slot LoRA, {@link SlotLora}), and each admitted prompt feeds all its
  *       tokens, with its request's adapters ({@link SegmentedLora}); no separate prefill pass
  *     sample each row with its own sampler, and each admitted request's first token from its
  *       prompt's last position; rows that end (stop token or string, max_tokens, context length,
@@ -47,8 +47,8 @@ import org.slf4j.LoggerFactory;
  * longer for the running rows (no chunked prefill). A request's adapter factors are built by the
  * thread that submits it.
  *
- * <p>Native memory: the batch cache and gathered adapter factors live in the engine's manager
- * (rebuilt only when membership changes), every step in a sub-manager closed at once.
+ * <p>Native memory: the batch cache and the slots' adapter factors live in the engine's manager
+ * (written when a sequence joins, never rebuilt), every step in a sub-manager closed at once.
  */
 public final class BatchingEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BatchingEngine.class);
@@ -63,15 +63,15 @@ public final class BatchingEngine implements AutoCloseable {
   private volatile boolean closed;
 
   // engine-thread state
-  private final List<Sequence> rows = new ArrayList<>();
+  /** The sequence in each batch slot (null: free); a slot's sequence is running once its prompt was fed. */
+  private final Sequence[] slots;
   /** Adapter sets by {@link ActiveAdapters#cacheKey()}: held by queued or running sequences, or idle. Guarded by itself. */
   private final Map<String, SharedSet> sets = new HashMap<>();
   /** The idle sets, least recently used first, and their bytes. Guarded by {@link #sets}. */
   private final Map<String, SharedSet> idle = new java.util.LinkedHashMap<>();
   private long idleBytes;
   private BatchKvCache cache;
-  private BatchedLora batchedLora;
-  private boolean membershipChanged;
+  private SlotLora slotLora;
 
   /** At most this many waiting requests join one step, with at most this many prompt tokens in all (a longer prompt goes alone). */
   static final int MAX_PREFILL_GROUPS = 8;
@@ -94,6 +94,7 @@ public final class BatchingEngine implements AutoCloseable {
     this.defaultStopTokenIds = List.copyOf(defaultStopTokenIds);
     this.maxBatch = maxBatch;
     this.manager = transformer.manager().newSubManager();
+    this.slots = new Sequence[maxBatch];
     this.thread = new Thread(this::run, "batching-engine");
     thread.setDaemon(true);
     thread.start();
@@ -185,17 +186,18 @@ public final class BatchingEngine implements AutoCloseable {
   private void run() {
     try (NoGradScope noGrad = NoGradScope.open()) {
       cache = newCache();
+      slotLora = new SlotLora(maxBatch, manager);
       while (!closed) {
         try {
           List<Group> admitted = takeWaiting();
-          if (rows.isEmpty() && admitted.isEmpty()) {
+          if (taken() == 0 && admitted.isEmpty()) {
             continue;
           }
           step(admitted);
         } catch (InterruptedException e) {
           break;
         } catch (RuntimeException | Error e) {
-          LOG.error("batch of {} sequences failed: {}", rows.size(), e.toString(), e);
+          LOG.error("batch of {} sequences failed: {}", taken(), e.toString(), e);
           failAll(e);
         }
       }
@@ -219,15 +221,16 @@ public final class BatchingEngine implements AutoCloseable {
    * longer prompt goes alone). Waits a little for one when nothing is running.
    */
   private List<Group> takeWaiting() throws InterruptedException {
-    Group first = rows.isEmpty() ? waiting.poll(100, TimeUnit.MILLISECONDS) : waiting.peek();
-    if (first == null || !rows.isEmpty() && rows.size() + first.sequences.size() > maxBatch) {
+    int taken = taken();
+    Group first = taken == 0 ? waiting.poll(100, TimeUnit.MILLISECONDS) : waiting.peek();
+    if (first == null || taken + first.sequences.size() > maxBatch) {
       return List.of(); // next time a row ends
     }
-    if (!rows.isEmpty()) {
+    if (taken > 0) {
       waiting.poll();
     }
     List<Group> together = new ArrayList<>(List.of(first));
-    int room = maxBatch - rows.size() - first.sequences.size();
+    int room = maxBatch - taken - first.sequences.size();
     int tokens = first.prompt.length;
     for (Group g; together.size() < MAX_PREFILL_GROUPS && (g = waiting.peek()) != null && g.sequences.size() <= room
         && tokens + g.prompt.length <= MAX_PREFILL_TOKENS; ) {
@@ -239,20 +242,28 @@ public final class BatchingEngine implements AutoCloseable {
     return together;
   }
 
+  /** Slots holding a sequence (running, or admitted and waiting for its prompt). */
+  private int taken() {
+    int n = 0;
+    for (Sequence s : slots) {
+      n += s == null ? 0 : 1;
+    }
+    return n;
+  }
+
   /**
    * One step: the running rows' next tokens and the admitted requests' prompts in one forward pass.
    * If a step that admits several requests fails, the running rows step on without them and each is
    * retried in a step of its own, so one bad request fails only itself.
    */
   private void step(List<Group> admitted) {
-    int running = rows.size();
     try {
       runStep(admitted);
     } catch (RuntimeException e) {
       if (admitted.isEmpty()) {
         throw e;
       }
-      cache.truncate(running);
+      admitted.forEach(this::vacate);
       LOG.warn("a step admitting {} prompt(s) failed{}: {}", admitted.size(), admitted.size() > 1 ? "; admitting each alone" : "",
           e.toString());
       if (admitted.size() == 1) {
@@ -260,92 +271,139 @@ public final class BatchingEngine implements AutoCloseable {
         return;
       }
       for (Group g : admitted) {
-        int before = rows.size();
         try {
           runStep(List.of(g));
         } catch (RuntimeException alone) {
-          cache.truncate(before);
+          vacate(g);
           failGroup(g, alone);
         }
       }
     }
   }
 
+  /** Frees the slots a group took for a step that failed. */
+  private void vacate(Group g) {
+    for (Sequence s : g.sequences) {
+      if (s.slot >= 0 && slots[s.slot] == s && !s.running) {
+        slots[s.slot] = null;
+        cache.release(s.slot);
+        s.slot = -1;
+      }
+    }
+  }
+
   private void runStep(List<Group> admitted) {
     long start = System.nanoTime();
-    int decodeRows = rows.size();
-    if (membershipChanged) {
-      if (batchedLora != null) {
-        batchedLora.close();
-        batchedLora = null;
+    // the span: slots up to the last running one; the others in it get a placeholder token
+    int span = 0;
+    for (int i = 0; i < slots.length; i++) {
+      if (slots[i] != null && slots[i].running) {
+        span = i + 1;
       }
-      if (decodeRows > 0) {
-        batchedLora = BatchedLora.of(rows.stream().map(s -> s.set.lora).toList(), manager);
-      }
-      membershipChanged = false;
     }
+    boolean[] running = new boolean[span];
     List<BatchKvCache.PromptChunk> prompts = new ArrayList<>(admitted.size());
-    int n = decodeRows;
+    int n = span;
     for (Group g : admitted) {
       int reserve = g.prompt.length + g.sequences.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
-      prompts.add(new BatchKvCache.PromptChunk(cache.addRows(g.sequences.size(), reserve), g.prompt.length));
+      int[] taken = cache.take(g.sequences.size(), reserve);
+      for (int i = 0; i < taken.length; i++) {
+        g.sequences.get(i).slot = taken[i];
+        slots[taken[i]] = g.sequences.get(i);
+      }
+      prompts.add(new BatchKvCache.PromptChunk(taken[0], g.prompt.length));
       n += g.prompt.length;
     }
     int[] tokens = new int[n];
-    for (int i = 0; i < decodeRows; i++) {
-      tokens[i] = rows.get(i).lastToken;
+    int live = 0;
+    for (int i = 0; i < span; i++) {
+      Sequence s = slots[i];
+      running[i] = s != null && s.running;
+      if (running[i]) {
+        tokens[i] = s.lastToken;
+        live++;
+      }
     }
-    int t = decodeRows;
+    int t = span;
     for (Group g : admitted) {
       System.arraycopy(g.prompt, 0, tokens, t, g.prompt.length);
       t += g.prompt.length;
     }
     float[] logits;
     try (NDManager step = manager.newSubManager()) {
-      ProjectionAdapter adapters = adapters(decodeRows, admitted, step);
-      logits = transformer.logits(transformer.step(step.create(tokens).reshape(n, 1), cache, decodeRows, prompts, adapters))
+      ProjectionAdapter adapters = adapters(span, admitted);
+      logits = transformer.logits(transformer.step(step.create(tokens).reshape(n, 1), cache, running, prompts, adapters))
           .toFloatArray();
     }
-    if (decodeRows > 0) {
+    if (live > 0) {
       steps.incrementAndGet();
-      rowSteps.addAndGet(decodeRows);
+      rowSteps.addAndGet(live);
     }
-    int vocab = logits.length / (decodeRows + admitted.size());
-    for (int i = 0; i < decodeRows; i++) {
-      Sequence s = rows.get(i);
-      if (s.accept(java.util.Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab), cache.position(i))) {
-        s.ended = true;
+    int vocab = logits.length / (span + admitted.size());
+    List<Sequence> ended = new ArrayList<>();
+    for (int i = 0; i < span; i++) {
+      Sequence s = slots[i];
+      if (running[i] && s.accept(java.util.Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab), cache.position(i))) {
+        ended.add(s);
       }
     }
     if (!admitted.isEmpty()) {
       prefills.addAndGet(admitted.size());
       prefillPasses.incrementAndGet();
       for (int i = 0; i < admitted.size(); i++) {
-        admit(admitted.get(i), prompts.get(i).row(),
-            java.util.Arrays.copyOfRange(logits, (decodeRows + i) * vocab, (decodeRows + i + 1) * vocab));
+        admit(admitted.get(i), java.util.Arrays.copyOfRange(logits, (span + i) * vocab, (span + i + 1) * vocab), ended);
       }
-      LOG.trace("step of {} rows admitted {} prompt(s) in {} µs", decodeRows, admitted.size(), (System.nanoTime() - start) / 1000);
+      LOG.trace("step of {} rows admitted {} prompt(s) in {} µs", live, admitted.size(), (System.nanoTime() - start) / 1000);
     }
-    removeEnded();
+    for (Sequence s : ended) {
+      slots[s.slot] = null;
+      cache.release(s.slot);
+    }
+    activeRows = live();
+    if (taken() == 0) {
+      slotLora.dropViews(); // an idle engine holds only its cache and the slots' factors
+    }
+    ended.forEach(this::finish);
+  }
+
+  private int live() {
+    int n = 0;
+    for (Sequence s : slots) {
+      n += s != null && s.running ? 1 : 0;
+    }
+    return n;
   }
 
   /**
-   * The step's adapters along its token axis: the running rows' gathered factors, then each admitted
-   * prompt's set ({@link SegmentedLora}); none at all when no row and no prompt has one.
+   * The step's adapters along its token axis: the span's slots (none when no running sequence has
+   * one, the set itself when all share one, else the per-slot factors), then each admitted prompt's
+   * set ({@link SegmentedLora}).
    */
-  private ProjectionAdapter adapters(int decodeRows, List<Group> admitted, NDManager step) {
-    ProjectionAdapter running = decodeRows == 0 || batchedLora.isEmpty() ? null : batchedLora;
+  private ProjectionAdapter adapters(int span, List<Group> admitted) {
+    ConcatenatedLora shared = null;
+    boolean mixed = false;
+    for (int i = 0; i < span; i++) {
+      Sequence s = slots[i];
+      if (s != null && s.running) {
+        if (shared == null) {
+          shared = s.set.lora;
+        } else if (shared != s.set.lora) {
+          mixed = true;
+        }
+      }
+    }
+    ProjectionAdapter running = mixed ? slotLora.rows(span) : shared == null || shared.isEmpty() ? null : shared.uniform();
     if (admitted.isEmpty()) {
       return running == null ? ProjectionAdapter.NONE : running;
     }
     List<SegmentedLora.Segment> segments = new ArrayList<>();
     boolean any = running != null;
-    if (decodeRows > 0) {
-      segments.add(new SegmentedLora.Segment(decodeRows, running));
+    if (span > 0) {
+      segments.add(new SegmentedLora.Segment(span, running));
     }
     for (Group g : admitted) {
       ConcatenatedLora lora = g.set.lora;
-      ProjectionAdapter own = lora.isEmpty() ? null : BatchedLora.of(List.of(lora), step);
+      ProjectionAdapter own = lora.isEmpty() ? null : lora.uniform();
       any |= own != null;
       segments.add(new SegmentedLora.Segment(g.prompt.length, own));
     }
@@ -354,25 +412,24 @@ public final class BatchingEngine implements AutoCloseable {
 
   /**
    * Samples the first token of each of {@code g}'s sequences from {@code logits} (the prompt's last
-   * position) and adds them to the batch: the first in {@code row}, whose prompt the step wrote,
-   * the others in the rows after it, with the prompt's keys and values copied. A sequence that ended
-   * on its first token leaves with the next {@link #removeEnded}.
+   * position): the first sequence's slot holds the prompt the step wrote, the others get a copy, and
+   * every slot its set's adapter factors. A sequence that ended on its first token goes to
+   * {@code ended}.
    */
-  private void admit(Group g, int row, float[] logits) {
+  private void admit(Group g, float[] logits, List<Sequence> ended) {
     int[] copies = new int[g.sequences.size() - 1];
     for (int i = 0; i < copies.length; i++) {
-      copies[i] = row + 1 + i;
+      copies[i] = g.sequences.get(i + 1).slot;
     }
-    cache.copyRow(row, copies);
+    cache.copyRow(g.sequences.get(0).slot, copies);
     for (Sequence s : g.sequences) {
+      slotLora.assign(s.slot, g.set.lora);
+      s.running = true;
       s.prefillNanos = System.nanoTime() - s.submitted;
       if (s.accept(logits, g.prompt.length)) {
-        s.ended = true;
+        ended.add(s);
       }
-      rows.add(s);
     }
-    membershipChanged = true;
-    activeRows = rows.size();
   }
 
   private void failGroup(Group g, RuntimeException e) {
@@ -380,33 +437,6 @@ public final class BatchingEngine implements AutoCloseable {
       release(s);
       s.result.completeExceptionally(e);
     });
-  }
-
-  private void removeEnded() {
-    List<Integer> kept = new ArrayList<>();
-    for (int i = 0; i < rows.size(); i++) {
-      if (!rows.get(i).ended) {
-        kept.add(i);
-      }
-    }
-    if (kept.size() == rows.size()) {
-      return;
-    }
-    cache.keep(kept.stream().mapToInt(Integer::intValue).toArray());
-    List<Sequence> ended = new ArrayList<>();
-    List<Sequence> still = new ArrayList<>();
-    for (Sequence s : rows) {
-      (s.ended ? ended : still).add(s);
-    }
-    rows.clear();
-    rows.addAll(still);
-    activeRows = rows.size();
-    membershipChanged = true;
-    if (rows.isEmpty() && batchedLora != null) {
-      batchedLora.close();
-      batchedLora = null;
-    }
-    ended.forEach(this::finish);
   }
 
   private void finish(Sequence s) {
@@ -454,30 +484,26 @@ public final class BatchingEngine implements AutoCloseable {
         }
       }
     }
-    if (!evicted.isEmpty()) {
-      if (batchedLora != null) { // it may hold an evicted set's factors (no row uses them now); rebuilt before the next step
-        batchedLora.close();
-        batchedLora = null;
-        membershipChanged = true;
-      }
-      evicted.forEach(e -> e.lora.close());
-    }
+    evicted.forEach(e -> e.lora.close()); // the slots hold copies of the factors, not these
   }
 
   private void failAll(Throwable e) {
-    if (batchedLora != null) {
-      batchedLora.close();
-      batchedLora = null;
+    for (int i = 0; i < slots.length; i++) {
+      Sequence s = slots[i];
+      if (s != null) {
+        slots[i] = null;
+        release(s); // queued requests keep their sets
+        s.result.completeExceptionally(e);
+      }
     }
-    for (Sequence s : rows) {
-      release(s); // queued requests keep their sets
-      s.result.completeExceptionally(e);
-    }
-    rows.clear();
     activeRows = 0;
     if (cache != null) {
       cache.close();
       cache = closed ? null : newCache();
+    }
+    if (slotLora != null) {
+      slotLora.close();
+      slotLora = closed ? null : new SlotLora(maxBatch, manager);
     }
   }
 
@@ -533,8 +559,10 @@ public final class BatchingEngine implements AutoCloseable {
     long prefillNanos;
     int lastToken;
     FinishReason reason;
-    boolean ended;
     SharedSet set;
+    /** The batch slot, once admitted; running once its prompt was fed. */
+    int slot = -1;
+    boolean running;
 
     Sequence(int promptTokens, GenerationRequest request, TokenListener listener) {
       this.promptTokens = promptTokens;

@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * The adapters of a batch step whose token axis is made of segments, each with its own adapter:
- * the running rows (one token each, per-row {@link BatchedLora}), then each newly admitted
+ * the running rows (one token each, per-slot {@link SlotLora}), then each newly admitted
  * prompt (all its tokens under its request's set). Each segment's update is computed on its
  * slice of the input and the updates are joined along the token axis (zeros for a segment whose
  * adapter has none), so a prompt's adapter is applied once to its tokens instead of being

@@ -4,21 +4,24 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import java.util.Arrays;
 import java.util.List;
 
 /**
- * Keys and values of a running batch, preallocated: per layer {@code [maxRows, kvHeads, C, headDim]},
- * row {@code b} holding one sequence whose next token goes to position {@code positions[b]}. Rows
- * {@code [0, rows)} are in use; the capacity {@code C} grows in steps of {@link #CAPACITY_STEP}.
+ * Keys and values of a running batch, preallocated: per layer {@code [slots, kvHeads, C, headDim]},
+ * slot {@code s} holding one sequence whose next token goes to position {@code positions[s]}. A
+ * sequence takes a free slot when it joins ({@link #take}) and gives it back when it ends
+ * ({@link #release}): nothing is moved or copied when the batch's membership changes. The
+ * capacity {@code C} grows in steps of {@link #CAPACITY_STEP}.
  *
- * <p>A step ({@link #beginStep}) feeds one token to each of the first {@code decodeRows} rows at
- * its own position, and the whole prompt of each {@link PromptChunk} to a row admitted for it
- * ({@link #addRows}), from position 0. Every token's key and value is written in place at its
- * row and position ({@code index_put}: no per-step concatenation); decode rows attend over the
- * first {@code max(position)+1} slots with positions past their own masked out, a prompt over its
- * own row causally. Rows leave when their sequence ends ({@link #keep}, a compaction between
- * steps). Owns a sub-manager; closing the cache frees every tensor.
+ * <p>A step ({@link #beginStep}) feeds one token to each of slots {@code [0, span)} and the whole
+ * prompt of each {@link PromptChunk} to a slot taken for it, from position 0, in that order along
+ * the step's token axis. Every token's key and value is written in place at its slot and position
+ * ({@code index_put}: no per-step concatenation). A running slot attends over the first
+ * {@code max(position)+1} positions with those past its own masked out, a prompt over itself
+ * causally. A slot in the span that runs no sequence this step (free, or taken by a prompt still
+ * to be fed) is fed a placeholder whose key and value go to the last position of the capacity,
+ * which no sequence reads before writing it, and whose output nobody reads. Owns a sub-manager;
+ * closing the cache frees every tensor.
  */
 public final class BatchKvCache implements AutoCloseable {
   /** Capacity grows in steps of this many positions. */
@@ -35,11 +38,12 @@ public final class BatchKvCache implements AutoCloseable {
   private final int maxCapacity;
   private final NDArray[] keys;
   private final NDArray[] values;
-  private int rows;
+  private final boolean[] used;
   private int capacity;
   private final int[] positions;
 
   // the step being run (between beginStep and endStep)
+  private boolean[] running = new boolean[0];
   private int decodeRows;
   private List<PromptChunk> chunks = List.of();
   private int[] tokenPositions;
@@ -57,10 +61,16 @@ public final class BatchKvCache implements AutoCloseable {
     this.keys = new NDArray[layers];
     this.values = new NDArray[layers];
     this.positions = new int[maxRows];
+    this.used = new boolean[maxRows];
   }
 
-  public int rows() {
-    return rows;
+  /** Slots taken now. */
+  public int taken() {
+    int n = 0;
+    for (boolean u : used) {
+      n += u ? 1 : 0;
+    }
+    return n;
   }
 
   public int capacity() {
@@ -73,43 +83,31 @@ public final class BatchKvCache implements AutoCloseable {
   }
 
   /**
-   * Takes {@code count} more rows (empty until a step feeds them a prompt) and makes room for
-   * {@code reserve} positions per row (prompt + tokens still to generate).
-   *
-   * @return the first new row
+   * Takes {@code count} free slots, lowest first (empty until a step feeds them a prompt), and
+   * makes room for {@code reserve} positions per slot (prompt + tokens still to generate).
    */
-  public int addRows(int count, int reserve) {
-    if (rows + count > maxRows) {
-      throw new IllegalArgumentException(rows + " + " + count + " rows exceed the batch's " + maxRows);
+  public int[] take(int count, int reserve) {
+    int[] out = new int[count];
+    int found = 0;
+    for (int s = 0; s < maxRows && found < count; s++) {
+      if (!used[s]) {
+        out[found++] = s;
+      }
+    }
+    if (found < count) {
+      throw new IllegalArgumentException(count + " slots wanted, " + found + " free of " + maxRows);
     }
     ensureCapacity(Math.min(reserve, maxCapacity));
-    int first = rows;
-    Arrays.fill(positions, first, first + count, 0);
-    rows += count;
-    return first;
+    for (int s : out) {
+      used[s] = true;
+      positions[s] = 0;
+    }
+    return out;
   }
 
-  /** Gives back the rows from {@code from} on (e.g. the rows of prompts whose step failed). */
-  public void truncate(int from) {
-    rows = Math.min(rows, from);
-  }
-
-  /** Keeps only the rows {@code kept} (ascending), in that order: ended sequences leave the batch. */
-  public void keep(int[] kept) {
-    if (kept.length == rows) {
-      return;
-    }
-    boolean prefix = true;
-    for (int i = 0; i < kept.length; i++) {
-      prefix &= kept[i] == i;
-    }
-    if (!prefix) {
-      move(kept, 0);
-    }
-    for (int i = 0; i < kept.length; i++) {
-      positions[i] = positions[kept[i]];
-    }
-    rows = kept.length;
+  /** Gives back slot {@code s}; its keys and values are overwritten by the next sequence that takes it. */
+  public void release(int s) {
+    used[s] = false;
   }
 
   /**
@@ -126,17 +124,6 @@ public final class BatchKvCache implements AutoCloseable {
       src[i] = from;
       dst[i] = to[i];
       positions[to[i]] = positions[from];
-    }
-    copy(src, dst);
-  }
-
-  /** Rows {@code sources} (ascending) to rows {@code first, first+1, ...}. */
-  private void move(int[] sources, int first) {
-    long[] src = new long[sources.length];
-    long[] dst = new long[sources.length];
-    for (int i = 0; i < sources.length; i++) {
-      src[i] = sources[i];
-      dst[i] = first + i;
     }
     copy(src, dst);
   }
@@ -182,27 +169,29 @@ public final class BatchKvCache implements AutoCloseable {
 
   /**
    * Prepares a step in {@code step} (the step's manager), shared by all layers: one token for each
-   * of rows {@code [0, decodeRows)}, then the prompts of {@code chunks} (rows taken by {@link
-   * #addRows}, each fed whole from position 0), in that order along the step's token axis.
+   * of slots {@code [0, running.length)}, real for the slots where {@code running} is true and a
+   * placeholder for the others, then the prompts of {@code chunks} (slots taken by {@link #take},
+   * each fed whole from position 0), in that order along the step's token axis.
    */
-  public void beginStep(NDManager step, int decodeRows, List<PromptChunk> chunks) {
-    if (decodeRows < 0 || decodeRows > rows) {
-      throw new IllegalArgumentException(decodeRows + " decode rows of " + rows);
-    }
+  public void beginStep(NDManager step, boolean[] running, List<PromptChunk> chunks) {
+    int decodeRows = running.length;
     int tokens = decodeRows;
     int longest = 0;
     for (PromptChunk c : chunks) {
-      if (c.row() < decodeRows || c.row() >= rows || c.length() < 1) {
-        throw new IllegalArgumentException("prompt chunk " + c + " outside the admitted rows " + decodeRows + ".." + rows);
+      if (c.row() < 0 || c.row() >= maxRows || !used[c.row()] || c.length() < 1 || c.row() < decodeRows && running[c.row()]) {
+        throw new IllegalArgumentException("prompt chunk " + c + " is not in a slot taken for it");
       }
       tokens += c.length();
       longest = Math.max(longest, c.length());
     }
-    int attend = 0;
+    int attend = 1;
     for (int b = 0; b < decodeRows; b++) {
-      attend = Math.max(attend, positions[b] + 1);
+      if (running[b]) {
+        attend = Math.max(attend, positions[b] + 1);
+      }
     }
-    ensureCapacity(Math.max(attend, longest));
+    ensureCapacity(Math.max(attend + 1, longest + 1)); // + 1: the placeholders' position stays out of everyone's way
+    this.running = running.clone();
     this.decodeRows = decodeRows;
     this.chunks = List.copyOf(chunks);
     this.attendLength = attend;
@@ -212,11 +201,10 @@ public final class BatchKvCache implements AutoCloseable {
     float[] mask = new float[decodeRows * attend];
     for (int b = 0; b < decodeRows; b++) {
       rowIds[b] = b;
-      slots[b] = positions[b];
-      tokenPositions[b] = positions[b];
-      for (int j = positions[b] + 1; j < attend; j++) {
-        mask[b * attend + j] = -1e9f;
-      }
+      slots[b] = running[b] ? positions[b] : capacity - 1;
+      tokenPositions[b] = running[b] ? positions[b] : 0;
+      int sees = running[b] ? positions[b] + 1 : 1;
+      java.util.Arrays.fill(mask, b * attend + sees, (b + 1) * attend, -1e9f);
     }
     int t = decodeRows;
     for (PromptChunk c : chunks) {
@@ -230,7 +218,7 @@ public final class BatchKvCache implements AutoCloseable {
     attentionMask = decodeRows == 0 ? null : step.create(mask, new Shape(decodeRows, 1, 1, attend));
   }
 
-  /** Rows fed one token this step. */
+  /** Slots fed one token (real or placeholder) this step: the span {@code [0, D)}. */
   public int decodeRows() {
     return decodeRows;
   }
@@ -272,10 +260,12 @@ public final class BatchKvCache implements AutoCloseable {
     return new NDArray[] {keys[layer].get(step, mine), values[layer].get(step, mine)};
   }
 
-  /** Ends a step: each decode row has one more cached position, each prompt row its prompt. */
+  /** Ends a step: each running slot has one more cached position, each prompt's slot its prompt. */
   public void endStep() {
     for (int b = 0; b < decodeRows; b++) {
-      positions[b]++;
+      if (running[b]) {
+        positions[b]++;
+      }
     }
     for (PromptChunk c : chunks) {
       positions[c.row()] = c.length();

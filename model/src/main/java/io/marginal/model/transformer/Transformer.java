@@ -98,22 +98,23 @@ public final class Transformer {
 
   /**
    * One step of a running batch ({@link BatchKvCache}): {@code tokens} is {@code [N, 1]}, one
-   * token of each of the first {@code decodeRows} rows at the row's own position, then the whole
-   * prompt of each of {@code prompts} (rows just admitted, from position 0), in that order. Every
-   * token's key and value is written into its row's preallocated slot; a decode row attends over
-   * its own positions, a prompt over itself causally. So a step that admits new requests also
-   * advances the running ones: no separate prefill pass. Projections run on all {@code N} tokens
-   * at once (q|k|v and gate|up stacked); {@code adapters} sees the {@code [N, 1, in]} inputs, so a
-   * per-row adapter must cover the tokens in the same order. The arithmetic per token is that of
-   * {@link #forward} with a cache.
+   * token for each slot {@code b < running.length} (the slot's sequence's last token at its own
+   * position where {@code running[b]}, a placeholder otherwise), then the whole prompt of each of
+   * {@code prompts} (slots just taken, from position 0), in that order. Every token's key and value
+   * is written into its slot's preallocated place; a running slot attends over its own positions, a
+   * prompt over itself causally. So a step that admits new requests also advances the running ones:
+   * no separate prefill pass. Projections run on all {@code N} tokens at once (q|k|v and gate|up
+   * stacked); {@code adapters} sees the {@code [N, 1, in]} inputs, so a per-slot adapter must cover
+   * the tokens in the same order. The arithmetic per token is that of {@link #forward} with a cache.
    *
    * @return the final-norm hidden states where the next token is sampled, {@code [D + P, 1, hidden]}:
-   *     each decode row's, then each prompt's last position
+   *     each of the {@code D = running.length} slots', then each prompt's last position
    */
-  public NDArray step(NDArray tokens, BatchKvCache cache, int decodeRows, List<BatchKvCache.PromptChunk> prompts,
+  public NDArray step(NDArray tokens, BatchKvCache cache, boolean[] running, List<BatchKvCache.PromptChunk> prompts,
                       ProjectionAdapter adapters) {
     NDManager step = tokens.getManager();
-    cache.beginStep(step, decodeRows, prompts);
+    int decodeRows = running.length;
+    cache.beginStep(step, running, prompts);
     NDArray[] rotation = rope.rowTables(step, cache.tokenPositions());
     NDArray x = Embedding.embedding(tokens, weights.embedTokens(), SparseFormat.DENSE).head();
     for (int layer = 0; layer < config.numHiddenLayers(); layer++) {

@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import io.marginal.model.LanguageModel;
 import io.marginal.model.config.ModelConfig;
 import io.marginal.model.testing.TinyModels;
+import io.marginal.model.transformer.ProjectionAdapter;
 import io.marginal.model.weights.FusedProjections;
 import io.marginal.model.weights.LayerWeights;
 import io.marginal.model.weights.Projection;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The decode path's stacked projections: a loaded checkpoint's q/k/v and gate/up weights are views
  * of the stacks (same values, no copy), and a group's LoRA update is its members' updates side by
  * side, zeros where a member has none — per request ({@code ActiveAdapters}) and per batch
- * ({@code BatchedLora} over the block-diagonal factors of {@code ConcatenatedLora}).
+ * ({@code SlotLora} over the block-diagonal factors of {@code ConcatenatedLora}).
  */
 class ProjectionGroupTest {
   @TempDir Path dir;
@@ -87,10 +88,16 @@ class ProjectionGroupTest {
       assertNull(both.groupDelta(1, ProjectionGroup.O, x, new long[] {c.hiddenSize()}), "no member of o has an adapter");
 
       // two rows with different sets, the second without any adapter on q/k/v
+      // (slot 1 first held both, then only a: the slot is rewritten, and what a lacks goes back to zero)
       try (ConcatenatedLora withBoth = ConcatenatedLora.of(both, c, m);
           ConcatenatedLora onlyA = ConcatenatedLora.of(ActiveAdapters.of(a), c, m);
-          BatchedLora batch = BatchedLora.of(List.of(withBoth, onlyA), m)) {
+          SlotLora slots = new SlotLora(3, m)) {
+        slots.assign(0, withBoth);
+        slots.assign(1, withBoth);
+        ProjectionAdapter batch = slots.rows(2); // views of the first two slots, which see the write below
         NDArray rows = x.concat(x, 0);
+        assertNotNull(batch.groupDelta(1, ProjectionGroup.QKV, rows, qkv));
+        slots.assign(1, onlyA);
         float[] batched = batch.groupDelta(1, ProjectionGroup.QKV, rows, qkv).toFloatArray();
         float[] expectedA = NDArrays.concat(new NDList(m.zeros(new Shape(1, 1, c.queryDim())), a.delta(1, Projection.K, x, false),
             m.zeros(new Shape(1, 1, c.keyValueDim()))), -1).toFloatArray();
