@@ -451,10 +451,32 @@ public final class BatchingEngine implements AutoCloseable {
    * go first), so a user's next request does not rebuild it.
    */
   private SharedSet reserve(ActiveAdapters adapters, int sequences) {
+    String key = adapters.cacheKey();
+    SharedSet set = hold(key, sequences);
+    if (set != null) {
+      return set;
+    }
+    // built outside the lock: the engine thread takes it too, when a sequence ends, and must not wait for a build
+    SharedSet built = new SharedSet(ConcatenatedLora.of(adapters, transformer.config(), manager));
     synchronized (sets) {
-      SharedSet set = sets.computeIfAbsent(adapters.cacheKey(),
-          k -> new SharedSet(ConcatenatedLora.of(adapters, transformer.config(), manager)));
-      if (set.users == 0 && idle.remove(set.lora.key()) != null) {
+      if (sets.putIfAbsent(key, built) == null) {
+        built.users += sequences;
+        return built;
+      }
+      set = hold(key, sequences); // another request built it meanwhile
+    }
+    built.lora.close();
+    return set;
+  }
+
+  /** {@code sequences} more holds on the set of {@code key}, if it is built; null otherwise. */
+  private SharedSet hold(String key, int sequences) {
+    synchronized (sets) {
+      SharedSet set = sets.get(key);
+      if (set == null) {
+        return null;
+      }
+      if (set.users == 0 && idle.remove(key) != null) {
         idleBytes -= set.bytes;
       }
       set.users += sequences;

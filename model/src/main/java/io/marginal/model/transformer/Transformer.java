@@ -147,11 +147,12 @@ public final class Transformer {
     int d = config.headDim();
     long n = h.getShape().get(0);
     NDList qkv = projectGroup(layer, ProjectionGroup.QKV, h, w, f, adapters)
-        .split(new long[] {config.queryDim(), config.queryDim() + config.keyValueDim()}, 2);
-    // one token per row: [N, 1, heads·d] is [N, heads, 1, d] in memory, a reshape and no copy
-    NDArray q = rope.applyRows(qkv.get(0).reshape(n, heads, 1, d), rotation);
-    NDArray k = rope.applyRows(qkv.get(1).reshape(n, kvHeads, 1, d), rotation);
-    NDArray v = qkv.get(2).reshape(n, kvHeads, 1, d);
+        .split(new long[] {config.queryDim() + config.keyValueDim()}, 2);
+    // one token per row: [N, 1, (heads+kv)·d] is [N, heads+kv, 1, d]; q and k heads are rotated together
+    NDList qk = rope.applyRows(qkv.get(0).reshape(n, heads + kvHeads, 1, d), rotation).split(new long[] {heads}, 1);
+    NDArray q = qk.get(0);
+    NDArray k = qk.get(1);
+    NDArray v = qkv.get(1).reshape(n, kvHeads, 1, d);
     NDArray[] kv = cache.write(layer, k, v);
     int decodeRows = cache.decodeRows();
     List<BatchKvCache.PromptChunk> prompts = cache.chunks();
