@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.ConcatenatedLora;
 import io.marginal.model.lora.SlotLora;
-import io.marginal.model.lora.SegmentedLora;
 import io.marginal.model.tokenizer.TextTokenizer;
 import io.marginal.model.transformer.BatchKvCache;
 import io.marginal.model.transformer.NoGradScope;
@@ -34,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *       preallocated batch cache
  *     one step, one forward pass: every running row feeds its last token at its own position, with
  *       its own adapters (per-slot LoRA, {@link SlotLora}), and each admitted prompt feeds all its
- *       tokens, with its request's adapters ({@link SegmentedLora}); no separate prefill pass
+ *       tokens, with its request's adapters (each token its slot's, {@link SlotLora}); no separate
+ *       prefill pass
  *     sample each row with its own sampler, and each admitted request's first token from its
  *       prompt's last position; rows that end (stop token or string, max_tokens, context length,
  *       listener says stop) leave the batch and complete their future
@@ -310,6 +310,9 @@ public final class BatchingEngine implements AutoCloseable {
       for (int i = 0; i < taken.length; i++) {
         g.sequences.get(i).slot = taken[i];
         slots[taken[i]] = g.sequences.get(i);
+        if (!g.set.lora.isEmpty()) {
+          slotLora.assign(taken[i], g.set.lora);
+        }
       }
       prompts.add(new BatchKvCache.PromptChunk(taken[0], g.prompt.length));
       n += g.prompt.length;
@@ -331,7 +334,7 @@ public final class BatchingEngine implements AutoCloseable {
     }
     float[] logits;
     try (NDManager step = manager.newSubManager()) {
-      ProjectionAdapter adapters = adapters(span, admitted);
+      ProjectionAdapter adapters = adapters(running, admitted, n, step);
       logits = transformer.logits(transformer.step(step.create(tokens).reshape(n, 1), cache, running, prompts, adapters))
           .toFloatArray();
     }
@@ -360,9 +363,6 @@ public final class BatchingEngine implements AutoCloseable {
       cache.release(s.slot);
     }
     activeRows = live();
-    if (taken() == 0) {
-      slotLora.dropViews(); // an idle engine holds only its cache and the slots' factors
-    }
     ended.forEach(this::finish);
   }
 
@@ -375,45 +375,39 @@ public final class BatchingEngine implements AutoCloseable {
   }
 
   /**
-   * The step's adapters along its token axis: the span's slots (none when no running sequence has
-   * one, the set itself when all share one, else the per-slot factors), then each admitted prompt's
-   * set ({@link SegmentedLora}).
+   * The step's adapters, token by token: none when no token has one, the set itself when every
+   * token uses the same, else each token's slot's factors ({@link SlotLora}); placeholder tokens
+   * and tokens without an adapter get none.
    */
-  private ProjectionAdapter adapters(int span, List<Group> admitted) {
-    ConcatenatedLora shared = null;
-    boolean mixed = false;
-    for (int i = 0; i < span; i++) {
-      Sequence s = slots[i];
-      if (s != null && s.running) {
-        if (shared == null) {
-          shared = s.set.lora;
-        } else if (shared != s.set.lora) {
-          mixed = true;
-        }
+  private ProjectionAdapter adapters(boolean[] running, List<Group> admitted, int tokens, NDManager step) {
+    int[] tokenSlots = new int[tokens];
+    ConcatenatedLora only = null;
+    boolean same = true;
+    for (int i = 0; i < running.length; i++) {
+      ConcatenatedLora lora = running[i] ? slots[i].set.lora : null;
+      tokenSlots[i] = lora == null || lora.isEmpty() ? -1 : i;
+      if (lora != null) {
+        same &= only == null || only == lora;
+        only = only == null ? lora : only;
       }
     }
-    ProjectionAdapter running = mixed ? slotLora.rows(span) : shared == null || shared.isEmpty() ? null : shared.uniform();
-    if (admitted.isEmpty()) {
-      return running == null ? ProjectionAdapter.NONE : running;
-    }
-    List<SegmentedLora.Segment> segments = new ArrayList<>();
-    boolean any = running != null;
-    if (span > 0) {
-      segments.add(new SegmentedLora.Segment(span, running));
-    }
+    int t = running.length;
     for (Group g : admitted) {
       ConcatenatedLora lora = g.set.lora;
-      ProjectionAdapter own = lora.isEmpty() ? null : lora.uniform();
-      any |= own != null;
-      segments.add(new SegmentedLora.Segment(g.prompt.length, own));
+      java.util.Arrays.fill(tokenSlots, t, t + g.prompt.length, lora.isEmpty() ? -1 : g.sequences.get(0).slot);
+      t += g.prompt.length;
+      same &= only == null || only == lora;
+      only = only == null ? lora : only;
     }
-    return any ? new SegmentedLora(segments) : ProjectionAdapter.NONE;
+    if (only == null || same && only.isEmpty() || java.util.Arrays.stream(tokenSlots).allMatch(slot -> slot < 0)) {
+      return ProjectionAdapter.NONE;
+    }
+    return same ? only.uniform() : slotLora.forTokens(tokenSlots, step);
   }
 
   /**
    * Samples the first token of each of {@code g}'s sequences from {@code logits} (the prompt's last
-   * position): the first sequence's slot holds the prompt the step wrote, the others get a copy, and
-   * every slot its set's adapter factors. A sequence that ended on its first token goes to
+   * position): the first sequence's slot holds the prompt the step wrote, the others get a copy. A sequence that ended on its first token goes to
    * {@code ended}.
    */
   private void admit(Group g, float[] logits, List<Sequence> ended) {
@@ -423,7 +417,6 @@ public final class BatchingEngine implements AutoCloseable {
     }
     cache.copyRow(g.sequences.get(0).slot, copies);
     for (Sequence s : g.sequences) {
-      slotLora.assign(s.slot, g.set.lora);
       s.running = true;
       s.prefillNanos = System.nanoTime() - s.submitted;
       if (s.accept(logits, g.prompt.length)) {

@@ -13,30 +13,42 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Per-row LoRA for a batch whose rows use different adapter sets (none, shared, per-user,
- * stacked), S-LoRA / Punica style, kept per batch slot: for every adapted projection group
- * ({@link ProjectionGroup}: q|k|v, o, gate|up, down) the factors of the set in slot {@code s} sit
- * in row {@code s} of {@code [slots, in, R]} and {@code [slots, R, out]} (ranks zero-padded to the
- * largest seen, slots without the target zero), so a step adds {@code (x · Aᵀ_s) · Bᵀ_s} to every
- * row with two batched matrix products, whatever the number of distinct adapters.
+ * Per-token LoRA for a batch whose tokens use different adapter sets (none, shared, per-user,
+ * stacked), kept per batch slot (S-LoRA / Punica's problem, solved with two plain products): for
+ * every adapted projection group ({@link ProjectionGroup}: q|k|v, o, gate|up, down) the factors of
+ * every slot sit side by side along the rank axis, {@code A [in, slots·R]} and
+ * {@code B [slots·R, out]} (ranks zero-padded to the largest seen, slots without the target zero).
+ * A step whose token {@code i} uses slot {@code s_i} adds
+ * {@code ((x · A) ⊙ M) · B}, where row {@code i} of the mask {@code M} keeps only slot
+ * {@code s_i}'s {@code R} columns: each token gets exactly its own slot's update (the other
+ * columns contribute exact zeros), with two matrix products and one product by the mask per
+ * group, whatever the number of distinct adapters and whether the token is a running row's or
+ * one of a prompt's.
  *
  * <p>A sequence that joins the batch writes its set's factors into its slot ({@link #assign}: one
  * in-place write per factor); one that leaves costs nothing (its slot is overwritten by the next).
- * So a batch whose membership changes every step does not gather every row's factors again. Owns
- * its tensors; engine thread only.
+ * Owns its tensors; engine thread only.
  */
 public final class SlotLora implements AutoCloseable {
 
   private final int slots;
   private final NDManager manager;
-  /** Per target: {@code A [slots, in, R]}, {@code B [slots, R, out]}. */
-  private final Map<ConcatenatedLora.GroupTarget, NDArray[]> factors = new HashMap<>();
-  /** Per slot: the targets whose rows hold nonzero factors. */
+  private final Map<ConcatenatedLora.GroupTarget, Factors> factors = new HashMap<>();
+  /** Per slot: the targets whose columns hold nonzero factors. */
   private final Set<ConcatenatedLora.GroupTarget>[] written;
-  /** Views of the first {@link #viewSpan} slots, by target (rebuilt when the span or a tensor changes). */
-  private final Map<ConcatenatedLora.GroupTarget, NDArray[]> views = new HashMap<>();
-  private NDManager viewManager;
-  private int viewSpan = -1;
+
+  /** A target's factors of all slots, each slot's {@code rank} columns of A (rows of B) side by side. */
+  private static final class Factors {
+    NDArray a;
+    NDArray b;
+    int rank;
+
+    Factors(NDArray a, NDArray b, int rank) {
+      this.a = a;
+      this.b = b;
+      this.rank = rank;
+    }
+  }
 
   @SuppressWarnings("unchecked")
   public SlotLora(int slots, NDManager parent) {
@@ -50,83 +62,64 @@ public final class SlotLora implements AutoCloseable {
 
   /** Puts {@code set}'s factors into {@code slot} (zeros for the targets it does not adapt). */
   public void assign(int slot, ConcatenatedLora set) {
-    try (NDManager scratch = manager.newSubManager()) { // a scalar written with set() would stay in the tensors' manager
-      write(slot, set, scratch);
-    }
-  }
-
-  private void write(int slot, ConcatenatedLora set, NDManager scratch) {
-    Set<ConcatenatedLora.GroupTarget> now = new HashSet<>();
-    for (ConcatenatedLora.GroupTarget t : set.targets()) {
-      ConcatenatedLora.Factors f = set.factors(t);
-      NDArray[] ab = ensure(t, f);
-      int r = f.rank();
-      int rank = (int) ab[0].getShape().get(2);
-      if (r == rank) {
-        ab[0].set(new NDIndex("{}", slot), f.aT());
-      } else { // the rank padding must be zero in A; B's padding rows then never count
-        ab[0].set(new NDIndex("{}", slot), zeroRow(ab[0], scratch));
-        ab[0].set(new NDIndex("{}, :, :{}", slot, r), f.aT());
+    try (NDManager scratch = manager.newSubManager()) { // zeros made here, not in the tensors' manager
+      Set<ConcatenatedLora.GroupTarget> now = new HashSet<>();
+      for (ConcatenatedLora.GroupTarget t : set.targets()) {
+        ConcatenatedLora.Factors f = set.factors(t);
+        Factors all = ensure(t, f);
+        int r = f.rank();
+        int first = slot * all.rank;
+        all.a.set(new NDIndex(":, {}:{}", first, first + r), f.aT());
+        if (r < all.rank) { // the padding columns of A must be zero; B's padding rows then never count
+          all.a.set(new NDIndex(":, {}:{}", first + r, first + all.rank),
+              scratch.zeros(new Shape(all.a.getShape().get(0), all.rank - r), all.a.getDataType()));
+        }
+        all.b.set(new NDIndex("{}:{}, :", first, first + r), f.bT());
+        now.add(t);
       }
-      ab[1].set(new NDIndex("{}, :{}, :", slot, r), f.bT());
-      now.add(t);
-    }
-    for (ConcatenatedLora.GroupTarget t : written[slot]) {
-      if (!now.contains(t)) {
-        NDArray a = factors.get(t)[0];
-        a.set(new NDIndex("{}", slot), zeroRow(a, scratch)); // A zero: the row's update is zero whatever B holds
+      for (ConcatenatedLora.GroupTarget t : written[slot]) {
+        if (!now.contains(t)) { // A zero: the slot's update is zero whatever B holds
+          Factors all = factors.get(t);
+          all.a.set(new NDIndex(":, {}:{}", slot * all.rank, (slot + 1) * all.rank),
+              scratch.zeros(new Shape(all.a.getShape().get(0), all.rank), all.a.getDataType()));
+        }
       }
+      written[slot] = now;
     }
-    written[slot] = now;
   }
 
-  private static NDArray zeroRow(NDArray slotsTensor, NDManager scratch) {
-    Shape s = slotsTensor.getShape();
-    return scratch.zeros(s.slice(1), slotsTensor.getDataType());
-  }
-
-  /** The tensors of {@code t}, made (zero) or widened to {@code f}'s rank if needed. */
-  private NDArray[] ensure(ConcatenatedLora.GroupTarget t, ConcatenatedLora.Factors f) {
-    NDArray[] ab = factors.get(t);
+  /** The factors of {@code t}, made (zero) or widened to {@code f}'s rank if needed. */
+  private Factors ensure(ConcatenatedLora.GroupTarget t, ConcatenatedLora.Factors f) {
+    Factors all = factors.get(t);
     long in = f.aT().getShape().get(0);
     long out = f.bT().getShape().get(1);
-    if (ab == null) {
-      ab = new NDArray[] {manager.zeros(new Shape(slots, in, f.rank())), manager.zeros(new Shape(slots, f.rank(), out))};
-      factors.put(t, ab);
-      dropViews();
-    } else if (ab[0].getShape().get(2) < f.rank()) {
-      long grow = f.rank() - ab[0].getShape().get(2);
+    if (all == null) {
+      all = new Factors(manager.zeros(new Shape(in, (long) slots * f.rank())), manager.zeros(new Shape((long) slots * f.rank(), out)),
+          f.rank());
+      factors.put(t, all);
+    } else if (all.rank < f.rank()) {
+      int grow = f.rank() - all.rank;
       try (NDManager scratch = manager.newSubManager()) {
-        NDArray a = ab[0].concat(scratch.zeros(new Shape(slots, in, grow)), 2);
-        NDArray b = ab[1].concat(scratch.zeros(new Shape(slots, grow, out)), 1);
+        NDArray a = all.a.reshape(in, slots, all.rank).concat(scratch.zeros(new Shape(in, slots, grow)), 2).reshape(in, -1);
+        NDArray b = all.b.reshape(slots, all.rank, out).concat(scratch.zeros(new Shape(slots, grow, out)), 1).reshape(-1, out);
         a.attach(manager);
         b.attach(manager);
-        ab[0].close();
-        ab[1].close();
-        ab = new NDArray[] {a, b};
+        all.a.close();
+        all.b.close();
+        all.a = a;
+        all.b = b;
+        all.rank = f.rank();
       }
-      factors.put(t, ab);
-      dropViews();
     }
-    return ab;
-  }
-
-  /** True when no slot has ever held factors. */
-  public boolean isEmpty() {
-    return factors.isEmpty();
+    return all;
   }
 
   /**
-   * The update of slots {@code [0, span)}, for a step whose rows are those slots in order ({@code
-   * [span, 1, in]} inputs). Views are kept while the span and the tensors stay the same, and see
-   * every later {@link #assign}.
+   * The update of a step whose token {@code i} uses slot {@code tokenSlots[i]} ({@code -1}: no
+   * adapter), for {@code [N, 1, in]} inputs; its masks are made in {@code step}, once per rank.
    */
-  public ProjectionAdapter rows(int span) {
-    if (span != viewSpan) {
-      dropViews();
-      viewSpan = span;
-      viewManager = manager.newSubManager();
-    }
+  public ProjectionAdapter forTokens(int[] tokenSlots, NDManager step) {
+    Map<Integer, NDArray> masks = new HashMap<>();
     return new ProjectionAdapter() {
       @Override
       public NDArray delta(int layer, Projection projection, NDArray input, boolean training) {
@@ -135,31 +128,26 @@ public final class SlotLora implements AutoCloseable {
 
       @Override
       public NDArray groupDelta(int layer, ProjectionGroup group, NDArray input, long[] widths) {
-        NDArray[] f = view(new ConcatenatedLora.GroupTarget(layer, group));
-        return f == null ? null : input.matMul(f[0]).matMul(f[1]);
+        Factors all = factors.get(new ConcatenatedLora.GroupTarget(layer, group));
+        if (all == null) {
+          return null;
+        }
+        NDArray mask = masks.computeIfAbsent(all.rank, r -> mask(tokenSlots, r, step));
+        return input.matMul(all.a).mul(mask).matMul(all.b);
       }
     };
   }
 
-  private NDArray[] view(ConcatenatedLora.GroupTarget t) {
-    NDArray[] all = factors.get(t);
-    if (all == null || viewSpan == slots) {
-      return all;
+  /** {@code [N, 1, slots·rank]}: row {@code i} is 1 on slot {@code tokenSlots[i]}'s columns, 0 elsewhere. */
+  private NDArray mask(int[] tokenSlots, int rank, NDManager step) {
+    int width = slots * rank;
+    float[] m = new float[tokenSlots.length * width];
+    for (int i = 0; i < tokenSlots.length; i++) {
+      if (tokenSlots[i] >= 0) {
+        java.util.Arrays.fill(m, i * width + tokenSlots[i] * rank, i * width + (tokenSlots[i] + 1) * rank, 1f);
+      }
     }
-    return views.computeIfAbsent(t, k -> {
-      NDIndex first = new NDIndex(":{}", viewSpan);
-      return new NDArray[] {all[0].get(viewManager, first), all[1].get(viewManager, first)};
-    });
-  }
-
-  /** Closes the views of the last span (made again on the next {@link #rows}). */
-  public void dropViews() {
-    views.clear();
-    if (viewManager != null) {
-      viewManager.close();
-      viewManager = null;
-    }
-    viewSpan = -1;
+    return step.create(m, new Shape(tokenSlots.length, 1, width));
   }
 
   @Override

@@ -88,16 +88,15 @@ class ProjectionGroupTest {
       assertNull(both.groupDelta(1, ProjectionGroup.O, x, new long[] {c.hiddenSize()}), "no member of o has an adapter");
 
       // two rows with different sets, the second without any adapter on q/k/v
-      // (slot 1 first held both, then only a: the slot is rewritten, and what a lacks goes back to zero)
+      // (slot 2 first held both, then only a: the slot is rewritten, and what a lacks goes back to zero; slot 1 is unused)
       try (ConcatenatedLora withBoth = ConcatenatedLora.of(both, c, m);
           ConcatenatedLora onlyA = ConcatenatedLora.of(ActiveAdapters.of(a), c, m);
           SlotLora slots = new SlotLora(3, m)) {
         slots.assign(0, withBoth);
-        slots.assign(1, withBoth);
-        ProjectionAdapter batch = slots.rows(2); // views of the first two slots, which see the write below
-        NDArray rows = x.concat(x, 0);
-        assertNotNull(batch.groupDelta(1, ProjectionGroup.QKV, rows, qkv));
-        slots.assign(1, onlyA);
+        slots.assign(2, withBoth);
+        slots.assign(2, onlyA);
+        NDArray rows = x.concat(x, 0).concat(x, 0);
+        ProjectionAdapter batch = slots.forTokens(new int[] {0, 2, -1}, m);
         float[] batched = batch.groupDelta(1, ProjectionGroup.QKV, rows, qkv).toFloatArray();
         float[] expectedA = NDArrays.concat(new NDList(m.zeros(new Shape(1, 1, c.queryDim())), a.delta(1, Projection.K, x, false),
             m.zeros(new Shape(1, 1, c.keyValueDim()))), -1).toFloatArray();
@@ -105,6 +104,7 @@ class ProjectionGroupTest {
         for (int i = 0; i < width; i++) {
           assertEquals(expected[i], batched[i], 1e-5, "row 0 (a+b), column " + i);
           assertEquals(expectedA[i], batched[width + i], 1e-5, "row 1 (a only), column " + i);
+          assertEquals(0f, batched[2 * width + i], 0f, "row 2 (no adapter), column " + i);
         }
         NDArray gateUp = batch.groupDelta(1, ProjectionGroup.GATE_UP, rows, new long[] {c.intermediateSize(), c.intermediateSize()});
         assertNotNull(gateUp);
