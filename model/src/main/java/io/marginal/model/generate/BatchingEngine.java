@@ -402,7 +402,14 @@ public final class BatchingEngine implements AutoCloseable {
     if (only == null || same && only.isEmpty() || java.util.Arrays.stream(tokenSlots).allMatch(slot -> slot < 0)) {
       return ProjectionAdapter.NONE;
     }
-    return same ? only.uniform() : slotLora.forTokens(tokenSlots, step);
+    if (same) {
+      return only.uniform();
+    }
+    int span = 0;
+    for (int slot : tokenSlots) {
+      span = Math.max(span, slot + 1);
+    }
+    return slotLora.forTokens(tokenSlots, span, step);
   }
 
   /**

@@ -36,6 +36,10 @@ public final class SlotLora implements AutoCloseable {
   private final Map<ConcatenatedLora.GroupTarget, Factors> factors = new HashMap<>();
   /** Per slot: the targets whose columns hold nonzero factors. */
   private final Set<ConcatenatedLora.GroupTarget>[] written;
+  /** Views of the first {@link #viewSpan} slots' columns, by target: kept while the span and the tensors stay the same. */
+  private final Map<ConcatenatedLora.GroupTarget, NDArray[]> views = new HashMap<>();
+  private NDManager viewManager;
+  private int viewSpan = -1;
 
   /** A target's factors of all slots, each slot's {@code rank} columns of A (rows of B) side by side. */
   private static final class Factors {
@@ -97,6 +101,7 @@ public final class SlotLora implements AutoCloseable {
       all = new Factors(manager.zeros(new Shape(in, (long) slots * f.rank())), manager.zeros(new Shape((long) slots * f.rank(), out)),
           f.rank());
       factors.put(t, all);
+      dropViews();
     } else if (all.rank < f.rank()) {
       int grow = f.rank() - all.rank;
       try (NDManager scratch = manager.newSubManager()) {
@@ -110,15 +115,26 @@ public final class SlotLora implements AutoCloseable {
         all.b = b;
         all.rank = f.rank();
       }
+      dropViews();
     }
     return all;
   }
 
   /**
    * The update of a step whose token {@code i} uses slot {@code tokenSlots[i]} ({@code -1}: no
-   * adapter), for {@code [N, 1, in]} inputs; its masks are made in {@code step}, once per rank.
+   * adapter; every slot below {@code span}), for {@code [N, 1, in]} inputs: only the first
+   * {@code span} slots' columns take part (slots are taken lowest first, so a half-full batch pays
+   * for about half). Its masks are made in {@code step}, once per rank.
    */
-  public ProjectionAdapter forTokens(int[] tokenSlots, NDManager step) {
+  public ProjectionAdapter forTokens(int[] tokenSlots, int span, NDManager step) {
+    if (span < 1 || span > slots) {
+      throw new IllegalArgumentException("span " + span + " outside 1.." + slots);
+    }
+    if (span != viewSpan) {
+      dropViews();
+      viewSpan = span;
+      viewManager = manager.newSubManager();
+    }
     Map<Integer, NDArray> masks = new HashMap<>();
     return new ProjectionAdapter() {
       @Override
@@ -128,19 +144,32 @@ public final class SlotLora implements AutoCloseable {
 
       @Override
       public NDArray groupDelta(int layer, ProjectionGroup group, NDArray input, long[] widths) {
-        Factors all = factors.get(new ConcatenatedLora.GroupTarget(layer, group));
+        ConcatenatedLora.GroupTarget t = new ConcatenatedLora.GroupTarget(layer, group);
+        Factors all = factors.get(t);
         if (all == null) {
           return null;
         }
-        NDArray mask = masks.computeIfAbsent(all.rank, r -> mask(tokenSlots, r, step));
-        return input.matMul(all.a).mul(mask).matMul(all.b);
+        NDArray[] ab = span == slots ? new NDArray[] {all.a, all.b} : views.computeIfAbsent(t, k -> new NDArray[] {
+            all.a.get(viewManager, new NDIndex(":, :{}", (long) span * all.rank)),
+            all.b.get(viewManager, new NDIndex(":{}, :", (long) span * all.rank))});
+        NDArray mask = masks.computeIfAbsent(all.rank, r -> mask(tokenSlots, span, r, step));
+        return input.matMul(ab[0]).mul(mask).matMul(ab[1]);
       }
     };
   }
 
-  /** {@code [N, 1, slots·rank]}: row {@code i} is 1 on slot {@code tokenSlots[i]}'s columns, 0 elsewhere. */
-  private NDArray mask(int[] tokenSlots, int rank, NDManager step) {
-    int width = slots * rank;
+  private void dropViews() {
+    views.clear();
+    if (viewManager != null) {
+      viewManager.close();
+      viewManager = null;
+    }
+    viewSpan = -1;
+  }
+
+  /** {@code [N, 1, span·rank]}: row {@code i} is 1 on slot {@code tokenSlots[i]}'s columns, 0 elsewhere. */
+  private static NDArray mask(int[] tokenSlots, int span, int rank, NDManager step) {
+    int width = span * rank;
     float[] m = new float[tokenSlots.length * width];
     for (int i = 0; i < tokenSlots.length; i++) {
       if (tokenSlots[i] >= 0) {

@@ -96,7 +96,7 @@ class ProjectionGroupTest {
         slots.assign(2, withBoth);
         slots.assign(2, onlyA);
         NDArray rows = x.concat(x, 0).concat(x, 0);
-        ProjectionAdapter batch = slots.forTokens(new int[] {0, 2, -1}, m);
+        ProjectionAdapter batch = slots.forTokens(new int[] {0, 2, -1}, 3, m);
         float[] batched = batch.groupDelta(1, ProjectionGroup.QKV, rows, qkv).toFloatArray();
         float[] expectedA = NDArrays.concat(new NDList(m.zeros(new Shape(1, 1, c.queryDim())), a.delta(1, Projection.K, x, false),
             m.zeros(new Shape(1, 1, c.keyValueDim()))), -1).toFloatArray();
