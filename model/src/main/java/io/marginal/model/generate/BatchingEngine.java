@@ -310,9 +310,7 @@ public final class BatchingEngine implements AutoCloseable {
       for (int i = 0; i < taken.length; i++) {
         g.sequences.get(i).slot = taken[i];
         slots[taken[i]] = g.sequences.get(i);
-        if (!g.set.lora.isEmpty()) {
-          slotLora.assign(taken[i], g.set.lora);
-        }
+        slotLora.assign(taken[i], g.set.lora); // an empty set zeroes what the slot's last sequence wrote
       }
       prompts.add(new BatchKvCache.PromptChunk(taken[0], g.prompt.length));
       n += g.prompt.length;
@@ -404,6 +402,9 @@ public final class BatchingEngine implements AutoCloseable {
     }
     if (same) {
       return only.uniform();
+    }
+    if (admitted.isEmpty()) { // a decode step: token b is slot b
+      return slotLora.forSlots(running.length);
     }
     int span = 0;
     for (int slot : tokenSlots) {

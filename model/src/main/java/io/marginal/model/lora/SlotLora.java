@@ -14,20 +14,25 @@ import java.util.Set;
 
 /**
  * Per-token LoRA for a batch whose tokens use different adapter sets (none, shared, per-user,
- * stacked), kept per batch slot (S-LoRA / Punica's problem, solved with two plain products): for
- * every adapted projection group ({@link ProjectionGroup}: q|k|v, o, gate|up, down) the factors of
- * every slot sit side by side along the rank axis, {@code A [in, slots·R]} and
- * {@code B [slots·R, out]} (ranks zero-padded to the largest seen, slots without the target zero).
- * A step whose token {@code i} uses slot {@code s_i} adds
- * {@code ((x · A) ⊙ M) · B}, where row {@code i} of the mask {@code M} keeps only slot
- * {@code s_i}'s {@code R} columns: each token gets exactly its own slot's update (the other
- * columns contribute exact zeros), with two matrix products and one product by the mask per
- * group, whatever the number of distinct adapters and whether the token is a running row's or
- * one of a prompt's.
+ * stacked), kept per batch slot (S-LoRA / Punica style): for every adapted projection group
+ * ({@link ProjectionGroup}: q|k|v, o, gate|up, down) slot {@code s}'s factors sit in
+ * {@code A [in, slots, R]} and {@code B [slots, R, out]} (ranks zero-padded to the largest seen,
+ * slots without the target zero). Two forms of the update, over the slots in use:
+ *
+ * <ul>
+ *   <li>a decode step, token {@code b} = slot {@code b} ({@link #forSlots}): two batched products
+ *       over the slot views {@code [span, in, R]}, {@code [span, R, out]};
+ *   <li>any step, token {@code i} using slot {@code s_i} ({@link #forTokens}, e.g. a step that also
+ *       feeds admitted prompts): {@code ((x · A) ⊙ M) · B} over the {@code [in, span·R]} and
+ *       {@code [span·R, out]} views, row {@code i} of the mask {@code M} keeping only slot
+ *       {@code s_i}'s {@code R} columns (the others contribute exact zeros): two plain products and
+ *       one product by the mask, whatever the mix of tokens.
+ * </ul>
  *
  * <p>A sequence that joins the batch writes its set's factors into its slot ({@link #assign}: one
- * in-place write per factor); one that leaves costs nothing (its slot is overwritten by the next).
- * Owns its tensors; engine thread only.
+ * in-place write per factor, an empty set zeroes what the slot held); one that leaves costs nothing.
+ * There is no gathering of every row's factors when the batch's membership changes. Owns its
+ * tensors; engine thread only.
  */
 public final class SlotLora implements AutoCloseable {
 
@@ -41,7 +46,7 @@ public final class SlotLora implements AutoCloseable {
   private NDManager viewManager;
   private int viewSpan = -1;
 
-  /** A target's factors of all slots, each slot's {@code rank} columns of A (rows of B) side by side. */
+  /** A target's factors of all slots: {@code a [in, slots, R]} and {@code b [slots, R, out]}. */
   private static final class Factors {
     NDArray a;
     NDArray b;
@@ -72,20 +77,18 @@ public final class SlotLora implements AutoCloseable {
         ConcatenatedLora.Factors f = set.factors(t);
         Factors all = ensure(t, f);
         int r = f.rank();
-        int first = slot * all.rank;
-        all.a.set(new NDIndex(":, {}:{}", first, first + r), f.aT());
+        all.a.set(new NDIndex(":, {}, :{}", slot, r), f.aT());
         if (r < all.rank) { // the padding columns of A must be zero; B's padding rows then never count
-          all.a.set(new NDIndex(":, {}:{}", first + r, first + all.rank),
+          all.a.set(new NDIndex(":, {}, {}:", slot, r),
               scratch.zeros(new Shape(all.a.getShape().get(0), all.rank - r), all.a.getDataType()));
         }
-        all.b.set(new NDIndex("{}:{}, :", first, first + r), f.bT());
+        all.b.set(new NDIndex("{}, :{}, :", slot, r), f.bT());
         now.add(t);
       }
       for (ConcatenatedLora.GroupTarget t : written[slot]) {
         if (!now.contains(t)) { // A zero: the slot's update is zero whatever B holds
           Factors all = factors.get(t);
-          all.a.set(new NDIndex(":, {}:{}", slot * all.rank, (slot + 1) * all.rank),
-              scratch.zeros(new Shape(all.a.getShape().get(0), all.rank), all.a.getDataType()));
+          all.a.set(new NDIndex(":, {}, :", slot), scratch.zeros(new Shape(all.a.getShape().get(0), all.rank), all.a.getDataType()));
         }
       }
       written[slot] = now;
@@ -98,15 +101,14 @@ public final class SlotLora implements AutoCloseable {
     long in = f.aT().getShape().get(0);
     long out = f.bT().getShape().get(1);
     if (all == null) {
-      all = new Factors(manager.zeros(new Shape(in, (long) slots * f.rank())), manager.zeros(new Shape((long) slots * f.rank(), out)),
-          f.rank());
+      all = new Factors(manager.zeros(new Shape(in, slots, f.rank())), manager.zeros(new Shape(slots, f.rank(), out)), f.rank());
       factors.put(t, all);
       dropViews();
     } else if (all.rank < f.rank()) {
       int grow = f.rank() - all.rank;
       try (NDManager scratch = manager.newSubManager()) {
-        NDArray a = all.a.reshape(in, slots, all.rank).concat(scratch.zeros(new Shape(in, slots, grow)), 2).reshape(in, -1);
-        NDArray b = all.b.reshape(slots, all.rank, out).concat(scratch.zeros(new Shape(slots, grow, out)), 1).reshape(-1, out);
+        NDArray a = all.a.concat(scratch.zeros(new Shape(in, slots, grow)), 2);
+        NDArray b = all.b.concat(scratch.zeros(new Shape(slots, grow, out)), 1);
         a.attach(manager);
         b.attach(manager);
         all.a.close();
@@ -127,14 +129,7 @@ public final class SlotLora implements AutoCloseable {
    * for about half). Its masks are made in {@code step}, once per rank.
    */
   public ProjectionAdapter forTokens(int[] tokenSlots, int span, NDManager step) {
-    if (span < 1 || span > slots) {
-      throw new IllegalArgumentException("span " + span + " outside 1.." + slots);
-    }
-    if (span != viewSpan) {
-      dropViews();
-      viewSpan = span;
-      viewManager = manager.newSubManager();
-    }
+    useSpan(span);
     Map<Integer, NDArray> masks = new HashMap<>();
     return new ProjectionAdapter() {
       @Override
@@ -149,13 +144,64 @@ public final class SlotLora implements AutoCloseable {
         if (all == null) {
           return null;
         }
-        NDArray[] ab = span == slots ? new NDArray[] {all.a, all.b} : views.computeIfAbsent(t, k -> new NDArray[] {
-            all.a.get(viewManager, new NDIndex(":, :{}", (long) span * all.rank)),
-            all.b.get(viewManager, new NDIndex(":{}, :", (long) span * all.rank))});
+        NDArray[] ab = views(t, all);
         NDArray mask = masks.computeIfAbsent(all.rank, r -> mask(tokenSlots, span, r, step));
         return input.matMul(ab[0]).mul(mask).matMul(ab[1]);
       }
     };
+  }
+
+  /**
+   * The update of a step whose tokens are exactly slots {@code [0, span)} in order (a decode step:
+   * one token per slot), for {@code [span, 1, in]} inputs: each row's own factors by two batched
+   * products over the slot views, {@code [span, in, R]} and {@code [span, R, out]}; a slot that
+   * holds no set has zero factors.
+   */
+  public ProjectionAdapter forSlots(int span) {
+    useSpan(span);
+    return new ProjectionAdapter() {
+      @Override
+      public NDArray delta(int layer, Projection projection, NDArray input, boolean training) {
+        throw new UnsupportedOperationException("a batch's LoRA is applied per projection group");
+      }
+
+      @Override
+      public NDArray groupDelta(int layer, ProjectionGroup group, NDArray input, long[] widths) {
+        ConcatenatedLora.GroupTarget t = new ConcatenatedLora.GroupTarget(layer, group);
+        Factors all = factors.get(t);
+        if (all == null) {
+          return null;
+        }
+        NDArray[] ab = views(t, all);
+        return input.matMul(ab[2]).matMul(ab[3]);
+      }
+    };
+  }
+
+  /** {@code t}'s views over the first {@link #viewSpan} slots: A {@code [in, span·R]}, B {@code [span·R, out]}, A {@code [span, in, R]}, B {@code [span, R, out]}. */
+  private NDArray[] views(ConcatenatedLora.GroupTarget t, Factors all) {
+    return views.computeIfAbsent(t, k -> {
+      long in = all.a.getShape().get(0);
+      long out = all.b.getShape().get(2);
+      NDArray a = all.a.get(viewManager, new NDIndex(":, :{}, :", viewSpan)); // views, never the tensors themselves
+      NDArray b = all.b.get(viewManager, new NDIndex(":{}", viewSpan));
+      NDArray[] v = {a.reshape(in, (long) viewSpan * all.rank), b.reshape((long) viewSpan * all.rank, out), a.transpose(1, 0, 2), b};
+      for (int i = 0; i < 3; i++) {
+        v[i].attach(viewManager);
+      }
+      return v;
+    });
+  }
+
+  private void useSpan(int span) {
+    if (span < 1 || span > slots) {
+      throw new IllegalArgumentException("span " + span + " outside 1.." + slots);
+    }
+    if (span != viewSpan) {
+      dropViews();
+      viewSpan = span;
+      viewManager = manager.newSubManager();
+    }
   }
 
   private void dropViews() {

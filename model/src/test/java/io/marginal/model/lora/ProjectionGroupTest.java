@@ -106,6 +106,13 @@ class ProjectionGroupTest {
           assertEquals(expectedA[i], batched[width + i], 1e-5, "row 1 (a only), column " + i);
           assertEquals(0f, batched[2 * width + i], 0f, "row 2 (no adapter), column " + i);
         }
+        // a decode step's form (token b is slot b, batched products over the slot views) gives the same rows; slot 1 never held a set
+        float[] bySlot = slots.forSlots(3).groupDelta(1, ProjectionGroup.QKV, rows, qkv).toFloatArray();
+        for (int i = 0; i < width; i++) {
+          assertEquals(expected[i], bySlot[i], 1e-5, "slot 0 (a+b), column " + i);
+          assertEquals(0f, bySlot[width + i], 0f, "slot 1 (none), column " + i);
+          assertEquals(expectedA[i], bySlot[2 * width + i], 1e-5, "slot 2 (a only), column " + i);
+        }
         NDArray gateUp = batch.groupDelta(1, ProjectionGroup.GATE_UP, rows, new long[] {c.intermediateSize(), c.intermediateSize()});
         assertNotNull(gateUp);
         float[] up = a.delta(1, Projection.UP, x, false).toFloatArray();
