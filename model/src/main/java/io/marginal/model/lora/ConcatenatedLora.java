@@ -134,18 +134,10 @@ public final class ConcatenatedLora implements AutoCloseable {
 
   /** This set applied to every row of a batch ({@code [B, T, in]} inputs): two products per adapted group, no gathering. */
   public io.marginal.model.transformer.ProjectionAdapter uniform() {
-    return new io.marginal.model.transformer.ProjectionAdapter() {
-      @Override
-      public NDArray delta(int layer, io.marginal.model.weights.Projection projection, NDArray input, boolean training) {
-        throw new UnsupportedOperationException("a batch's LoRA is applied per projection group");
-      }
-
-      @Override
-      public NDArray groupDelta(int layer, ProjectionGroup group, NDArray input, long[] widths) {
-        Factors f = factors.get(new GroupTarget(layer, group));
-        return f == null ? null : input.matMul(f.aT()).matMul(f.bT());
-      }
-    };
+    return io.marginal.model.transformer.ProjectionAdapter.perGroup((layer, group, input) -> {
+      Factors f = factors.get(new GroupTarget(layer, group));
+      return f == null ? null : input.matMul(f.aT()).matMul(f.bT());
+    });
   }
 
   public java.util.Set<GroupTarget> targets() {

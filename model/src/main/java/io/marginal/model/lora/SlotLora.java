@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.marginal.model.transformer.ProjectionAdapter;
-import io.marginal.model.weights.Projection;
 import io.marginal.model.weights.ProjectionGroup;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -131,24 +130,16 @@ public final class SlotLora implements AutoCloseable {
   public ProjectionAdapter forTokens(int[] tokenSlots, int span, NDManager step) {
     useSpan(span);
     Map<Integer, NDArray> masks = new HashMap<>();
-    return new ProjectionAdapter() {
-      @Override
-      public NDArray delta(int layer, Projection projection, NDArray input, boolean training) {
-        throw new UnsupportedOperationException("a batch's LoRA is applied per projection group");
+    return ProjectionAdapter.perGroup((layer, group, input) -> {
+      ConcatenatedLora.GroupTarget t = new ConcatenatedLora.GroupTarget(layer, group);
+      Factors all = factors.get(t);
+      if (all == null) {
+        return null;
       }
-
-      @Override
-      public NDArray groupDelta(int layer, ProjectionGroup group, NDArray input, long[] widths) {
-        ConcatenatedLora.GroupTarget t = new ConcatenatedLora.GroupTarget(layer, group);
-        Factors all = factors.get(t);
-        if (all == null) {
-          return null;
-        }
-        NDArray[] ab = views(t, all);
-        NDArray mask = masks.computeIfAbsent(all.rank, r -> mask(tokenSlots, span, r, step));
-        return input.matMul(ab[0]).mul(mask).matMul(ab[1]);
-      }
-    };
+      NDArray[] ab = views(t, all);
+      NDArray mask = masks.computeIfAbsent(all.rank, r -> mask(tokenSlots, span, r, step));
+      return input.matMul(ab[0]).mul(mask).matMul(ab[1]);
+    });
   }
 
   /**
@@ -159,23 +150,11 @@ public final class SlotLora implements AutoCloseable {
    */
   public ProjectionAdapter forSlots(int span) {
     useSpan(span);
-    return new ProjectionAdapter() {
-      @Override
-      public NDArray delta(int layer, Projection projection, NDArray input, boolean training) {
-        throw new UnsupportedOperationException("a batch's LoRA is applied per projection group");
-      }
-
-      @Override
-      public NDArray groupDelta(int layer, ProjectionGroup group, NDArray input, long[] widths) {
-        ConcatenatedLora.GroupTarget t = new ConcatenatedLora.GroupTarget(layer, group);
-        Factors all = factors.get(t);
-        if (all == null) {
-          return null;
-        }
-        NDArray[] ab = views(t, all);
-        return input.matMul(ab[2]).matMul(ab[3]);
-      }
-    };
+    return ProjectionAdapter.perGroup((layer, group, input) -> {
+      ConcatenatedLora.GroupTarget t = new ConcatenatedLora.GroupTarget(layer, group);
+      Factors all = factors.get(t);
+      return all == null ? null : input.matMul(views(t, all)[2]).matMul(views(t, all)[3]);
+    });
   }
 
   /** {@code t}'s views over the first {@link #viewSpan} slots: A {@code [in, span·R]}, B {@code [span·R, out]}, A {@code [span, in, R]}, B {@code [span, R, out]}. */

@@ -15,6 +15,30 @@ import io.marginal.model.weights.Projection;
 public interface ProjectionAdapter {
   ProjectionAdapter NONE = (layer, projection, input, training) -> null;
 
+  /** A batch's update of one projection group's stacked output from its input; {@code null} when there is none. */
+  @FunctionalInterface
+  interface GroupUpdate {
+    NDArray apply(int layer, ProjectionGroup group, NDArray input);
+  }
+
+  /**
+   * An adapter that serves batches only, per projection group ({@link #groupDelta}); asking it per
+   * projection is an error.
+   */
+  static ProjectionAdapter perGroup(GroupUpdate update) {
+    return new ProjectionAdapter() {
+      @Override
+      public NDArray delta(int layer, Projection projection, NDArray input, boolean training) {
+        throw new UnsupportedOperationException("a batch's LoRA is applied per projection group");
+      }
+
+      @Override
+      public NDArray groupDelta(int layer, ProjectionGroup group, NDArray input, long[] widths) {
+        return update.apply(layer, group, input);
+      }
+    };
+  }
+
   /**
    * The update to add to {@code projection}'s output in {@code layer}, computed from the
    * projection's {@code input}, in the input's manager; {@code null} when there is none.

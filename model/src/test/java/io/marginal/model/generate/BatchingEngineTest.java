@@ -29,6 +29,21 @@ class BatchingEngineTest {
 
   private record Case(int[] prompt, GenerationRequest request, ActiveAdapters adapters) {}
 
+  /**
+   * A listener that holds the engine thread at its sequence's first token (counting {@code holding}
+   * down) until {@code queued} opens, so that requests submitted meanwhile queue together.
+   */
+  private static TokenListener holding(java.util.concurrent.CountDownLatch holding, java.util.concurrent.CountDownLatch queued) {
+    return (id, delta) -> {
+      holding.countDown();
+      try {
+        return queued.await(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        return false;
+      }
+    };
+  }
+
   @Test
   void batchedDecodeWithMixedAdaptersMatchesEachSequenceAlone() throws Exception {
     try (LanguageModel model = TinyModels.load(dir, true, 5);
@@ -97,14 +112,7 @@ class BatchingEngineTest {
         java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch queued = new java.util.concurrent.CountDownLatch(1);
         CompletableFuture<GenerationResult> holder = engine.submit(cases.get(0).prompt(), GenerationRequest.greedy(3)
-            .withStopTokenIds(List.of()), ActiveAdapters.NONE, (id, delta) -> {
-              holding.countDown();
-              try {
-                return queued.await(10, java.util.concurrent.TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                return false;
-              }
-            });
+            .withStopTokenIds(List.of()), ActiveAdapters.NONE, holding(holding, queued));
         assertTrue(holding.await(10, java.util.concurrent.TimeUnit.SECONDS), "the holder reached its first token");
         List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
         for (Case c : cases) {
@@ -136,14 +144,7 @@ class BatchingEngineTest {
       try (BatchingEngine engine = model.newBatchingEngine(8)) {
         java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch queued = new java.util.concurrent.CountDownLatch(1);
-        CompletableFuture<GenerationResult> running = engine.submit(good, request, ActiveAdapters.NONE, (id, delta) -> {
-          holding.countDown();
-          try {
-            return queued.await(10, java.util.concurrent.TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            return false;
-          }
-        });
+        CompletableFuture<GenerationResult> running = engine.submit(good, request, ActiveAdapters.NONE, holding(holding, queued));
         assertTrue(holding.await(10, java.util.concurrent.TimeUnit.SECONDS), "the running request reached its first token");
         CompletableFuture<GenerationResult> first = engine.submit(good, request, ActiveAdapters.NONE, null);
         CompletableFuture<GenerationResult> broken = engine.submit(bad, request, ActiveAdapters.NONE, null);
