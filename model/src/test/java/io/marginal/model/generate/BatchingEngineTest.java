@@ -164,6 +164,26 @@ class BatchingEngineTest {
   }
 
   @Test
+  void aSequenceThatReachesTheContextLengthEndsThereAsAloneWhileAnotherRuns() throws Exception {
+    try (LanguageModel model = TinyModels.load(dir, false, 6)) {
+      int[] prompt = model.tokenizer().encode(TinyModels.TEXTS.get(2));
+      GenerationRequest untilFull = GenerationRequest.greedy(1000).withStopTokenIds(List.of());
+      GenerationRequest fiveTokens = GenerationRequest.greedy(5).withStopTokenIds(List.of());
+      GenerationResult alone = model.generate(prompt, untilFull, ActiveAdapters.NONE, null);
+      assertEquals(FinishReason.CONTEXT_LENGTH, alone.finishReason());
+      try (BatchingEngine engine = model.newBatchingEngine(4)) {
+        CompletableFuture<GenerationResult> full = engine.submit(prompt, untilFull, ActiveAdapters.NONE, null);
+        CompletableFuture<GenerationResult> other = engine.submit(prompt, fiveTokens, ActiveAdapters.NONE, null);
+        assertEquals(FinishReason.CONTEXT_LENGTH, full.get().finishReason());
+        assertArrayEquals(alone.tokens(), full.get().tokens(), "up to the last position of the context");
+        assertEquals(5, other.get().tokens().length);
+        // and the engine still serves after a sequence filled the context
+        assertArrayEquals(alone.tokens(), engine.submit(prompt, untilFull, ActiveAdapters.NONE, null).get().tokens());
+      }
+    }
+  }
+
+  @Test
   void aGroupIsPrefilledOnceAndEachMemberMatchesItsOwnGeneration() throws Exception {
     try (LanguageModel model = TinyModels.load(dir, false, 9);
         LoraAdapter a = LoraAdapter.create("a", 1, model.config(), LoraConfig.allProjections(4, 8, 0), model.manager(), 3)) {
