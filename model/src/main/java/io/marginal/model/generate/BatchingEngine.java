@@ -190,14 +190,14 @@ public final class BatchingEngine implements AutoCloseable {
       while (!closed) {
         try {
           List<Group> admitted = takeWaiting();
-          if (taken() == 0 && admitted.isEmpty()) {
+          if (cache.taken() == 0 && admitted.isEmpty()) {
             continue;
           }
           step(admitted);
         } catch (InterruptedException e) {
           break;
         } catch (RuntimeException | Error e) {
-          LOG.error("batch of {} sequences failed: {}", taken(), e.toString(), e);
+          LOG.error("batch of {} sequences failed: {}", cache.taken(), e.toString(), e);
           failAll(e);
         }
       }
@@ -221,7 +221,7 @@ public final class BatchingEngine implements AutoCloseable {
    * longer prompt goes alone). Waits a little for one when nothing is running.
    */
   private List<Group> takeWaiting() throws InterruptedException {
-    int taken = taken();
+    int taken = cache.taken();
     Group first = taken == 0 ? waiting.poll(100, TimeUnit.MILLISECONDS) : waiting.peek();
     if (first == null || taken + first.sequences.size() > maxBatch) {
       return List.of(); // next time a row ends
@@ -240,15 +240,6 @@ public final class BatchingEngine implements AutoCloseable {
       tokens += g.prompt.length;
     }
     return together;
-  }
-
-  /** Slots holding a sequence (running, or admitted and waiting for its prompt). */
-  private int taken() {
-    int n = 0;
-    for (Sequence s : slots) {
-      n += s == null ? 0 : 1;
-    }
-    return n;
   }
 
   /**

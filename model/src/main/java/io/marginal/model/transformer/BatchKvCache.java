@@ -44,7 +44,6 @@ public final class BatchKvCache implements AutoCloseable {
 
   // the step being run (between beginStep and endStep)
   private boolean[] running = new boolean[0];
-  private int decodeRows;
   private List<PromptChunk> chunks = List.of();
   private int[] tokenPositions;
   private NDIndex writeIndex;
@@ -64,7 +63,7 @@ public final class BatchKvCache implements AutoCloseable {
     this.used = new boolean[maxRows];
   }
 
-  /** Slots taken now. */
+  /** Slots taken now (running, or taken for a prompt still to be fed). */
   public int taken() {
     int n = 0;
     for (boolean u : used) {
@@ -125,12 +124,7 @@ public final class BatchKvCache implements AutoCloseable {
       dst[i] = to[i];
       positions[to[i]] = positions[from];
     }
-    copy(src, dst);
-  }
-
-  /** Row {@code src[i]} to row {@code dst[i]} in every layer: a gather (a copy, so rows may overlap), then an in-place write. */
-  private void copy(long[] src, long[] dst) {
-    try (NDManager scratch = manager.newSubManager()) {
+    try (NDManager scratch = manager.newSubManager()) { // a gather (a copy), then an in-place write
       NDIndex source = new NDIndex("{}", scratch.create(src));
       NDIndex target = new NDIndex("{}", scratch.create(dst));
       for (int layer = 0; layer < layers; layer++) {
@@ -190,9 +184,9 @@ public final class BatchKvCache implements AutoCloseable {
         attend = Math.max(attend, positions[b] + 1);
       }
     }
-    ensureCapacity(Math.max(attend + 1, longest + 1)); // + 1: the placeholders' position stays out of everyone's way
+    // the last position is the placeholders': a prompt fed to a slot that is a placeholder in this step must stay below it
+    ensureCapacity(Math.max(attend, longest + 1));
     this.running = running.clone();
-    this.decodeRows = decodeRows;
     this.chunks = List.copyOf(chunks);
     this.attendLength = attend;
     long[] rowIds = new long[tokens];
@@ -220,7 +214,7 @@ public final class BatchKvCache implements AutoCloseable {
 
   /** Slots fed one token (real or placeholder) this step: the span {@code [0, D)}. */
   public int decodeRows() {
-    return decodeRows;
+    return running.length;
   }
 
   /** The prompts fed this step, after the decode rows' tokens. */
@@ -246,10 +240,10 @@ public final class BatchKvCache implements AutoCloseable {
   NDArray[] write(int layer, NDArray k, NDArray v) {
     keys[layer].set(writeIndex, k.squeeze(2));
     values[layer].set(writeIndex, v.squeeze(2));
-    if (decodeRows == 0) {
+    if (running.length == 0) {
       return null;
     }
-    NDIndex attended = new NDIndex(":{}, :, :{}, :", decodeRows, attendLength);
+    NDIndex attended = new NDIndex(":{}, :, :{}, :", running.length, attendLength);
     NDManager step = k.getManager();
     return new NDArray[] {keys[layer].get(step, attended), values[layer].get(step, attended)};
   }
@@ -262,7 +256,7 @@ public final class BatchKvCache implements AutoCloseable {
 
   /** Ends a step: each running slot has one more cached position, each prompt's slot its prompt. */
   public void endStep() {
-    for (int b = 0; b < decodeRows; b++) {
+    for (int b = 0; b < running.length; b++) {
       if (running[b]) {
         positions[b]++;
       }
@@ -273,7 +267,7 @@ public final class BatchKvCache implements AutoCloseable {
     writeIndex = null;
     attentionMask = null;
     chunks = List.of();
-    decodeRows = 0;
+    running = new boolean[0];
   }
 
   @Override

@@ -116,11 +116,16 @@ public final class Transformer {
     int decodeRows = running.length;
     cache.beginStep(step, running, prompts);
     NDArray[] rotation = rope.rowTables(step, cache.tokenPositions());
+    NDArray[] promptMasks = new NDArray[prompts.size()]; // shared by all layers
+    for (int i = 0; i < promptMasks.length; i++) {
+      int t = prompts.get(i).length();
+      promptMasks[i] = t > 1 ? groupedCausalMask(step, config.numAttentionHeads() / config.numKeyValueHeads(), t) : null;
+    }
     NDArray x = Embedding.embedding(tokens, weights.embedTokens(), SparseFormat.DENSE).head();
     for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
       LayerWeights w = weights.layer(layer);
       FusedProjections f = weights.fused(layer);
-      x = x.add(batchAttention(layer, w, f, rmsNorm(x, w.attentionNorm()), rotation, cache, adapters));
+      x = x.add(batchAttention(layer, w, f, rmsNorm(x, w.attentionNorm()), rotation, promptMasks, cache, adapters));
       x = x.add(batchFeedForward(layer, w, f, rmsNorm(x, w.ffnNorm()), adapters));
     }
     cache.endStep();
@@ -139,8 +144,8 @@ public final class Transformer {
     return rmsNorm(x, weights.norm());
   }
 
-  private NDArray batchAttention(int layer, LayerWeights w, FusedProjections f, NDArray h, NDArray[] rotation, BatchKvCache cache,
-                                 ProjectionAdapter adapters) {
+  private NDArray batchAttention(int layer, LayerWeights w, FusedProjections f, NDArray h, NDArray[] rotation, NDArray[] promptMasks,
+                                 BatchKvCache cache, ProjectionAdapter adapters) {
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int group = heads / kvHeads;
@@ -165,15 +170,16 @@ public final class Transformer {
       contexts.add(probabilities.matMul(kv[1]).reshape(decodeRows, 1, (long) heads * d));
     }
     long offset = decodeRows;
-    for (BatchKvCache.PromptChunk p : prompts) {
+    for (int i = 0; i < prompts.size(); i++) {
+      BatchKvCache.PromptChunk p = prompts.get(i);
       int t = p.length();
       // a prompt's tokens as one sequence, the group's heads and positions as rows: [kv, group·T, d] x [kv, d, T]
       NDArray qp = q.get(new NDIndex("{}:{}", offset, offset + t)).reshape(t, kvHeads, group, d).transpose(1, 2, 0, 3)
           .reshape(kvHeads, (long) group * t, d);
       NDArray[] own = cache.chunk(layer, p, q.getManager());
       NDArray scores = Scalars.mul(qp.matMul(own[0].transpose(0, 2, 1)), attentionScale);
-      if (t > 1) {
-        scores = scores.add(groupedCausalMask(q.getManager(), group, t));
+      if (promptMasks[i] != null) {
+        scores = scores.add(promptMasks[i]);
       }
       contexts.add(scores.softmax(-1).matMul(own[1]).reshape(kvHeads, group, t, d).transpose(2, 0, 1, 3)
           .reshape(t, 1, (long) heads * d));
