@@ -153,7 +153,11 @@ public final class SlotLora implements AutoCloseable {
     return ProjectionAdapter.perGroup((layer, group, input) -> {
       ConcatenatedLora.GroupTarget t = new ConcatenatedLora.GroupTarget(layer, group);
       Factors all = factors.get(t);
-      return all == null ? null : input.matMul(views(t, all)[2]).matMul(views(t, all)[3]);
+      if (all == null) {
+        return null;
+      }
+      NDArray[] ab = views(t, all);
+      return input.matMul(ab[2]).matMul(ab[3]);
     });
   }
 
