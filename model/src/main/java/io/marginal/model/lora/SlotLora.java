@@ -157,7 +157,7 @@ public final class SlotLora implements AutoCloseable {
         return null;
       }
       NDArray[] ab = views(t, all);
-      return input.matMul(ab[2]).matMul(ab[3]);
+      return input.batchMatMul(ab[2]).batchMatMul(ab[3]); // bmm itself: matMul would first expand and reshape both operands
     });
   }
 

@@ -7,17 +7,20 @@ import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
 /**
- * Keys and values of a running batch, preallocated: per layer {@code [slots, kvHeads, C, headDim]},
- * slot {@code s} holding one sequence whose next token goes to position {@code positions[s]}. A
+ * Keys and values of a running batch, preallocated: per layer one tensor
+ * {@code [slots, kvHeads, 2, C, headDim]} (each kv head's keys, then its values), slot {@code s}
+ * holding one sequence whose next token goes to position {@code positions[s]}. A
  * sequence takes a free slot when it joins ({@link #take}) and gives it back when it ends
  * ({@link #release}): nothing is moved or copied when the batch's membership changes. The
  * capacity {@code C} grows in steps of {@link #CAPACITY_STEP}.
  *
  * <p>A step ({@link #beginStep}) feeds one token to each of slots {@code [0, span)} and the whole
  * prompt of each {@link PromptChunk} to a slot taken for it, from position 0, in that order along
- * the step's token axis. Every token's key and value is written in place at its slot and position
- * ({@code index_put}: no per-step concatenation). A running slot attends over the first
- * {@code max(position)+1} positions with those past its own masked out, a prompt over itself
+ * the step's token axis. Every token's keys and values are written in place at its slot and position,
+ * one {@code index_put} per layer (no per-step concatenation). The layout keeps a slot's heads
+ * evenly spaced, so the keys (or values) of the slots in use are a view that the attention's
+ * batched products read without copying. A running slot attends over the first
+ * {@code max(position)+1} positions (rounded up to {@link #ATTEND_STEP}) with those past its own masked out, a prompt over itself
  * causally. A slot in the span that runs no sequence this step (free, or taken by a prompt still
  * to be fed) is fed a placeholder whose key and value go to the last position of the capacity,
  * which no sequence reads before writing it, and whose output nobody reads. Owns a sub-manager;
@@ -26,6 +29,12 @@ import java.util.List;
 public final class BatchKvCache implements AutoCloseable {
   /** Capacity grows in steps of this many positions. */
   static final int CAPACITY_STEP = 32;
+  /**
+   * Decode rows attend over the cached positions up to a multiple of this many (those past a row's
+   * own are masked), so the views they read stay the same for that many steps instead of being made
+   * again in every layer of every step.
+   */
+  static final int ATTEND_STEP = 16;
 
   /** The prompt of a sequence admitted into {@code row}: its {@code length} tokens are fed in one step, from position 0. */
   public record PromptChunk(int row, int length) {}
@@ -36,8 +45,8 @@ public final class BatchKvCache implements AutoCloseable {
   private final int headDim;
   private final int maxRows;
   private final int maxCapacity;
-  private final NDArray[] keys;
-  private final NDArray[] values;
+  /** Per layer {@code [slots, kvHeads, 2, C, headDim]}. */
+  private final NDArray[] cached;
   private final boolean[] used;
   private int capacity;
   private final int[] positions;
@@ -49,6 +58,11 @@ public final class BatchKvCache implements AutoCloseable {
   private NDIndex writeIndex;
   private NDArray attentionMask;
   private int attendLength;
+  /** Per layer, the decode rows' key and value views for {@link #viewRows} rows and {@link #viewLength} positions. */
+  private final NDArray[][] decodeViews;
+  private NDManager viewManager;
+  private int viewRows;
+  private int viewLength;
 
   public BatchKvCache(NDManager parent, int layers, int kvHeads, int headDim, int maxRows, int maxCapacity) {
     this.manager = parent.newSubManager();
@@ -57,8 +71,8 @@ public final class BatchKvCache implements AutoCloseable {
     this.headDim = headDim;
     this.maxRows = maxRows;
     this.maxCapacity = maxCapacity;
-    this.keys = new NDArray[layers];
-    this.values = new NDArray[layers];
+    this.cached = new NDArray[layers];
+    this.decodeViews = new NDArray[layers][];
     this.positions = new int[maxRows];
     this.used = new boolean[maxRows];
   }
@@ -127,9 +141,8 @@ public final class BatchKvCache implements AutoCloseable {
     try (NDManager scratch = manager.newSubManager()) { // a gather (a copy), then an in-place write
       NDIndex source = new NDIndex("{}", scratch.create(src));
       NDIndex target = new NDIndex("{}", scratch.create(dst));
-      for (int layer = 0; layer < layers; layer++) {
-        keys[layer].set(target, keys[layer].get(scratch, source));
-        values[layer].set(target, values[layer].get(scratch, source));
+      for (NDArray layer : cached) {
+        layer.set(target, layer.get(scratch, source));
       }
     }
   }
@@ -142,18 +155,18 @@ public final class BatchKvCache implements AutoCloseable {
     if (grown < needed) {
       throw new IllegalArgumentException(needed + " positions exceed the context length " + maxCapacity);
     }
+    dropViews(); // views of the tensors replaced here
     try (NDManager scratch = manager.newSubManager()) {
       for (int layer = 0; layer < layers; layer++) {
-        keys[layer] = widen(scratch, keys[layer], grown);
-        values[layer] = widen(scratch, values[layer], grown);
+        cached[layer] = widen(scratch, cached[layer], grown);
       }
     }
     capacity = grown;
   }
 
   private NDArray widen(NDManager scratch, NDArray batch, int grown) {
-    NDArray zeros = scratch.zeros(new Shape(maxRows, kvHeads, grown - capacity, headDim));
-    NDArray out = batch == null ? zeros : batch.concat(zeros, 2);
+    NDArray zeros = scratch.zeros(new Shape(maxRows, kvHeads, 2, grown - capacity, headDim));
+    NDArray out = batch == null ? zeros : batch.concat(zeros, 3);
     out.attach(manager);
     if (batch != null) {
       batch.close();
@@ -188,7 +201,13 @@ public final class BatchKvCache implements AutoCloseable {
     ensureCapacity(Math.max(attend, longest + 1));
     this.running = running.clone();
     this.chunks = List.copyOf(chunks);
+    attend = Math.min(capacity, (attend + ATTEND_STEP - 1) / ATTEND_STEP * ATTEND_STEP);
     this.attendLength = attend;
+    if (decodeRows != viewRows || attend != viewLength) {
+      dropViews();
+      viewRows = decodeRows;
+      viewLength = attend;
+    }
     long[] rowIds = new long[tokens];
     long[] slots = new long[tokens];
     tokenPositions = new int[tokens];
@@ -208,7 +227,7 @@ public final class BatchKvCache implements AutoCloseable {
         tokenPositions[t] = p;
       }
     }
-    writeIndex = new NDIndex("{}, :, {}, :", step.create(rowIds), step.create(slots));
+    writeIndex = new NDIndex("{}, :, :, {}, :", step.create(rowIds), step.create(slots));
     attentionMask = decodeRows == 0 ? null : step.create(mask, new Shape(decodeRows, 1, 1, attend));
   }
 
@@ -233,25 +252,42 @@ public final class BatchKvCache implements AutoCloseable {
   }
 
   /**
-   * Writes this step's {@code k, v} ({@code [N, kv, 1, d]}, one per token) for {@code layer} at
-   * each token's row and position; returns the decode rows' keys and values to attend over
-   * ({@code [D, kv, L, d]}), or null when the step has no decode rows.
+   * Writes this step's keys and values {@code kv} ({@code [N, 2·kv, d]}: each token's key heads, then
+   * its value heads) for {@code layer} at each token's row and position; returns the decode rows'
+   * keys and values to attend over ({@code [D, kv, L, d]} each, views), or null when the step has no
+   * decode rows.
    */
-  NDArray[] write(int layer, NDArray k, NDArray v) {
-    keys[layer].set(writeIndex, k.squeeze(2));
-    values[layer].set(writeIndex, v.squeeze(2));
+  NDArray[] write(int layer, NDArray kv) {
+    long n = kv.getShape().get(0);
+    cached[layer].set(writeIndex, kv.reshape(n, 2, kvHeads, headDim).transpose(0, 2, 1, 3));
     if (running.length == 0) {
       return null;
     }
-    NDIndex attended = new NDIndex(":{}, :, :{}, :", running.length, attendLength);
-    NDManager step = k.getManager();
-    return new NDArray[] {keys[layer].get(step, attended), values[layer].get(step, attended)};
+    if (decodeViews[layer] == null) {
+      if (viewManager == null) {
+        viewManager = manager.newSubManager();
+      }
+      decodeViews[layer] = new NDArray[] {
+          cached[layer].get(viewManager, new NDIndex(":{}, :, 0, :{}", running.length, attendLength)),
+          cached[layer].get(viewManager, new NDIndex(":{}, :, 1, :{}", running.length, attendLength))};
+    }
+    return decodeViews[layer];
   }
 
-  /** The keys and values of {@code chunk}'s prompt in {@code layer} ({@code [kv, length, d]}), written by this step. */
+  private void dropViews() {
+    java.util.Arrays.fill(decodeViews, null);
+    if (viewManager != null) {
+      viewManager.close();
+      viewManager = null;
+    }
+    viewRows = -1;
+  }
+
+  /** The keys and values of {@code chunk}'s prompt in {@code layer} ({@code [kv, length, d]} each), written by this step. */
   NDArray[] chunk(int layer, PromptChunk chunk, NDManager step) {
-    NDIndex mine = new NDIndex("{}, :, :{}, :", chunk.row(), chunk.length());
-    return new NDArray[] {keys[layer].get(step, mine), values[layer].get(step, mine)};
+    return new NDArray[] {
+        cached[layer].get(step, new NDIndex("{}, :, 0, :{}", chunk.row(), chunk.length())),
+        cached[layer].get(step, new NDIndex("{}, :, 1, :{}", chunk.row(), chunk.length()))};
   }
 
   /** Ends a step: each running slot has one more cached position, each prompt's slot its prompt. */

@@ -103,29 +103,39 @@ public final class RotaryEmbedding {
   }
 
   /**
-   * The rotation of one batch step, where token {@code b} sits at {@code positions[b]}: its cos and
-   * sin rows {@code [B, 1, 1, headDim]}, made once per step and shared by every layer, and the
-   * fixed matrix {@code P} with {@code x·P = rotate_half(x)} (one signed 1 per column, so the
-   * product is exact). {@link #applyRows} is then {@code x⊙cos + (x·P)⊙sin}: four operations, all
-   * plain products over the whole batch, the arithmetic of {@link #apply} element for element.
+   * The rotation of one batch step, where token {@code b} sits at {@code positions[b]}: for each
+   * token, {@code rotated} heads with its position's cos and sin rows followed by {@code passed}
+   * heads that are not rotated (cos 1, sin 0: e.g. the values, when a step rotates a projection's
+   * whole output {@code q|k|v} at once), as {@code [B, rotated + passed, headDim]}, made once per
+   * step and shared by every layer; and the fixed matrix {@code P} with
+   * {@code x·P = rotate_half(x)} (one signed 1 per column, so the product is exact). {@link
+   * #applyRows} is then {@code x⊙cos + (x·P)⊙sin}: four operations, all plain products over the
+   * whole batch (the product by {@code P} one matrix product over every head of every token), the
+   * arithmetic of {@link #apply} element for element; a passed head comes out unchanged.
    */
-  public NDArray[] rowTables(NDManager manager, int[] positions) {
+  public NDArray[] rowTables(NDManager manager, int[] positions, int rotated, int passed) {
     int d = headDim;
-    float[] c = new float[positions.length * d];
-    float[] s = new float[positions.length * d];
+    int heads = rotated + passed;
+    float[] c = new float[positions.length * heads * d];
+    float[] s = new float[positions.length * heads * d];
     for (int b = 0; b < positions.length; b++) {
       if (positions[b] >= this.positions) {
         throw new IllegalArgumentException("position " + positions[b] + " exceeds the context length " + this.positions);
       }
-      System.arraycopy(cosTable, positions[b] * d, c, b * d, d);
-      System.arraycopy(sinTable, positions[b] * d, s, b * d, d);
+      int row = b * heads * d;
+      for (int h = 0; h < rotated; h++) {
+        System.arraycopy(cosTable, positions[b] * d, c, row + h * d, d);
+        System.arraycopy(sinTable, positions[b] * d, s, row + h * d, d);
+      }
+      java.util.Arrays.fill(c, row + rotated * d, row + heads * d, 1f);
     }
-    Shape rows = new Shape(positions.length, 1, 1, d);
-    return new NDArray[] {manager.create(c, rows), manager.create(s, rows), rotateHalf};
+    Shape shape = new Shape(positions.length, heads, d);
+    return new NDArray[] {manager.create(c, shape), manager.create(s, shape), rotateHalf};
   }
 
-  /** Rotates {@code x} {@code [B, heads, 1, headDim]}, token {@code b} at its own position, with the tables from {@link #rowTables}. */
+  /** Rotates {@code x} {@code [B, heads, headDim]}, token {@code b} at its own position, with the tables from {@link #rowTables}. */
   public NDArray applyRows(NDArray x, NDArray[] tables) {
     return x.mul(tables[0]).add(x.matMul(tables[2]).mul(tables[1]));
   }
+
 }

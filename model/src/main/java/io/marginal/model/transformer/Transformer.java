@@ -5,13 +5,13 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.marginal.model.config.HiddenActivation;
 import io.marginal.model.config.ModelConfig;
-import io.marginal.model.training.Scalars;
 import io.marginal.model.weights.FusedProjections;
 import io.marginal.model.weights.LayerWeights;
 import io.marginal.model.weights.ModelWeights;
@@ -44,6 +44,14 @@ public final class Transformer {
   private final HiddenActivation activation;
   /** Output widths of each {@link ProjectionGroup}'s members, by group ordinal. */
   private final long[][] groupWidths;
+  /**
+   * 0-d constants made once (owned by PyTorch, in the weights' manager): an operation with a Java
+   * number would make a tensor of it each time, and {@code mean} divides by an integer count,
+   * which costs a type conversion per call (a third of a decode step's norm time on the demo model).
+   */
+  private final NDArray hiddenCount;
+  private final NDArray normEps;
+  private final NDArray scale;
 
   public Transformer(ModelWeights weights) {
     this.config = weights.config();
@@ -55,6 +63,11 @@ public final class Transformer {
     for (ProjectionGroup g : ProjectionGroup.values()) {
       groupWidths[g.ordinal()] = g.members().stream().mapToLong(p -> p.outFeatures(config)).toArray();
     }
+    NDManager m = weights.manager();
+    DataType type = weights.embedTokens().getDataType();
+    this.hiddenCount = m.full(new Shape(), (float) config.hiddenSize(), type);
+    this.normEps = m.full(new Shape(), (float) config.rmsNormEps(), type);
+    this.scale = m.full(new Shape(), attentionScale, type);
   }
 
   public ModelConfig config() {
@@ -115,7 +128,8 @@ public final class Transformer {
     NDManager step = tokens.getManager();
     int decodeRows = running.length;
     cache.beginStep(step, running, prompts);
-    NDArray[] rotation = rope.rowTables(step, cache.tokenPositions());
+    NDArray[] rotation = rope.rowTables(step, cache.tokenPositions(), config.numAttentionHeads() + config.numKeyValueHeads(),
+        config.numKeyValueHeads());
     NDArray[] promptMasks = new NDArray[prompts.size()]; // shared by all layers
     for (int i = 0; i < promptMasks.length; i++) {
       int t = prompts.get(i).length();
@@ -151,21 +165,18 @@ public final class Transformer {
     int group = heads / kvHeads;
     int d = config.headDim();
     long n = h.getShape().get(0);
-    NDList qkv = projectGroup(layer, ProjectionGroup.QKV, h, w, f, adapters)
-        .split(new long[] {config.queryDim() + config.keyValueDim()}, 2);
-    // one token per row: [N, 1, (heads+kv)·d] is [N, heads+kv, 1, d]; q and k heads are rotated together
-    NDList qk = rope.applyRows(qkv.get(0).reshape(n, heads + kvHeads, 1, d), rotation).split(new long[] {heads}, 1);
-    NDArray q = qk.get(0);
-    NDArray k = qk.get(1);
-    NDArray v = qkv.get(1).reshape(n, kvHeads, 1, d);
-    NDArray[] kv = cache.write(layer, k, v);
+    // one token per row: [N, 1, (heads + 2·kv)·d] is [N, heads + 2·kv, d]; q and k heads are rotated, v heads pass
+    NDList qkv = rope.applyRows(projectGroup(layer, ProjectionGroup.QKV, h, w, f, adapters).reshape(n, heads + 2L * kvHeads, d), rotation)
+        .split(new long[] {heads}, 1);
+    NDArray q = qkv.get(0);
+    NDArray[] kv = cache.write(layer, qkv.get(1));
     int decodeRows = cache.decodeRows();
     List<BatchKvCache.PromptChunk> prompts = cache.chunks();
     NDList contexts = new NDList();
     if (decodeRows > 0) {
       // the query heads that share a kv head are the rows of one product: [D, kv, group, d] x [D, kv, d, L]
       NDArray qd = (prompts.isEmpty() ? q : q.get(new NDIndex(":{}", decodeRows))).reshape(decodeRows, kvHeads, group, d);
-      NDArray scores = Scalars.mul(qd.matMul(kv[0].transpose(0, 1, 3, 2)), attentionScale);
+      NDArray scores = qd.matMul(kv[0].transpose(0, 1, 3, 2)).mul(scale);
       NDArray probabilities = scores.add(cache.attentionMask()).softmax(-1);
       contexts.add(probabilities.matMul(kv[1]).reshape(decodeRows, 1, (long) heads * d));
     }
@@ -177,7 +188,7 @@ public final class Transformer {
       NDArray qp = q.get(new NDIndex("{}:{}", offset, offset + t)).reshape(t, kvHeads, group, d).transpose(1, 2, 0, 3)
           .reshape(kvHeads, (long) group * t, d);
       NDArray[] own = cache.chunk(layer, p, q.getManager());
-      NDArray scores = Scalars.mul(qp.matMul(own[0].transpose(0, 2, 1)), attentionScale);
+      NDArray scores = qp.matMul(own[0].transpose(0, 2, 1)).mul(scale);
       if (promptMasks[i] != null) {
         scores = scores.add(promptMasks[i]);
       }
@@ -221,8 +232,9 @@ public final class Transformer {
     return Linear.linear(hidden, weights.lmHead()).head();
   }
 
+  /** {@code x / sqrt(mean(x²) + eps) · weight} over the last axis (the mean as {@code sum / n}, which is what {@code mean} computes). */
   NDArray rmsNorm(NDArray x, NDArray weight) {
-    NDArray rms = x.square().mean(new int[] {-1}, true).add((float) config.rmsNormEps()).sqrt();
+    NDArray rms = x.square().sum(new int[] {-1}, true).div(hiddenCount).add(normEps).sqrt();
     return x.div(rms).mul(weight);
   }
 
@@ -262,7 +274,7 @@ public final class Transformer {
     // [B, kv, group, T, d] x [B, kv, 1, d, S] broadcasts over the group axis.
     NDArray qg = q.reshape(batch, kvHeads, group, t, d);
     NDArray scores = qg.matMul(k.expandDims(2).transpose(0, 1, 2, 4, 3));
-    scores = Scalars.mul(scores, attentionScale);
+    scores = scores.mul(scale);
     if (t > 1) {
       scores = scores.add(causalMask(q.getManager(), t, s, startPos));
     }

@@ -50,23 +50,29 @@ class RotaryEmbeddingTest {
   }
 
   @Test
-  void perRowTablesRotateEachRowAtItsOwnPositionExactlyAsTheElementwiseRotation() {
+  void perRowTablesRotateEachRowAtItsOwnPositionExactlyAsTheElementwiseRotationAndPassTheOtherHeads() {
     ModelConfig c = config(10000.0, null);
     int d = c.headDim();
-    int heads = 3;
+    int rotated = 3;
+    int passed = 2;
+    int heads = rotated + passed;
     int[] positions = {0, 7, 200, 511};
     try (NDManager m = NDManager.newBaseManager()) {
       RotaryEmbedding rope = new RotaryEmbedding(c, m);
-      NDArray x = m.randomNormal(new Shape(positions.length, heads, 1, d));
-      float[] rows = rope.applyRows(x, rope.rowTables(m, positions)).toFloatArray();
+      NDArray x = m.randomNormal(new Shape(positions.length, heads, d));
+      float[] input = x.toFloatArray();
+      float[] rows = rope.applyRows(x, rope.rowTables(m, positions, rotated, passed)).toFloatArray();
       for (int b = 0; b < positions.length; b++) {
-        NDArray alone = rope.apply(x.get(b + ":" + (b + 1)), positions[b]);
+        NDArray alone = rope.apply(x.get(b + ":" + (b + 1) + ", :" + rotated).expandDims(2), positions[b]);
         float[] expected = alone.toFloatArray();
         for (int i = 0; i < expected.length; i++) {
           assertEquals(expected[i], rows[b * heads * d + i], 0f, "row " + b + " (position " + positions[b] + ") element " + i);
         }
+        for (int i = rotated * d; i < heads * d; i++) {
+          assertEquals(input[b * heads * d + i], rows[b * heads * d + i], 0f, "row " + b + ": a passed head is unchanged");
+        }
       }
-      assertThrows(IllegalArgumentException.class, () -> rope.rowTables(m, new int[] {512}));
+      assertThrows(IllegalArgumentException.class, () -> rope.rowTables(m, new int[] {512}, rotated, passed));
     }
   }
 
