@@ -158,8 +158,8 @@ public final class Transformer {
     return rmsNorm(x, weights.norm());
   }
 
-  private NDArray batchAttention(int layer, LayerWeights w, FusedProjections f, NDArray h, NDArray[] rotation, NDArray[] promptMasks,
-                                 BatchKvCache cache, ProjectionAdapter adapters) {
+  private NDArray batchAttention(int layer, LayerWeights w, FusedProjections f, NDArray h, NDArray[] rotation,
+                                 NDArray[] promptMasks, BatchKvCache cache, ProjectionAdapter adapters) {
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int group = heads / kvHeads;
@@ -212,7 +212,8 @@ public final class Transformer {
   }
 
   /** The MLP of a decode step: gate and up as one product ({@link ProjectionGroup#GATE_UP}). */
-  private NDArray batchFeedForward(int layer, LayerWeights w, FusedProjections f, NDArray h, ProjectionAdapter adapters) {
+  private NDArray batchFeedForward(int layer, LayerWeights w, FusedProjections f, NDArray h,
+                                   ProjectionAdapter adapters) {
     NDList gateUp = projectGroup(layer, ProjectionGroup.GATE_UP, h, w, f, adapters).split(new long[] {config.intermediateSize()}, 2);
     NDArray neurons = MlpActivation.apply(activation, gateUp.get(0)).mul(gateUp.get(1));
     return projectGroup(layer, ProjectionGroup.DOWN, neurons, w, f, adapters);
@@ -222,14 +223,14 @@ public final class Transformer {
   private NDArray projectGroup(int layer, ProjectionGroup g, NDArray input, LayerWeights w, FusedProjections f,
                                ProjectionAdapter adapters) {
     NDArray bias = f.bias(g, w);
-    NDArray out = bias == null ? Linear.linear(input, f.weight(g, w)).head() : Linear.linear(input, f.weight(g, w), bias).head();
+    NDArray out = bias == null ? input.matMul(f.transposed(g)) : Linear.linear(input, f.weight(g, w), bias).head();
     NDArray delta = adapters.groupDelta(layer, g, input, groupWidths[g.ordinal()]);
     return delta == null ? out : out.add(delta);
   }
 
   /** Projects hidden states {@code [..., hidden]} to vocabulary logits {@code [..., vocab]}. */
   public NDArray logits(NDArray hidden) {
-    return Linear.linear(hidden, weights.lmHead()).head();
+    return hidden.matMul(weights.lmHeadTransposed());
   }
 
   /** {@code x / sqrt(mean(x²) + eps) · weight} over the last axis (the mean as {@code sum / n}, which is what {@code mean} computes). */

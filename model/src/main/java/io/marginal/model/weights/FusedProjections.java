@@ -13,9 +13,13 @@ import io.marginal.model.config.ModelConfig;
  * one product instead of three (two) is what matters, not the arithmetic.
  *
  * <p>{@link ModelWeights#load} builds these once and makes the layer's {@code wq, wk, wv, wGate,
- * wUp} (and biases) row views of them, so the stacked form costs no extra memory.
+ * wUp} (and biases) row views of them, so the stacked form costs no extra memory. Each group's
+ * weight also comes as a transposed view {@code [in, out]} ({@link #transposed}, no copy): a
+ * product with it is one matrix product, where {@code linear} would make the same view on every
+ * call.
  */
-public record FusedProjections(NDArray qkv, NDArray qkvBias, NDArray gateUp) {
+public record FusedProjections(NDArray qkv, NDArray qkvBias, NDArray gateUp, NDArray qkvT, NDArray gateUpT, NDArray woT,
+                               NDArray wDownT) {
 
   /** The stacked weight of {@code g}, {@code [out, in]}. */
   public NDArray weight(ProjectionGroup g, LayerWeights layer) {
@@ -24,6 +28,16 @@ public record FusedProjections(NDArray qkv, NDArray qkvBias, NDArray gateUp) {
       case GATE_UP -> gateUp;
       case O -> layer.wo();
       case DOWN -> layer.wDown();
+    };
+  }
+
+  /** The stacked weight of {@code g} transposed, {@code [in, out]}: a view. */
+  public NDArray transposed(ProjectionGroup g) {
+    return switch (g) {
+      case QKV -> qkvT;
+      case GATE_UP -> gateUpT;
+      case O -> woT;
+      case DOWN -> wDownT;
     };
   }
 
@@ -41,7 +55,8 @@ public record FusedProjections(NDArray qkv, NDArray qkvBias, NDArray gateUp) {
     NDArray qkv = stack(manager, layer.wq(), layer.wk(), layer.wv());
     NDArray bias = layer.bq() == null ? null : stack(manager, layer.bq(), layer.bk(), layer.bv());
     NDArray gateUp = stack(manager, layer.wGate(), layer.wUp());
-    return new FusedProjections(qkv, bias, gateUp);
+    return new FusedProjections(qkv, bias, gateUp, view(qkv.transpose(), manager), view(gateUp.transpose(), manager),
+        view(layer.wo().transpose(), manager), view(layer.wDown().transpose(), manager));
   }
 
   /**
@@ -68,6 +83,11 @@ public record FusedProjections(NDArray qkv, NDArray qkvBias, NDArray gateUp) {
 
   /** A layer whose projections are views of {@code fused}. */
   record Fused(LayerWeights layer, FusedProjections fused) {}
+
+  private static NDArray view(NDArray view, NDManager manager) {
+    view.attach(manager);
+    return view;
+  }
 
   private static NDArray stack(NDManager manager, NDArray... parts) {
     NDArray out = NDArrays.concat(new NDList(parts), 0);

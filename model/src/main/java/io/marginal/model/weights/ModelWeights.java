@@ -31,6 +31,8 @@ public final class ModelWeights implements AutoCloseable {
   private final List<LayerWeights> layers;
   private final NDArray norm;
   private final NDArray lmHead;
+  /** {@link #lmHead} transposed, {@code [hidden, vocab]}: a view. */
+  private final NDArray lmHeadT;
   /** Stacked same-input projections per layer for the decode path; built on first use when not given. */
   private volatile List<FusedProjections> fused;
 
@@ -42,6 +44,8 @@ public final class ModelWeights implements AutoCloseable {
     this.layers = List.copyOf(layers);
     this.norm = norm;
     this.lmHead = lmHead;
+    this.lmHeadT = lmHead.transpose();
+    this.lmHeadT.attach(manager);
     this.fused = fused == null ? null : List.copyOf(fused);
   }
 
@@ -208,6 +212,11 @@ public final class ModelWeights implements AutoCloseable {
 
   public NDArray norm() {
     return norm;
+  }
+
+  /** {@link #lmHead()} transposed, {@code [hidden, vocab]} (a view): logits are one matrix product with it. */
+  public NDArray lmHeadTransposed() {
+    return lmHeadT;
   }
 
   /** The output projection; the same array as {@link #embedTokens()} when embeddings are tied. */
