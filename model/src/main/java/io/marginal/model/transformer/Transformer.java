@@ -158,8 +158,8 @@ public final class Transformer {
     return rmsNorm(x, weights.norm());
   }
 
-  private NDArray batchAttention(int layer, LayerWeights w, FusedProjections f, NDArray h, NDArray[] rotation,
-                                 NDArray[] promptMasks, BatchKvCache cache, ProjectionAdapter adapters) {
+  private NDArray batchAttention(int layer, LayerWeights w, FusedProjections f, NDArray h, NDArray[] rotation, NDArray[] promptMasks,
+                                 BatchKvCache cache, ProjectionAdapter adapters) {
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int group = heads / kvHeads;
@@ -212,8 +212,7 @@ public final class Transformer {
   }
 
   /** The MLP of a decode step: gate and up as one product ({@link ProjectionGroup#GATE_UP}). */
-  private NDArray batchFeedForward(int layer, LayerWeights w, FusedProjections f, NDArray h,
-                                   ProjectionAdapter adapters) {
+  private NDArray batchFeedForward(int layer, LayerWeights w, FusedProjections f, NDArray h, ProjectionAdapter adapters) {
     NDList gateUp = projectGroup(layer, ProjectionGroup.GATE_UP, h, w, f, adapters).split(new long[] {config.intermediateSize()}, 2);
     NDArray neurons = MlpActivation.apply(activation, gateUp.get(0)).mul(gateUp.get(1));
     return projectGroup(layer, ProjectionGroup.DOWN, neurons, w, f, adapters);

@@ -5,7 +5,11 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.ndarray.NDManager;
 import io.marginal.model.LanguageModel;
+import io.marginal.model.config.ModelConfig;
+import io.marginal.model.tokenizer.TextTokenizer;
+import io.marginal.model.weights.ModelWeights;
 import io.marginal.model.demo.DemoCorpus;
 import io.marginal.model.demo.DemoModel;
 import io.marginal.model.generate.BatchingEngine;
@@ -25,8 +29,12 @@ import java.util.concurrent.CompletableFuture;
  * process, on the demo model (or a checkpoint given with {@code --model DIR}): for each batch size,
  * that many sequences are decoded together, each with no adapter, all with one shared adapter, or
  * each with a different per-user adapter (rank 8 on all projections); the baseline decodes the same
- * sequences one after another. Settings are interleaved per round, medians reported, and each
- * setting is measured at 1 and 2 PyTorch intra-op threads.
+ * sequences one after another. Settings are interleaved per round (every kind of adapter in every
+ * round, so the adapters' cost is not a drift of the machine's speed), medians reported, and each
+ * setting is measured at 1 and 2 PyTorch intra-op threads. With {@code --hidden H} the model is the
+ * demo's shape widened to hidden size {@code H} with random weights (ffn {@code 2.75·H}, heads of 64
+ * with half as many kv heads, the demo tokenizer): how the costs move when the arithmetic, not the
+ * fixed cost per native operation, dominates a step.
  *
  * <pre>
  *   mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.bench.model.BatchingBenchmark -Drun.args="--tokens 32 --rounds 5"
@@ -44,6 +52,10 @@ public final class BatchingBenchmark {
   static final class Main implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "A checkpoint directory (default: the demo model, built on first use).")
     Path model;
+
+    @Option(names = "--hidden", paramLabel = "H",
+        description = "Instead of the demo model: its shape widened to hidden size H (a multiple of 128), random weights.")
+    Integer hidden;
 
     @Option(names = "--tokens", paramLabel = "N", description = "Tokens decoded per sequence.")
     int tokens = 32;
@@ -63,68 +75,93 @@ public final class BatchingBenchmark {
           || java.util.Arrays.stream(threads).anyMatch(t -> t < 1)) {
         throw new IllegalArgumentException("--tokens, --rounds, --batches and --threads must be >= 1");
       }
+      if (hidden != null && (hidden < 128 || hidden % 128 != 0 || model != null)) {
+        throw new IllegalArgumentException("--hidden must be a multiple of 128, and not given with --model");
+      }
       DemoModel.defaultEngineSettings();
-      measure(model != null ? model : DemoModel.ensureBuilt(), tokens, rounds, batches, threads);
+      Path dir = model != null ? model : DemoModel.ensureBuilt();
+      try (LanguageModel m = hidden == null ? LanguageModel.load(dir) : widened(dir, hidden)) {
+        measure(m, tokens, rounds, batches, threads);
+      }
       return 0;
     }
   }
 
-  private static void measure(Path modelDir, int tokens, int rounds, int[] batches, int[] threads) throws Exception {
+  /** The demo's shape at hidden size {@code hidden}, random weights, with the demo model's tokenizer. */
+  private static LanguageModel widened(Path demo, int hidden) {
+    ModelConfig d = ModelConfig.read(demo);
+    int heads = hidden / 64;
+    ModelConfig c = new ModelConfig(d.architecture(), d.modelType(), hidden, hidden * 11 / 4, d.numHiddenLayers(), heads, heads / 2, 64,
+        d.vocabSize(), d.rmsNormEps(), d.ropeTheta(), d.ropeScaling(), d.maxPositionEmbeddings(), d.tieWordEmbeddings(),
+        d.attentionBias(), d.bosTokenId(), d.eosTokenIds());
+    NDManager manager = NDManager.newBaseManager();
+    return LanguageModel.of("demo-shape-" + hidden, manager, ModelWeights.random(c, manager, 7), TextTokenizer.load(demo));
+  }
+
+  private static void measure(LanguageModel model, int tokens, int rounds, int[] batches, int[] threads) throws Exception {
     int maxBatch = java.util.Arrays.stream(batches).max().orElse(1);
-    try (LanguageModel model = LanguageModel.load(modelDir)) {
-      List<LoraAdapter> users = new ArrayList<>();
-      for (int i = 0; i < maxBatch; i++) {
-        users.add(GenerationBenchmark.randomAdapter(model, "user-" + i, 100 + i));
-      }
-      List<int[]> probes = DemoCorpus.probes().stream().map(p -> model.encodeChat(List.of(ChatMessage.user(p[0])))).toList();
-      GenerationRequest request = GenerationRequest.greedy(tokens).withStopTokenIds(List.of());
-      System.out.printf(Locale.ROOT, "model %s: %s; %d tokens per sequence, median of %d interleaved rounds%n",
-          modelDir.getFileName(), model.config().describe(), tokens, rounds);
-      System.out.printf(Locale.ROOT, "host: %d CPU cores%n%n", Runtime.getRuntime().availableProcessors());
-      System.out.println("| intra-op threads | batch | adapters | batch-of-1 tokens/s | batched tokens/s | ratio |"
-          + " batch-of-1 tokens per CPU-s | batched tokens per CPU-s |");
-      System.out.println("|---|---|---|---|---|---|---|---|");
-      try (BatchingEngine engine = model.newBatchingEngine(maxBatch)) {
-        for (int t : threads) {
-          JniUtils.setNumThreads(t);
-          for (int b : batches) {
-            List<int[]> prompts = new ArrayList<>();
+    List<LoraAdapter> users = new ArrayList<>();
+    for (int i = 0; i < maxBatch; i++) {
+      users.add(GenerationBenchmark.randomAdapter(model, "user-" + i, 100 + i));
+    }
+    List<int[]> probes = DemoCorpus.probes().stream().map(p -> model.encodeChat(List.of(ChatMessage.user(p[0])))).toList();
+    GenerationRequest request = GenerationRequest.greedy(tokens).withStopTokenIds(List.of());
+    System.out.printf(Locale.ROOT, "model %s: %s; %d tokens per sequence, median of %d interleaved rounds%n",
+        model.name(), model.config().describe(), tokens, rounds);
+    System.out.printf(Locale.ROOT, "host: %d CPU cores%n%n", Runtime.getRuntime().availableProcessors());
+    System.out.println("| intra-op threads | batch | adapters | batch-of-1 tokens/s | batched tokens/s | ratio | batched ÷ batched none |"
+        + " batch-of-1 tokens per CPU-s | batched tokens per CPU-s |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|");
+    try (BatchingEngine engine = model.newBatchingEngine(maxBatch)) {
+      for (int t : threads) {
+        JniUtils.setNumThreads(t);
+        for (int b : batches) {
+          List<int[]> prompts = new ArrayList<>();
+          for (int i = 0; i < b; i++) {
+            prompts.add(probes.get(i % probes.size()));
+          }
+          List<String> kinds = List.of("none", "shared", "per-user");
+          List<List<ActiveAdapters>> setsOfKind = new ArrayList<>();
+          for (String kind : kinds) {
+            List<ActiveAdapters> sets = new ArrayList<>();
             for (int i = 0; i < b; i++) {
-              prompts.add(probes.get(i % probes.size()));
+              sets.add(switch (kind) {
+                case "none" -> ActiveAdapters.NONE;
+                case "shared" -> ActiveAdapters.of(users.get(0));
+                default -> ActiveAdapters.of(users.get(i));
+              });
             }
-            for (String kind : List.of("none", "shared", "per-user")) {
-              List<ActiveAdapters> sets = new ArrayList<>();
-              for (int i = 0; i < b; i++) {
-                sets.add(switch (kind) {
-                  case "none" -> ActiveAdapters.NONE;
-                  case "shared" -> ActiveAdapters.of(users.get(0));
-                  default -> ActiveAdapters.of(users.get(i));
-                });
-              }
-              sequential(model, prompts, request, sets); // warm-up
-              batched(engine, prompts, request, sets);
-              double[] alone = new double[rounds];
-              double[] together = new double[rounds];
-              double[] aloneCpu = new double[rounds];
-              double[] togetherCpu = new double[rounds];
-              for (int r = 0; r < rounds; r++) {
-                long cpu = processCpuNanos();
-                alone[r] = sequential(model, prompts, request, sets);
-                aloneCpu[r] = prompts.size() * (double) tokens / seconds(processCpuNanos() - cpu); // stop ids are off: every row decodes `tokens`
-                cpu = processCpuNanos();
-                together[r] = batched(engine, prompts, request, sets);
-                togetherCpu[r] = prompts.size() * (double) tokens / seconds(processCpuNanos() - cpu);
-              }
-              double a = GenerationBenchmark.median(alone);
-              double g = GenerationBenchmark.median(together);
-              System.out.printf(Locale.ROOT, "| %d | %d | %s | %.0f | %.0f | ×%.2f | %.0f | %.0f |%n", t, b, kind, a, g, g / a,
-                  GenerationBenchmark.median(aloneCpu), GenerationBenchmark.median(togetherCpu));
+            setsOfKind.add(sets);
+            sequential(model, prompts, request, sets); // warm-up
+            batched(engine, prompts, request, sets);
+          }
+          // every round measures every kind, both ways, so a drift of the machine's speed moves all of them alike
+          double[][] alone = new double[kinds.size()][rounds];
+          double[][] together = new double[kinds.size()][rounds];
+          double[][] aloneCpu = new double[kinds.size()][rounds];
+          double[][] togetherCpu = new double[kinds.size()][rounds];
+          for (int r = 0; r < rounds; r++) {
+            for (int k = 0; k < kinds.size(); k++) {
+              List<ActiveAdapters> sets = setsOfKind.get(k);
+              long cpu = processCpuNanos();
+              alone[k][r] = sequential(model, prompts, request, sets);
+              aloneCpu[k][r] = prompts.size() * (double) tokens / seconds(processCpuNanos() - cpu); // stop ids are off: every row decodes `tokens`
+              cpu = processCpuNanos();
+              together[k][r] = batched(engine, prompts, request, sets);
+              togetherCpu[k][r] = prompts.size() * (double) tokens / seconds(processCpuNanos() - cpu);
             }
           }
+          double none = GenerationBenchmark.median(together[0]);
+          for (int k = 0; k < kinds.size(); k++) {
+            double a = GenerationBenchmark.median(alone[k]);
+            double g = GenerationBenchmark.median(together[k]);
+            System.out.printf(Locale.ROOT, "| %d | %d | %s | %.0f | %.0f | ×%.2f | ×%.2f | %.0f | %.0f |%n", t, b, kinds.get(k), a, g, g / a,
+                g / none, GenerationBenchmark.median(aloneCpu[k]), GenerationBenchmark.median(togetherCpu[k]));
+          }
         }
-      } finally {
-        users.forEach(LoraAdapter::close);
       }
+    } finally {
+      users.forEach(LoraAdapter::close);
     }
   }
 
