@@ -16,12 +16,12 @@ import java.util.List;
  *
  * <p>A step ({@link #beginStep}) feeds one token to each of slots {@code [0, span)} and the whole
  * prompt of each {@link PromptChunk} to a slot taken for it, from position 0, in that order along
- * the step's token axis. Every token's keys and values are written in place at its slot and position,
- * one {@code index_put} per layer (no per-step concatenation). The layout keeps a slot's heads
- * evenly spaced, so the keys (or values) of the slots in use are a view that the attention's
+ * the step's token axis. Every token's keys and values are written in place at its slot and
+ * position, one {@code index_put} per layer (no per-step concatenation). The layout keeps a slot's
+ * heads evenly spaced, so the keys (or values) of the slots in use are a view that the attention's
  * batched products read without copying. A running slot attends over the first
- * {@code max(position)+1} positions (rounded up to {@link #ATTEND_STEP}) with those past its own masked out, a prompt over itself
- * causally. A slot in the span that runs no sequence this step (free, or taken by a prompt still
+ * {@code max(position)+1} positions (rounded up to {@link #ATTEND_STEP}) with those past its own
+ * masked out, a prompt over itself causally. A slot in the span that runs no sequence this step (free, or taken by a prompt still
  * to be fed) is fed a placeholder whose key and value go to the last position of the capacity,
  * which no sequence reads before writing it, and whose output nobody reads. Owns a sub-manager;
  * closing the cache frees every tensor.
