@@ -60,9 +60,6 @@ public final class BatchKvCache implements AutoCloseable {
   private int attendLength;
   /** Per layer, the decode rows' key and value views for {@link #viewRows} rows and {@link #viewLength} positions. */
   private final NDArray[][] decodeViews;
-  /** The write index's head and key-or-value axes, {@code [1, kv, 1]} and {@code [1, 1, 2]}. */
-  private final NDArray headIndex;
-  private final NDArray keyOrValueIndex;
   private NDManager viewManager;
   private int viewRows;
   private int viewLength;
@@ -76,12 +73,6 @@ public final class BatchKvCache implements AutoCloseable {
     this.maxCapacity = maxCapacity;
     this.cached = new NDArray[layers];
     this.decodeViews = new NDArray[layers][];
-    long[] heads = new long[kvHeads];
-    for (int h = 0; h < kvHeads; h++) {
-      heads[h] = h;
-    }
-    this.headIndex = manager.create(heads, new Shape(1, kvHeads, 1));
-    this.keyOrValueIndex = manager.create(new long[] {0, 1}, new Shape(1, 1, 2));
     this.positions = new int[maxRows];
     this.used = new boolean[maxRows];
   }
@@ -236,9 +227,7 @@ public final class BatchKvCache implements AutoCloseable {
         tokenPositions[t] = p;
       }
     }
-    // every axis but the last indexed by an array (broadcast to [N, kv, 2]): one index_put, no slicing
-    writeIndex = new NDIndex("{}, {}, {}, {}", step.create(rowIds, new Shape(tokens, 1, 1)), headIndex, keyOrValueIndex,
-        step.create(slots, new Shape(tokens, 1, 1)));
+    writeIndex = new NDIndex("{}, :, :, {}", step.create(rowIds), step.create(slots));
     attentionMask = decodeRows == 0 ? null : step.create(mask, new Shape(decodeRows, 1, 1, attend));
   }
 
