@@ -137,5 +137,4 @@ public final class RotaryEmbedding {
   public NDArray applyRows(NDArray x, NDArray[] tables) {
     return x.mul(tables[0]).add(x.matMul(tables[2]).mul(tables[1]));
   }
-
 }
