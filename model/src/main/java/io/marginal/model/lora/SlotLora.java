@@ -41,7 +41,7 @@ public final class SlotLora implements AutoCloseable {
   /** Per slot: the targets whose columns hold nonzero factors. */
   private final Set<ConcatenatedLora.GroupTarget>[] written;
   /** Views of the first {@link #viewSpan} slots' columns, by target: kept while the span and the tensors stay the same. */
-  private final Map<ConcatenatedLora.GroupTarget, NDArray[]> views = new HashMap<>();
+  private final Map<ConcatenatedLora.GroupTarget, SpanViews> views = new HashMap<>();
   private NDManager viewManager;
   private int viewSpan = -1;
 
@@ -131,14 +131,12 @@ public final class SlotLora implements AutoCloseable {
     useSpan(span);
     Map<Integer, NDArray> masks = new HashMap<>();
     return ProjectionAdapter.perGroup((layer, group, input) -> {
-      ConcatenatedLora.GroupTarget t = new ConcatenatedLora.GroupTarget(layer, group);
-      Factors all = factors.get(t);
-      if (all == null) {
+      SpanViews v = views(layer, group);
+      if (v == null) {
         return null;
       }
-      NDArray[] ab = views(t, all);
-      NDArray mask = masks.computeIfAbsent(all.rank, r -> mask(tokenSlots, span, r, step));
-      return input.matMul(ab[0]).mul(mask).matMul(ab[1]);
+      NDArray mask = masks.computeIfAbsent(v.rank(), r -> mask(tokenSlots, span, r, step));
+      return input.matMul(v.flatA()).mul(mask).matMul(v.flatB());
     });
   }
 
@@ -151,27 +149,36 @@ public final class SlotLora implements AutoCloseable {
   public ProjectionAdapter forSlots(int span) {
     useSpan(span);
     return ProjectionAdapter.perGroup((layer, group, input) -> {
-      ConcatenatedLora.GroupTarget t = new ConcatenatedLora.GroupTarget(layer, group);
-      Factors all = factors.get(t);
-      if (all == null) {
-        return null;
-      }
-      NDArray[] ab = views(t, all);
-      return input.batchMatMul(ab[2]).batchMatMul(ab[3]); // bmm itself: matMul would first expand and reshape both operands
+      SpanViews v = views(layer, group);
+      // bmm itself: matMul would first expand and reshape both operands
+      return v == null ? null : input.batchMatMul(v.slotA()).batchMatMul(v.slotB());
     });
   }
 
-  /** {@code t}'s views over the first {@link #viewSpan} slots: A {@code [in, span·R]}, B {@code [span·R, out]}, A {@code [span, in, R]}, B {@code [span, R, out]}. */
-  private NDArray[] views(ConcatenatedLora.GroupTarget t, Factors all) {
+  /**
+   * One target's factors over the first {@link #viewSpan} slots, as views: for the masked form A
+   * {@code [in, span·R]} and B {@code [span·R, out]}, for the slot-batched form A
+   * {@code [span, in, R]} and B {@code [span, R, out]}.
+   */
+  private record SpanViews(NDArray flatA, NDArray flatB, NDArray slotA, NDArray slotB, int rank) {}
+
+  /** The views of the group's factors over the span in use, made once per span; null when no set adapts the group. */
+  private SpanViews views(int layer, ProjectionGroup group) {
+    ConcatenatedLora.GroupTarget t = new ConcatenatedLora.GroupTarget(layer, group);
+    Factors all = factors.get(t);
+    if (all == null) {
+      return null;
+    }
     return views.computeIfAbsent(t, k -> {
       long in = all.a.getShape().get(0);
       long out = all.b.getShape().get(2);
       NDArray a = all.a.get(viewManager, new NDIndex(":, :{}, :", viewSpan)); // views, never the tensors themselves
       NDArray b = all.b.get(viewManager, new NDIndex(":{}", viewSpan));
-      NDArray[] v = {a.reshape(in, (long) viewSpan * all.rank), b.reshape((long) viewSpan * all.rank, out), a.transpose(1, 0, 2), b};
-      for (int i = 0; i < 3; i++) {
-        v[i].attach(viewManager);
-      }
+      SpanViews v = new SpanViews(a.reshape(in, (long) viewSpan * all.rank), b.reshape((long) viewSpan * all.rank, out),
+          a.transpose(1, 0, 2), b, all.rank);
+      v.flatA().attach(viewManager);
+      v.flatB().attach(viewManager);
+      v.slotA().attach(viewManager);
       return v;
     });
   }
