@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.marginal.model.config.ModelConfig;
+import io.marginal.model.transformer.ProjectionAdapter;
 import io.marginal.model.weights.ProjectionGroup;
 import java.util.ArrayList;
 import java.util.List;
@@ -133,8 +134,8 @@ public final class ConcatenatedLora implements AutoCloseable {
   }
 
   /** This set applied to every row of a batch ({@code [B, T, in]} inputs): two products per adapted group, no gathering. */
-  public io.marginal.model.transformer.ProjectionAdapter uniform() {
-    return io.marginal.model.transformer.ProjectionAdapter.perGroup((layer, group, input) -> {
+  public ProjectionAdapter uniform() {
+    return ProjectionAdapter.perGroup((layer, group, input) -> {
       Factors f = factors.get(new GroupTarget(layer, group));
       return f == null ? null : input.matMul(f.aT()).matMul(f.bT());
     });

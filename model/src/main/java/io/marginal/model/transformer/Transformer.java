@@ -133,7 +133,7 @@ public final class Transformer {
     NDArray[] promptMasks = new NDArray[prompts.size()]; // shared by all layers
     for (int i = 0; i < promptMasks.length; i++) {
       int t = prompts.get(i).length();
-      promptMasks[i] = t > 1 ? groupedCausalMask(step, config.numAttentionHeads() / config.numKeyValueHeads(), t) : null;
+      promptMasks[i] = t > 1 ? causalMask(step, config.numAttentionHeads() / config.numKeyValueHeads(), t, t, 0) : null;
     }
     NDArray x = Embedding.embedding(tokens, weights.embedTokens(), SparseFormat.DENSE).head();
     for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
@@ -198,17 +198,6 @@ public final class Transformer {
     }
     NDArray context = contexts.size() == 1 ? contexts.head() : NDArrays.concat(contexts, 0);
     return projectGroup(layer, ProjectionGroup.O, context, w, f, adapters);
-  }
-
-  /** Additive mask {@code [group·T, T]}: row {@code (g, i)} may see keys {@code 0..i}. */
-  private static NDArray groupedCausalMask(NDManager manager, int group, int t) {
-    float[] mask = new float[group * t * t];
-    for (int g = 0; g < group; g++) {
-      for (int i = 0; i < t; i++) {
-        java.util.Arrays.fill(mask, (g * t + i) * t + i + 1, (g * t + i + 1) * t, -1e9f);
-      }
-    }
-    return manager.create(mask, new Shape(group * t, t));
   }
 
   /** The MLP of a decode step: gate and up as one product ({@link ProjectionGroup#GATE_UP}). */
@@ -276,7 +265,7 @@ public final class Transformer {
     NDArray scores = qg.matMul(k.expandDims(2).transpose(0, 1, 2, 4, 3));
     scores = scores.mul(scale);
     if (t > 1) {
-      scores = scores.add(causalMask(q.getManager(), t, s, startPos));
+      scores = scores.add(causalMask(q.getManager(), 1, (int) t, (int) s, startPos));
     }
     NDArray probabilities = scores.softmax(-1);
     return probabilities.matMul(v.expandDims(2))
@@ -307,15 +296,18 @@ public final class Transformer {
     return x.reshape(s.get(0), s.get(1), heads, config.headDim()).transpose(0, 2, 1, 3);
   }
 
-  /** Additive mask [T, S]: query i (absolute position startPos+i) may see keys 0..startPos+i. */
-  private static NDArray causalMask(NDManager manager, long t, long s, int startPos) {
-    float[] mask = new float[(int) (t * s)];
-    for (int i = 0; i < t; i++) {
-      for (int j = startPos + i + 1; j < s; j++) {
-        mask[(int) (i * s + j)] = -1e9f;
-      }
+  /**
+   * Additive mask {@code [group·T, S]}: row {@code (g, i)}, a query at absolute position
+   * {@code startPos + i}, may see keys {@code 0..startPos+i} (the {@code group} query heads that
+   * share a kv head stacked as rows, as in a batch step's prompt; 1 for {@link #forward}).
+   */
+  private static NDArray causalMask(NDManager manager, int group, int t, int s, int startPos) {
+    float[] mask = new float[group * t * s];
+    for (int row = 0; row < group * t; row++) {
+      int i = row % t;
+      java.util.Arrays.fill(mask, row * s + Math.min(s, startPos + i + 1), (row + 1) * s, -1e9f);
     }
-    return manager.create(mask, new Shape(t, s));
+    return manager.create(mask, new Shape((long) group * t, s));
   }
 
   /** The hidden state of the last position: {@code [B, T, H]} to {@code [B, 1, H]}. */
