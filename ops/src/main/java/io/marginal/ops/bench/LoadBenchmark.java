@@ -64,8 +64,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * (N = 0, 5, 100, 1,000) holds a per-user adapter of their own (rank 8 on o/gate/up/down_proj of every
  * layer: the trainer's default shape); closed-loop clients at each concurrency pick a user at random
  * per request and stream the answer. Per cell it prints requests/s, completion tokens/s, time to
- * first token and inter-token latency (p50/p99), and the user-adapter cache hit rate, for both nodes,
- * each cell after a warm-up of its own. Then the cost of a cache miss (a node whose adapter budget
+ * first token and inter-token latency (p50/p99), the user-adapter cache hit rate and the CPU taken by
+ * the process, the engine and the JIT compilers, for both nodes. Measuring starts once the JIT is
+ * quiet (steady state: every node loaded in turns until compilation takes under {@code --jit-quiet}
+ * of a core), each cell after a warm-up of its own; rounds visit nodes and user counts in turn. Then the cost of a cache miss (a node whose adapter budget
  * holds a fraction of the users), and adapter hot-swap latency with the failed-request count under load.
  *
  * <pre>
@@ -115,31 +117,43 @@ public final class LoadBenchmark {
     @Option(names = "--model-dir", paramLabel = "DIR", description = "A checkpoint directory (default: the demo model, built on first use).")
     Path modelDir;
 
-    @Option(names = "--rounds", paramLabel = "N", description = "Measurements per cell, the nodes taking turns (A B A B ...); the median"
+    @Option(names = "--rounds", paramLabel = "N", description = "Measurements per cell, the nodes and user counts taking turns; the median"
         + " round by tokens/s is printed. More than 1 on a machine shared with other work.")
     int rounds = 1;
 
     @Option(names = "--warmup-seconds", paramLabel = "S", description = "Load each node with the cell's users and concurrency for at least"
-        + " this long before measuring (JIT, allocator, adapter cache).")
+        + " this long before measuring (allocator, adapter cache, batch shape).")
     double warmupSeconds = 2;
+
+    @Option(names = "--jit-quiet", paramLabel = "PERCENT", description = "Before any cell, load every node until JIT compilation takes less"
+        + " than this share of one core over a window of 5 s (steady state); 0 skips this warm-up.")
+    double jitQuietPercent = 5;
+
+    @Option(names = "--max-warmup-seconds", paramLabel = "S", description = "Give up waiting for a quiet JIT after this long (and say so).")
+    double maxWarmupSeconds = 300;
 
     @Override
     public Integer call() throws Exception {
       Settings.parseBytes("--miss-budget", missBudget);
       if (requests < 1 || maxTokens < 1 || rounds < 1 || Arrays.stream(levels).anyMatch(c -> c < 1)
-          || Arrays.stream(userCounts).anyMatch(n -> n < 0) || Arrays.stream(engineCounts).anyMatch(e -> e < 1) || warmupSeconds < 0) {
-        throw new IllegalArgumentException("--requests, --max-tokens, --rounds, --levels and --engines must be >= 1, --users and"
-            + " --warmup-seconds >= 0");
+          || Arrays.stream(userCounts).anyMatch(n -> n < 0) || Arrays.stream(engineCounts).anyMatch(e -> e < 1) || warmupSeconds < 0
+          || jitQuietPercent < 0 || maxWarmupSeconds < 0) {
+        throw new IllegalArgumentException("--requests, --max-tokens, --rounds, --levels and --engines must be >= 1, --users,"
+            + " --warmup-seconds, --jit-quiet and --max-warmup-seconds >= 0");
       }
       DemoModel.defaultEngineSettings();
       IntraOpThreads.apply();
-      run(requests, maxTokens, levels, userCounts, missBudget, engineCounts, modelDir, rounds, warmupSeconds);
+      run(requests, maxTokens, levels, userCounts, missBudget, engineCounts, modelDir, rounds,
+          new Warmup(warmupSeconds, jitQuietPercent, maxWarmupSeconds));
       return 0;
     }
   }
 
+  /** How long to warm up: until the JIT is quiet (once), then at least {@code cellSeconds} per node and cell. */
+  private record Warmup(double cellSeconds, double jitQuietPercent, double maxSeconds) {}
+
   private static void run(int requests, int maxTokens, int[] levels, int[] userCounts, String missBudget, int[] engineCounts,
-      Path modelDir, int rounds, double warmupSeconds) throws Exception {
+      Path modelDir, int rounds, Warmup warmup) throws Exception {
     int users = Arrays.stream(userCounts).max().orElse(0);
     Path dir = modelDir != null ? modelDir : DemoModel.ensureBuilt();
     Path store = Files.createTempDirectory("marginal-bench-adapters-");
@@ -179,46 +193,58 @@ public final class LoadBenchmark {
           n.node().awaitReady(Duration.ofSeconds(60));
           awaitUserAdapters(http, n.url(), users);
         }
+        int busiest = Arrays.stream(levels).max().orElse(1);
+        if (warmup.jitQuietPercent() > 0) {
+          untilJitQuiet(http, nodes, userCounts, users, busiest, maxTokens, warmup);
+        }
         System.out.printf(Locale.ROOT, "%nmodel %s (%s), streamed (SSE), max_tokens %d, temperature 0, %d requests per cell after a"
-            + " warm-up of its own (>= %.0f s per node); median of %d round(s), nodes taking turns; adapters: rank 8 on"
+            + " warm-up of its own (>= %.0f s per node); median of %d round(s), nodes and user counts taking turns; adapters: rank 8 on"
             + " o/gate/up/down_proj of every layer; user-adapter cache %d MiB%n",
-            dir.getFileName(), model.config().describe(), maxTokens, requests, warmupSeconds, rounds, base.userAdapterCacheBytes() >> 20);
+            dir.getFileName(), model.config().describe(), maxTokens, requests, warmup.cellSeconds(), rounds,
+            base.userAdapterCacheBytes() >> 20);
         System.out.printf(Locale.ROOT, "host: %d CPU cores, Java %s, %s PyTorch intra-op thread(s)%n", Runtime.getRuntime().availableProcessors(),
             System.getProperty("java.version"), System.getProperty(IntraOpThreads.PROPERTY));
         System.out.printf(Locale.ROOT, "%n| users with adapters | concurrency | node | req/s | tokens/s | TTFT p50 / p99 ms"
-            + " | inter-token p50 / p99 ms | cache hit rate | errors | CPU %% process / engine threads |%n"
+            + " | inter-token p50 / p99 ms | cache hit rate | errors | CPU %% process / engine threads / JIT |%n"
             + "|---|---|---|---|---|---|---|---|---|---|%n");
         Map<String, Double> tokensPerSecond = new HashMap<>();
-        for (int n : userCounts) {
-          for (int c : levels) {
+        for (int c : levels) {
+          for (int n : userCounts) {
             for (Node node : nodes) {
-              long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
+              long until = System.nanoTime() + (long) (warmup.cellSeconds() * 1e9);
               do { // this cell's users and batch shape
                 run(http, node.url(), n, users, c, Math.max(c, 8), maxTokens);
               } while (System.nanoTime() < until);
             }
-            Map<Node, List<Measured>> rounded = new HashMap<>();
-            for (int r = 0; r < rounds; r++) {
+          }
+          // rounds visit every user count and node in turn, so a drift of the machine's speed is shared by
+          // the cells compared (batching / batch of 1, adapters / none, 1,000 / 5 users)
+          Map<String, List<Measured>> rounded = new HashMap<>();
+          for (int r = 0; r < rounds; r++) {
+            for (int n : userCounts) {
               for (Node node : nodes) {
                 long[] before = cacheCounts(http, node.url());
                 CpuUse cpu = CpuUse.now();
                 Level l = run(http, node.url(), n, users, c, requests, maxTokens);
                 CpuUse used = CpuUse.now().minus(cpu);
                 long[] after = cacheCounts(http, node.url());
-                rounded.computeIfAbsent(node, k -> new ArrayList<>()).add(new Measured(l, used, after[0] - before[0], after[1] - before[1]));
+                rounded.computeIfAbsent(node.name() + "/" + n, k -> new ArrayList<>())
+                    .add(new Measured(l, used, after[0] - before[0], after[1] - before[1]));
               }
             }
+          }
+          for (int n : userCounts) {
             for (Node node : nodes) {
-              List<Measured> ms = new ArrayList<>(rounded.get(node));
+              List<Measured> ms = new ArrayList<>(rounded.get(node.name() + "/" + n));
               ms.sort(java.util.Comparator.comparingDouble(m -> m.level().tokensPerSecond()));
               Measured m = ms.get((ms.size() - 1) / 2);
               Level l = m.level();
               tokensPerSecond.put(node.name() + "/" + n + "/" + c, l.tokensPerSecond());
-              System.out.printf(Locale.ROOT, "| %d | %d | %s | %.1f | %.0f | %.0f / %.0f | %.1f / %.1f | %s | %d | %.0f / %.0f |%n", n, c,
+              System.out.printf(Locale.ROOT, "| %d | %d | %s | %.1f | %.0f | %.0f / %.0f | %.1f / %.1f | %s | %d | %.0f / %.0f / %.0f |%n", n, c,
                   node.name(), l.requestsPerSecond(), l.tokensPerSecond(), percentile(l.ttftMs, 50), percentile(l.ttftMs, 99),
                   percentile(l.itlMs, 50), percentile(l.itlMs, 99), n == 0 ? "—" : String.format(Locale.ROOT, "%.1f %%",
                       100.0 * m.hits() / Math.max(1, m.hits() + m.misses())), l.errors, 100 * m.cpu().processNanos() / 1e9 / l.seconds(),
-                  100 * m.cpu().engineNanos() / 1e9 / l.seconds());
+                  100 * m.cpu().engineNanos() / 1e9 / l.seconds(), 100 * m.cpu().jitNanos() / 1e9 / l.seconds());
             }
           }
         }
@@ -229,6 +255,45 @@ public final class LoadBenchmark {
         for (int i = started.size() - 1; i >= 0; i--) {
           started.get(i).close();
         }
+      }
+    }
+  }
+
+  /**
+   * Loads every node with every user count at the busiest concurrency, in turns, until JIT
+   * compilation falls under the threshold over a 5 s window: on a small host the compilers keep a
+   * core busy for a minute or more (the broker, Vert.x, the HTTP clients and the nodes all getting
+   * hot), and cells measured meanwhile measure the compilers, the batching node most (it is the one
+   * short of CPU).
+   */
+  private static void untilJitQuiet(HttpClient http, List<Node> nodes, int[] userCounts, int users, int concurrency, int maxTokens,
+      Warmup warmup) throws Exception {
+    long start = System.nanoTime();
+    long windowStart = start;
+    long windowJit = CpuUse.jitNanosSoFar();
+    double share = Double.NaN;
+    while (true) {
+      for (int n : userCounts) {
+        for (Node node : nodes) {
+          run(http, node.url(), n, users, concurrency, Math.max(concurrency, 8) * 2, maxTokens);
+        }
+      }
+      long now = System.nanoTime();
+      if (now - windowStart >= 5_000_000_000L) {
+        long jit = CpuUse.jitNanosSoFar();
+        share = 100.0 * (jit - windowJit) / (now - windowStart);
+        if (share < warmup.jitQuietPercent()) {
+          System.out.printf(Locale.ROOT, "%nwarm-up: %.0f s until JIT compilation took %.1f %% of a core over the last %.1f s (threshold %.1f %%)%n",
+              (now - start) / 1e9, share, (now - windowStart) / 1e9, warmup.jitQuietPercent());
+          return;
+        }
+        windowStart = now;
+        windowJit = jit;
+      }
+      if (now - start > warmup.maxSeconds() * 1e9) {
+        System.out.printf(Locale.ROOT, "%nwarm-up: JIT compilation still took %.1f %% of a core after %.0f s (threshold %.1f %%);"
+            + " measuring anyway, the JIT column shows how much it costs each cell%n", share, (now - start) / 1e9, warmup.jitQuietPercent());
+        return;
       }
     }
   }
@@ -493,10 +558,16 @@ public final class LoadBenchmark {
 
   /**
    * CPU time used so far by this process (the nodes, their broker and the clients: everything runs
-   * here) and by the continuous-batching engine threads; per cell, as a share of one core, it tells
-   * a starved engine (well under 100 %) from a saturated host (process near cores × 100 %).
+   * here), by the continuous-batching engine threads and by the JIT compilers; per cell, as a share of
+   * one core, it tells a starved engine (well under 100 %) from a saturated host (process near
+   * cores × 100 %), and a cell measured while the JIT was still busy.
    */
-  private record CpuUse(long processNanos, long engineNanos) {
+  private record CpuUse(long processNanos, long engineNanos, long jitNanos) {
+    /** Time the JIT compilers have spent so far, summed over their threads. */
+    static long jitNanosSoFar() {
+      return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() * 1_000_000L;
+    }
+
     static CpuUse now() {
       java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
       long engine = 0;
@@ -507,11 +578,11 @@ public final class LoadBenchmark {
       }
       long process = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
           .getProcessCpuTime();
-      return new CpuUse(process, engine);
+      return new CpuUse(process, engine, jitNanosSoFar());
     }
 
     CpuUse minus(CpuUse earlier) {
-      return new CpuUse(processNanos - earlier.processNanos, engineNanos - earlier.engineNanos);
+      return new CpuUse(processNanos - earlier.processNanos, engineNanos - earlier.engineNanos, jitNanos - earlier.jitNanos);
     }
   }
 
