@@ -352,6 +352,10 @@ public final class BatchingEngine implements AutoCloseable {
       cache.release(s.slot);
     }
     activeRows = live();
+    if (cache.taken() == 0) { // idle: nothing shaped by the last batch stays open
+      cache.dropViews();
+      slotLora.dropViews();
+    }
     ended.forEach(this::finish);
   }
 

@@ -194,7 +194,8 @@ public final class SlotLora implements AutoCloseable {
     }
   }
 
-  private void dropViews() {
+  /** Closes the span views kept between steps (made again by the next step that needs them): for an idle batch. */
+  public void dropViews() {
     views.clear();
     if (viewManager != null) {
       viewManager.close();

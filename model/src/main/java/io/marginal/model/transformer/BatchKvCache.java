@@ -274,7 +274,8 @@ public final class BatchKvCache implements AutoCloseable {
     return decodeViews[layer];
   }
 
-  private void dropViews() {
+  /** Closes the views kept between steps (made again by the next step that needs them): for an idle batch. */
+  public void dropViews() {
     java.util.Arrays.fill(decodeViews, null);
     if (viewManager != null) {
       viewManager.close();
