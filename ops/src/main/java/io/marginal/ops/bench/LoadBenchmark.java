@@ -67,8 +67,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * first token and inter-token latency (p50/p99), the user-adapter cache hit rate and the CPU taken by
  * the process, the engine and the JIT compilers, for both nodes. Measuring starts once the JIT is
  * quiet (steady state: every node loaded in turns until compilation takes under {@code --jit-quiet}
- * of a core), each cell after a warm-up of its own; rounds visit nodes and user counts in turn. Then the cost of a cache miss (a node whose adapter budget
- * holds a fraction of the users), and adapter hot-swap latency with the failed-request count under load.
+ * of a core), each cell after a warm-up of its own; rounds visit nodes and user counts in turn.
+ * Then the cost of a cache miss (a node whose adapter budget holds a fraction of the users), and
+ * adapter hot-swap latency with the failed-request count under load.
  *
  * <pre>
  *   mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.bench.LoadBenchmark \
