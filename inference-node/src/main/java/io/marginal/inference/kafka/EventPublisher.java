@@ -37,7 +37,10 @@ public final class EventPublisher implements AutoCloseable {
     Map<String, Object> config = new HashMap<>(clientConfig);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+    // Sent at once: an answer waits for its interaction record's acknowledgement, and a linger of 1 ms
+    // made that wait 1.4-1.9 ms at the median instead of 0.13-0.32 ms (one broker on this host, acks=all).
+    // Records still batch when they queue behind a send in flight.
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
     config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
     config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
     config.put(ProducerConfig.CLIENT_ID_CONFIG, nodeId + "-events");
