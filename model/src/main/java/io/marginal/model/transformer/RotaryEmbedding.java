@@ -133,6 +133,28 @@ public final class RotaryEmbedding {
     return new NDArray[] {manager.create(c, shape), manager.create(s, shape), rotateHalf};
   }
 
+  /**
+   * {@link #rowTables} for the consecutive positions {@code startPos .. startPos + t - 1} (a forward
+   * pass over a sequence), as {@code [t, rotated + passed, headDim]}, made from the position tables
+   * already in native memory: no Java array of {@code t × heads × headDim} values per call (a long
+   * prompt of a large checkpoint would need hundreds of MB), and the same values.
+   */
+  public NDArray[] rangeTables(NDManager manager, int startPos, int t, int rotated, int passed) {
+    if (startPos + t > positions) {
+      throw new IllegalArgumentException("position " + (startPos + t) + " exceeds the context length " + positions);
+    }
+    NDIndex rows = new NDIndex("{}:{}", startPos, startPos + t);
+    Shape turning = new Shape(t, rotated, headDim);
+    Shape still = new Shape(t, passed, headDim);
+    NDArray c = cos.get(manager, rows).expandDims(1).broadcast(turning);
+    NDArray s = sin.get(manager, rows).expandDims(1).broadcast(turning);
+    if (passed > 0) {
+      c = c.concat(manager.ones(still), 1);
+      s = s.concat(manager.zeros(still), 1);
+    }
+    return new NDArray[] {c, s, rotateHalf};
+  }
+
   /** Rotates {@code x} {@code [B, heads, headDim]}, token {@code b} at its own position, with the tables from {@link #rowTables}. */
   public NDArray applyRows(NDArray x, NDArray[] tables) {
     return x.mul(tables[0]).add(x.matMul(tables[2]).mul(tables[1]));

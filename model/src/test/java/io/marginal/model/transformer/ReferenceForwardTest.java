@@ -78,22 +78,27 @@ class ReferenceForwardTest {
       TinyModels.randomizeB(adapter);
       Transformer t = model.transformer();
       ModuleHook watching = (layer, point, output) -> output; // not NONE: takes the per-projection path
-      int[] prompt = {5, 9, 3, 17, 22, 8, 30};
-      for (ProjectionAdapter adapters : List.of(ProjectionAdapter.NONE, ActiveAdapters.of(adapter))) {
-        try (NDManager m = model.manager().newSubManager()) {
-          ForwardOptions fused = ForwardOptions.inference(adapters);
-          ForwardOptions plain = fused.withHook(watching);
-          KvCache fusedCache = new KvCache(m, model.config().numHiddenLayers());
-          KvCache plainCache = new KvCache(m, model.config().numHiddenLayers());
-          float[] a = t.forward(m.create(prompt).reshape(1, prompt.length), 0, fusedCache, fused).toFloatArray();
-          float[] b = t.forward(m.create(prompt).reshape(1, prompt.length), 0, plainCache, plain).toFloatArray();
-          assertArrayEquals(b, a, 1e-5f, "prompt, adapters " + adapters);
-          float[] c = t.forward(m.create(new int[] {11}).reshape(1, 1), prompt.length, fusedCache, fused).toFloatArray();
-          float[] d = t.forward(m.create(new int[] {11}).reshape(1, 1), prompt.length, plainCache, plain).toFloatArray();
-          assertArrayEquals(d, c, 1e-5f, "a token on the cache, adapters " + adapters);
-          float[] base = t.forward(m.create(prompt).reshape(1, prompt.length), 0, null, ForwardOptions.INFERENCE).toFloatArray();
-          if (adapters != ProjectionAdapter.NONE) { // the adapter is not a no-op, so the comparison above covers its update
-            assertTrue(maxDifference(base, a) > 1e-3, "the adapter changes nothing");
+      int[] longer = new int[70]; // past the length up to which rotation tables are made on the Java heap
+      for (int i = 0; i < longer.length; i++) {
+        longer[i] = 1 + (i * 7) % 30;
+      }
+      for (int[] prompt : List.of(new int[] {5, 9, 3, 17, 22, 8, 30}, longer)) {
+        for (ProjectionAdapter adapters : List.of(ProjectionAdapter.NONE, ActiveAdapters.of(adapter))) {
+          try (NDManager m = model.manager().newSubManager()) {
+            ForwardOptions fused = ForwardOptions.inference(adapters);
+            ForwardOptions plain = fused.withHook(watching);
+            KvCache fusedCache = new KvCache(m, model.config().numHiddenLayers());
+            KvCache plainCache = new KvCache(m, model.config().numHiddenLayers());
+            float[] a = t.forward(m.create(prompt).reshape(1, prompt.length), 0, fusedCache, fused).toFloatArray();
+            float[] b = t.forward(m.create(prompt).reshape(1, prompt.length), 0, plainCache, plain).toFloatArray();
+            assertArrayEquals(b, a, 1e-5f, prompt.length + "-token prompt, adapters " + adapters);
+            float[] c = t.forward(m.create(new int[] {11}).reshape(1, 1), prompt.length, fusedCache, fused).toFloatArray();
+            float[] d = t.forward(m.create(new int[] {11}).reshape(1, 1), prompt.length, plainCache, plain).toFloatArray();
+            assertArrayEquals(d, c, 1e-5f, "a token on the cache, adapters " + adapters);
+            float[] base = t.forward(m.create(prompt).reshape(1, prompt.length), 0, null, ForwardOptions.INFERENCE).toFloatArray();
+            if (adapters != ProjectionAdapter.NONE) { // the adapter is not a no-op, so the comparison above covers its update
+              assertTrue(maxDifference(base, a) > 1e-3, "the adapter changes nothing");
+            }
           }
         }
       }

@@ -1,5 +1,6 @@
 package io.marginal.model.transformer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -73,6 +74,22 @@ class RotaryEmbeddingTest {
         }
       }
       assertThrows(IllegalArgumentException.class, () -> rope.rowTables(m, new int[] {512}, rotated, passed));
+    }
+  }
+
+  @Test
+  void rangeTablesEqualPerRowTablesOfConsecutivePositions() {
+    ModelConfig c = config(10000.0, null);
+    try (NDManager m = NDManager.newBaseManager()) {
+      RotaryEmbedding rope = new RotaryEmbedding(c, m);
+      for (int passed : new int[] {0, 2}) {
+        NDArray[] range = rope.rangeTables(m, 40, 6, 3, passed);
+        NDArray[] rows = rope.rowTables(m, new int[] {40, 41, 42, 43, 44, 45}, 3, passed);
+        assertEquals(rows[0].getShape(), range[0].getShape());
+        assertArrayEquals(rows[0].toFloatArray(), range[0].toFloatArray(), 0f, "cos, passed " + passed);
+        assertArrayEquals(rows[1].toFloatArray(), range[1].toFloatArray(), 0f, "sin, passed " + passed);
+      }
+      assertThrows(IllegalArgumentException.class, () -> rope.rangeTables(m, 510, 3, 3, 2));
     }
   }
 
