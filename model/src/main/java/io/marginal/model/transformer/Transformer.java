@@ -37,8 +37,6 @@ import java.util.List;
  * request creates. Weights are only read: concurrent forwards from several threads are safe.
  */
 public final class Transformer {
-  /** Up to this many positions a forward pass's rotation tables are made on the Java heap ({@link RotaryEmbedding#rowTables}). */
-  private static final int JAVA_TABLE_POSITIONS = 64;
   private final ModelConfig config;
   private final ModelWeights weights;
   private final RotaryEmbedding rope;
@@ -123,19 +121,12 @@ public final class Transformer {
    */
   private NDArray fusedForward(NDArray embedded, int startPos, KvCache cache, ProjectionAdapter adapters) {
     NDArray x = embedded;
-    int t = (int) x.getShape().get(1);
-    int kvHeads = config.numKeyValueHeads();
-    int rotated = config.numAttentionHeads() + kvHeads;
-    NDArray[] rotation;
-    if (t <= JAVA_TABLE_POSITIONS) { // two arrays copied from Java: ~10-20 µs where building them natively takes ~30
-      int[] positions = new int[t];
-      for (int i = 0; i < t; i++) {
-        positions[i] = startPos + i;
-      }
-      rotation = rope.rowTables(x.getManager(), positions, rotated, kvHeads);
-    } else { // a long sequence: no Java array of t × heads × head_dim values
-      rotation = rope.rangeTables(x.getManager(), startPos, t, rotated, kvHeads);
+    int[] positions = new int[(int) x.getShape().get(1)];
+    for (int i = 0; i < positions.length; i++) {
+      positions[i] = startPos + i;
     }
+    int kvHeads = config.numKeyValueHeads();
+    NDArray[] rotation = rope.tables(x.getManager(), positions, config.numAttentionHeads() + kvHeads, kvHeads);
     for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
       LayerWeights w = weights.layer(layer);
       FusedProjections f = weights.fused(layer);
@@ -178,7 +169,7 @@ public final class Transformer {
     NDManager step = tokens.getManager();
     int decodeRows = running.length;
     cache.beginStep(step, running, prompts);
-    NDArray[] rotation = rope.rowTables(step, cache.tokenPositions(), config.numAttentionHeads() + config.numKeyValueHeads(),
+    NDArray[] rotation = rope.tables(step, cache.tokenPositions(), config.numAttentionHeads() + config.numKeyValueHeads(),
         config.numKeyValueHeads());
     NDArray[] promptMasks = new NDArray[prompts.size()]; // shared by all layers
     for (int i = 0; i < promptMasks.length; i++) {

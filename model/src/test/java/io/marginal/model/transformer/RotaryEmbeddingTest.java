@@ -94,6 +94,32 @@ class RotaryEmbeddingTest {
   }
 
   @Test
+  void tablesOfABatchStepEqualPerRowTablesWhateverTheMixOfRunsAndRows() {
+    ModelConfig c = config(10000.0, null);
+    // decode rows at scattered positions, a 100-token prompt, a row, a 70-token prompt, a short prompt
+    java.util.List<Integer> mix = new java.util.ArrayList<>(List.of(5, 9, 300, 17));
+    for (int i = 0; i < 100; i++) {
+      mix.add(i);
+    }
+    mix.add(7);
+    for (int i = 0; i < 70; i++) {
+      mix.add(i);
+    }
+    mix.addAll(List.of(0, 1, 2));
+    int[] positions = mix.stream().mapToInt(Integer::intValue).toArray();
+    try (NDManager m = NDManager.newBaseManager()) {
+      RotaryEmbedding rope = new RotaryEmbedding(c, m);
+      for (int[] p : List.of(positions, java.util.Arrays.copyOfRange(positions, 4, 104), java.util.Arrays.copyOf(positions, 10))) {
+        NDArray[] expected = rope.rowTables(m, p, 3, 2);
+        NDArray[] actual = rope.tables(m, p, 3, 2);
+        assertEquals(expected[0].getShape(), actual[0].getShape());
+        assertArrayEquals(expected[0].toFloatArray(), actual[0].toFloatArray(), 0f, "cos of " + p.length + " positions");
+        assertArrayEquals(expected[1].toFloatArray(), actual[1].toFloatArray(), 0f, "sin of " + p.length + " positions");
+      }
+    }
+  }
+
+  @Test
   void rotationPreservesNormAndRelativePosition() {
     ModelConfig c = config(10000.0, null);
     try (NDManager m = NDManager.newBaseManager()) {
