@@ -172,7 +172,7 @@ public final class RotaryEmbedding {
         System.arraycopy(cosTable, positions[b] * d, c, row + h * d, d);
         System.arraycopy(sinTable, positions[b] * d, s, row + h * d, d);
       }
-      java.util.Arrays.fill(c, row + rotated * d, row + heads * d, 1f);
+      Arrays.fill(c, row + rotated * d, row + heads * d, 1f);
     }
     Shape shape = new Shape(positions.length, heads, d);
     return new NDArray[] {manager.create(c, shape), manager.create(s, shape), rotateHalf};

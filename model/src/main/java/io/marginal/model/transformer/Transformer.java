@@ -117,7 +117,8 @@ public final class Transformer {
    * (q|k|v, gate|up) is one product, as in a batch step, and q|k|v is rotated as one tensor with
    * tables made once for all layers. The same arithmetic per output element; about a third fewer
    * native operations, which is what a small model's forward costs (an instance embedding, a
-   * one-at-a-time decode step, a candidate's score).
+   * one-at-a-time decode step, a candidate's score). It reads the stacked copies of
+   * {@link ModelWeights#fused}: weights trained in place must run with {@code training} until done.
    */
   private NDArray fusedForward(NDArray embedded, int startPos, KvCache cache, ProjectionAdapter adapters) {
     NDArray x = embedded;

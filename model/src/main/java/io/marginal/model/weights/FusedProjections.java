@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import io.marginal.model.config.ModelConfig;
 
 /**
- * One layer's same-input projections stacked for the decode path ({@link ProjectionGroup}):
+ * One layer's same-input projections stacked for inference ({@link ProjectionGroup}):
  * {@code qkv} is {@code [q+k+v, hidden]} with its bias (or {@code null}), {@code gateUp} is
  * {@code [2·ffn, hidden]}. On a decode step of a small batch the cost is per native operation, so
  * one product instead of three (two) is what matters, not the arithmetic.

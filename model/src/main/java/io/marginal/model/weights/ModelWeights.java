@@ -33,7 +33,7 @@ public final class ModelWeights implements AutoCloseable {
   private final NDArray lmHead;
   /** {@link #lmHead} transposed, {@code [hidden, vocab]}: a view. */
   private final NDArray lmHeadT;
-  /** Stacked same-input projections per layer for the decode path; built on first use when not given. */
+  /** Stacked same-input projections per layer for inference (batch steps, forward passes without hooks); built on first use when not given. */
   private volatile List<FusedProjections> fused;
 
   private ModelWeights(ModelConfig config, NDManager manager, NDArray embedTokens, List<LayerWeights> layers,
@@ -191,9 +191,10 @@ public final class ModelWeights implements AutoCloseable {
   }
 
   /**
-   * Layer {@code index}'s stacked same-input projections (decode path). Loaded checkpoints have
-   * them from the start, sharing memory with the layer's weights; {@link #random} weights (which
-   * the demo builder trains in place) get stacked copies on first use, so call this after training.
+   * Layer {@code index}'s stacked same-input projections (inference: batch steps and forward passes
+   * without hooks outside training). Loaded checkpoints have them from the start, sharing memory
+   * with the layer's weights; {@link #random} weights (which the demo builder trains in place) get
+   * stacked copies on first use, so call this, and run inference, only after training.
    */
   public FusedProjections fused(int index) {
     List<FusedProjections> f = fused;
