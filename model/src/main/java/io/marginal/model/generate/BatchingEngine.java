@@ -3,6 +3,7 @@ package io.marginal.model.generate;
 import ai.djl.ndarray.NDManager;
 import io.marginal.model.lora.ActiveAdapters;
 import io.marginal.model.lora.ConcatenatedLora;
+import io.marginal.model.lora.MergedAdapters;
 import io.marginal.model.lora.SlotLora;
 import io.marginal.model.tokenizer.TextTokenizer;
 import io.marginal.model.transformer.BatchKvCache;
@@ -20,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +49,13 @@ import org.slf4j.LoggerFactory;
  * longer for the running rows (no chunked prefill). A request's adapter factors are built by the
  * thread that submits it.
  *
+ * <p>Adapters every request uses (a node's shared adapters) can be merged into the weights the
+ * steps use ({@link #merge}, {@link MergedAdapters}): a request's adapters are then served relative
+ * to them, so a request that uses exactly the merged set costs nothing per token, one that adds its
+ * own adapter costs only that adapter, and one that uses fewer (e.g. the bare base model) gets the
+ * missing ones' negated factors. A new merge takes effect between two steps; the running and
+ * queued requests' sets are rebuilt relative to it there, so no request sees a mix.
+ *
  * <p>Native memory: the batch cache and the slots' adapter factors live in the engine's manager
  * (written when a sequence joins, never rebuilt), every step in a sub-manager closed at once.
  */
@@ -72,6 +81,10 @@ public final class BatchingEngine implements AutoCloseable {
   private long idleBytes;
   private BatchKvCache cache;
   private SlotLora slotLora;
+  /** The adapters merged into the weights the steps use; changed by the engine thread only, between steps. */
+  private volatile MergedAdapters merged;
+  /** A merge built by {@link #merge}, waiting for the engine thread to take it between steps. */
+  private final AtomicReference<PendingMerge> pendingMerge = new AtomicReference<>();
 
   /** At most this many waiting requests join one step, with at most this many prompt tokens in all (a longer prompt goes alone). */
   static final int MAX_PREFILL_GROUPS = 8;
@@ -95,6 +108,7 @@ public final class BatchingEngine implements AutoCloseable {
     this.maxBatch = maxBatch;
     this.manager = transformer.manager().newSubManager();
     this.slots = new Sequence[maxBatch];
+    this.merged = MergedAdapters.none(transformer);
     this.thread = new Thread(this::run, "batching-engine");
     thread.setDaemon(true);
     thread.start();
@@ -133,12 +147,42 @@ public final class BatchingEngine implements AutoCloseable {
     List<Sequence> group = new ArrayList<>();
     for (int i = 0; i < requests.size(); i++) {
       TokenListener l = i < listeners.size() && listeners.get(i) != null ? listeners.get(i) : TokenListener.NONE;
-      Sequence seq = new Sequence(prompt.length, requests.get(i), l);
+      Sequence seq = new Sequence(prompt.length, requests.get(i), l, active);
       seq.set = set;
       group.add(seq);
     }
     waiting.add(new Group(prompt, set, group));
     return group.stream().map(s -> s.result).toList();
+  }
+
+  /**
+   * Merges {@code shared} (the adapters every request is expected to use; empty: none) into the
+   * weights the steps use, replacing what was merged before. Builds the merged copies on the
+   * calling thread; the engine takes them between two steps. Requests keep naming the adapters
+   * they use, merged or not: their outputs do not change (up to float rounding), only their cost.
+   *
+   * @return completed once steps run on the new weights (also when a later merge replaced this one
+   *     before it was taken)
+   */
+  public CompletableFuture<Void> merge(ActiveAdapters shared) {
+    if (closed) {
+      throw new IllegalStateException("the batching engine is closed");
+    }
+    if (pendingMerge.get() == null && shared.cacheKey().equals(merged.key())) {
+      return CompletableFuture.completedFuture(null); // already the weights the steps use
+    }
+    PendingMerge next = new PendingMerge(MergedAdapters.of(shared, transformer, manager));
+    PendingMerge replaced = pendingMerge.getAndSet(next);
+    if (replaced != null) {
+      replaced.merged.close();
+      replaced.done.complete(null);
+    }
+    return next.done;
+  }
+
+  /** The key of the adapters merged into the weights the steps use now ({@code base} when none). */
+  public String mergedKey() {
+    return merged.key();
   }
 
   /** Sequences being decoded now. */
@@ -189,6 +233,7 @@ public final class BatchingEngine implements AutoCloseable {
       slotLora = new SlotLora(maxBatch, manager);
       while (!closed) {
         try {
+          takeMerge();
           List<Group> admitted = takeWaiting();
           if (cache.taken() == 0 && admitted.isEmpty()) {
             continue;
@@ -204,6 +249,10 @@ public final class BatchingEngine implements AutoCloseable {
     } finally {
       CancellationException stopped = new CancellationException("the batching engine was closed");
       failAll(stopped);
+      PendingMerge pending = pendingMerge.getAndSet(null);
+      if (pending != null) {
+        pending.done.completeExceptionally(stopped);
+      }
       for (Group g; (g = waiting.poll()) != null; ) {
         g.sequences.forEach(s -> s.result.completeExceptionally(stopped));
       }
@@ -296,6 +345,9 @@ public final class BatchingEngine implements AutoCloseable {
     List<BatchKvCache.PromptChunk> prompts = new ArrayList<>(admitted.size());
     int n = span;
     for (Group g : admitted) {
+      if (g.set.base != merged) { // queued before the merge the steps use now
+        rebase(g);
+      }
       int reserve = g.prompt.length + g.sequences.stream().mapToInt(s -> s.request.maxTokens()).max().orElse(0);
       int[] taken = cache.take(g.sequences.size(), reserve);
       for (int i = 0; i < taken.length; i++) {
@@ -324,8 +376,8 @@ public final class BatchingEngine implements AutoCloseable {
     float[] logits;
     try (NDManager step = manager.newSubManager()) {
       ProjectionAdapter adapters = adapters(running, admitted, n, step);
-      logits = transformer.logits(transformer.step(step.create(tokens).reshape(n, 1), cache, running, prompts, adapters))
-          .toFloatArray();
+      logits = transformer.logits(transformer.step(step.create(tokens).reshape(n, 1), cache, running, prompts, adapters,
+          merged.projections())).toFloatArray();
     }
     if (live > 0) {
       steps.incrementAndGet();
@@ -447,22 +499,84 @@ public final class BatchingEngine implements AutoCloseable {
    * go first), so a user's next request does not rebuild it.
    */
   private SharedSet reserve(ActiveAdapters adapters, int sequences) {
-    String key = adapters.cacheKey();
-    SharedSet set = hold(key, sequences);
-    if (set != null) {
+    while (true) {
+      MergedAdapters base = merged;
+      String key = base.key() + "|" + adapters.cacheKey();
+      SharedSet set = hold(key, sequences);
+      if (set != null) {
+        return set;
+      }
+      // built outside the lock: the engine thread takes it too, when a sequence ends, and must not wait for a build
+      ConcatenatedLora lora = base.residual(adapters, manager);
+      if (lora == null) {
+        continue; // that merge was replaced and closed meanwhile: relative to the new one
+      }
+      SharedSet built = new SharedSet(key, base, lora);
+      synchronized (sets) {
+        if (sets.putIfAbsent(key, built) == null) {
+          built.users += sequences;
+          return built;
+        }
+        set = hold(key, sequences); // another request built it meanwhile
+      }
+      built.lora.close();
       return set;
     }
-    // built outside the lock: the engine thread takes it too, when a sequence ends, and must not wait for a build
-    SharedSet built = new SharedSet(ConcatenatedLora.of(adapters, transformer.config(), manager));
-    synchronized (sets) {
-      if (sets.putIfAbsent(key, built) == null) {
-        built.users += sequences;
-        return built;
-      }
-      set = hold(key, sequences); // another request built it meanwhile
+  }
+
+  /**
+   * Engine thread, between steps: takes a pending {@link #merge}. The running sequences' sets are
+   * rebuilt relative to it and written into their slots; queued ones are rebuilt when admitted;
+   * idle sets relative to the old merge are dropped, and so is the old merge.
+   */
+  private void takeMerge() {
+    PendingMerge next = pendingMerge.getAndSet(null);
+    if (next == null) {
+      return;
     }
-    built.lora.close();
-    return set;
+    MergedAdapters old = merged;
+    merged = next.merged;
+    for (Sequence s : slots) {
+      if (s != null) {
+        moveToCurrent(s);
+        slotLora.assign(s.slot, s.set.lora);
+      }
+    }
+    List<SharedSet> stale = new ArrayList<>();
+    synchronized (sets) {
+      for (var it = idle.values().iterator(); it.hasNext(); ) {
+        SharedSet set = it.next();
+        if (set.base != merged) {
+          it.remove();
+          idleBytes -= set.bytes;
+          sets.remove(set.key);
+          stale.add(set);
+        }
+      }
+    }
+    stale.forEach(set -> set.lora.close());
+    old.close(); // waits for a residual being built from it on another thread; later ones are built from the new merge
+    LOG.info("merged adapters into the batch weights: {} ({} MiB of copies), was {}", merged.key(),
+        merged.sizeBytes() >> 20, old.key());
+    next.done.complete(null);
+  }
+
+  /** A queued group's set, rebuilt relative to the merge the steps use now. */
+  private void rebase(Group g) {
+    for (Sequence s : g.sequences) {
+      moveToCurrent(s);
+    }
+    g.set = g.sequences.get(0).set;
+  }
+
+  /** Moves {@code s}'s hold to the set of its adapters relative to the current merge. Engine thread. */
+  private void moveToCurrent(Sequence s) {
+    if (s.set == null || s.set.base == merged) {
+      return;
+    }
+    SharedSet now = reserve(s.adapters, 1);
+    release(s);
+    s.set = now;
   }
 
   /** {@code sequences} more holds on the set of {@code key}, if it is built; null otherwise. */
@@ -490,14 +604,14 @@ public final class BatchingEngine implements AutoCloseable {
     List<SharedSet> evicted = new ArrayList<>();
     synchronized (sets) {
       if (--set.users == 0) {
-        idle.put(set.lora.key(), set);
+        idle.put(set.key, set);
         idleBytes += set.bytes;
         var it = idle.values().iterator();
         while (idleBytes > IDLE_SET_BYTES && it.hasNext()) {
           SharedSet old = it.next();
           it.remove();
           idleBytes -= old.bytes;
-          sets.remove(old.lora.key());
+          sets.remove(old.key);
           evicted.add(old);
         }
       }
@@ -541,7 +655,7 @@ public final class BatchingEngine implements AutoCloseable {
   /** A request waiting to be prefilled; each sequence holds its adapter set from submission. */
   private static final class Group {
     final int[] prompt;
-    final SharedSet set;
+    SharedSet set;
     final List<Sequence> sequences;
 
     Group(int[] prompt, SharedSet set, List<Sequence> sequences) {
@@ -551,15 +665,29 @@ public final class BatchingEngine implements AutoCloseable {
     }
   }
 
-  /** A request's adapter set, built once while any row uses it. */
+  /** A request's adapter set relative to a merge ({@link MergedAdapters#residual}), built once while any row uses it. */
   private static final class SharedSet {
+    final String key;
+    final MergedAdapters base;
     final ConcatenatedLora lora;
     final long bytes;
     int users;
 
-    SharedSet(ConcatenatedLora lora) {
+    SharedSet(String key, MergedAdapters base, ConcatenatedLora lora) {
+      this.key = key;
+      this.base = base;
       this.lora = lora;
       this.bytes = lora.sizeBytes();
+    }
+  }
+
+  /** A merge built by a caller, its future completed once the engine took it (or a later one replaced it). */
+  private static final class PendingMerge {
+    final MergedAdapters merged;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+
+    PendingMerge(MergedAdapters merged) {
+      this.merged = merged;
     }
   }
 
@@ -574,6 +702,8 @@ public final class BatchingEngine implements AutoCloseable {
     final List<Integer> generated = new ArrayList<>();
     final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     final long submitted = System.nanoTime();
+    /** The adapters the request named (alive while it runs: its caller holds them), to rebuild its set after a merge. */
+    final ActiveAdapters adapters;
     long prefillNanos;
     int lastToken;
     FinishReason reason;
@@ -582,8 +712,9 @@ public final class BatchingEngine implements AutoCloseable {
     int slot = -1;
     boolean running;
 
-    Sequence(int promptTokens, GenerationRequest request, TokenListener listener) {
+    Sequence(int promptTokens, GenerationRequest request, TokenListener listener, ActiveAdapters adapters) {
       this.promptTokens = promptTokens;
+      this.adapters = adapters;
       this.request = request;
       this.listener = listener;
       this.sampler = Sampler.of(request);

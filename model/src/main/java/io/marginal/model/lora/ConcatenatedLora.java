@@ -109,6 +109,42 @@ public final class ConcatenatedLora implements AutoCloseable {
     return out;
   }
 
+  /**
+   * {@code plus − minus} as one set: per group, {@code plus}'s factors stacked along the rank axis
+   * with {@code minus}'s, the latter's {@code Bᵀ} negated, so {@code x·Aᵀ·Bᵀ} is the first set's
+   * update less the second's (e.g. a request's adapters relative to weights that have
+   * {@code minus} merged in, {@link MergedAdapters}). A new set in a sub-manager of {@code parent};
+   * both inputs stay as they are.
+   */
+  static ConcatenatedLora difference(ConcatenatedLora plus, ConcatenatedLora minus, NDManager parent) {
+    ConcatenatedLora out = new ConcatenatedLora(plus.key + "-(" + minus.key + ")", parent.newSubManager());
+    java.util.Set<GroupTarget> targets = new java.util.TreeSet<>(plus.factors.keySet());
+    targets.addAll(minus.factors.keySet());
+    try (NDManager scratch = out.manager.newSubManager()) {
+      for (GroupTarget t : targets) {
+        Factors p = plus.factors.get(t);
+        Factors m = minus.factors.get(t);
+        NDArray negB = m == null ? null : m.bT().neg();
+        if (negB != null) {
+          negB.attach(scratch);
+        }
+        NDArray a = p == null ? m.aT() : m == null ? p.aT() : scratched(p.aT().concat(m.aT(), 1), scratch);
+        NDArray b = p == null ? negB : m == null ? p.bT() : scratched(p.bT().concat(negB, 0), scratch);
+        NDArray ownA = a.duplicate(); // results belong to the first operand's manager until attached
+        NDArray ownB = b.duplicate();
+        ownA.attach(out.manager);
+        ownB.attach(out.manager);
+        out.factors.put(t, new Factors(ownA, ownB, (p == null ? 0 : p.rank()) + (m == null ? 0 : m.rank())));
+      }
+    }
+    return out;
+  }
+
+  private static NDArray scratched(NDArray a, NDManager scratch) {
+    a.attach(scratch);
+    return a;
+  }
+
   /** The adapter set's cache key ({@link ActiveAdapters#cacheKey()}). */
   public String key() {
     return key;

@@ -167,6 +167,16 @@ public final class Transformer {
    */
   public NDArray step(NDArray tokens, BatchKvCache cache, boolean[] running, List<BatchKvCache.PromptChunk> prompts,
                       ProjectionAdapter adapters) {
+    return step(tokens, cache, running, prompts, adapters, weights.fusedLayers());
+  }
+
+  /**
+   * {@link #step} with each layer's projections from {@code projections} instead of the model's
+   * own: e.g. weights with an adapter every request uses merged in ({@code MergedAdapters}), the
+   * rows' {@code adapters} then being relative to them. Norms, embeddings and biases stay the model's.
+   */
+  public NDArray step(NDArray tokens, BatchKvCache cache, boolean[] running, List<BatchKvCache.PromptChunk> prompts,
+                      ProjectionAdapter adapters, List<FusedProjections> projections) {
     NDManager step = tokens.getManager();
     int decodeRows = running.length;
     cache.beginStep(step, running, prompts);
@@ -180,7 +190,7 @@ public final class Transformer {
     NDArray x = Embedding.embedding(tokens, weights.embedTokens(), SparseFormat.DENSE).head();
     for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
       LayerWeights w = weights.layer(layer);
-      FusedProjections f = weights.fused(layer);
+      FusedProjections f = projections.get(layer);
       x = x.add(batchAttention(layer, w, f, rmsNorm(x, w.attentionNorm()), rotation, promptMasks, cache, adapters));
       x = x.add(batchFeedForward(layer, w, f, rmsNorm(x, w.ffnNorm()), adapters));
     }
@@ -253,7 +263,7 @@ public final class Transformer {
   private NDArray projectGroup(int layer, ProjectionGroup g, NDArray input, LayerWeights w, FusedProjections f,
                                ProjectionAdapter adapters) {
     NDArray bias = f.bias(g, w);
-    NDArray out = bias == null ? input.matMul(f.transposed(g)) : Linear.linear(input, f.weight(g, w), bias).head();
+    NDArray out = bias == null ? input.matMul(f.transposed(g)) : Linear.linear(input, f.weight(g), bias).head();
     NDArray delta = adapters.groupDelta(layer, g, input, groupWidths[g.ordinal()]);
     return delta == null ? out : out.add(delta);
   }

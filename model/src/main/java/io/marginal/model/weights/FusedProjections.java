@@ -18,16 +18,16 @@ import io.marginal.model.config.ModelConfig;
  * product with it is one matrix product, where {@code linear} would make the same view on every
  * call.
  */
-public record FusedProjections(NDArray qkv, NDArray qkvBias, NDArray gateUp, NDArray qkvT, NDArray gateUpT, NDArray woT,
-                               NDArray wDownT) {
+public record FusedProjections(NDArray qkv, NDArray qkvBias, NDArray gateUp, NDArray wo, NDArray wDown, NDArray qkvT,
+                               NDArray gateUpT, NDArray woT, NDArray wDownT) {
 
   /** The stacked weight of {@code g}, {@code [out, in]}. */
-  public NDArray weight(ProjectionGroup g, LayerWeights layer) {
+  public NDArray weight(ProjectionGroup g) {
     return switch (g) {
       case QKV -> qkv;
       case GATE_UP -> gateUp;
-      case O -> layer.wo();
-      case DOWN -> layer.wDown();
+      case O -> wo;
+      case DOWN -> wDown;
     };
   }
 
@@ -55,8 +55,36 @@ public record FusedProjections(NDArray qkv, NDArray qkvBias, NDArray gateUp, NDA
     NDArray qkv = stack(manager, layer.wq(), layer.wk(), layer.wv());
     NDArray bias = layer.bq() == null ? null : stack(manager, layer.bq(), layer.bk(), layer.bv());
     NDArray gateUp = stack(manager, layer.wGate(), layer.wUp());
-    return new FusedProjections(qkv, bias, gateUp, view(qkv.transpose(), manager), view(gateUp.transpose(), manager),
-        view(layer.wo().transpose(), manager), view(layer.wDown().transpose(), manager));
+    return new FusedProjections(qkv, bias, gateUp, layer.wo(), layer.wDown(), view(qkv.transpose(), manager),
+        view(gateUp.transpose(), manager), view(layer.wo().transpose(), manager), view(layer.wDown().transpose(), manager));
+  }
+
+  /**
+   * These projections with an update added to some groups' weights ({@code update} gives
+   * {@code g}'s {@code [out, in]} update, or {@code null} to leave {@code g} as it is): the updated
+   * groups are new arrays owned by {@code manager}, the others these very arrays (no copy). E.g. a
+   * LoRA every request uses, merged in: {@code W + (Aᵀ·Bᵀ)ᵀ}. The biases stay.
+   */
+  public FusedProjections updated(java.util.function.Function<ProjectionGroup, NDArray> update, NDManager manager) {
+    NDArray[] w = new NDArray[ProjectionGroup.values().length];
+    NDArray[] t = new NDArray[w.length];
+    for (ProjectionGroup g : ProjectionGroup.values()) {
+      NDArray delta = update.apply(g);
+      if (delta == null) {
+        w[g.ordinal()] = weight(g);
+        t[g.ordinal()] = transposed(g);
+      } else {
+        NDArray sum = weight(g).add(delta); // both [out, in] and contiguous: so is the sum, read as the original is
+        sum.attach(manager);
+        w[g.ordinal()] = sum;
+        t[g.ordinal()] = view(sum.transpose(), manager);
+      }
+    }
+    int qkvI = ProjectionGroup.QKV.ordinal();
+    int guI = ProjectionGroup.GATE_UP.ordinal();
+    int oI = ProjectionGroup.O.ordinal();
+    int dI = ProjectionGroup.DOWN.ordinal();
+    return new FusedProjections(w[qkvI], qkvBias, w[guI], w[oI], w[dI], t[qkvI], t[guI], t[oI], t[dI]);
   }
 
   /**

@@ -197,6 +197,11 @@ public final class ModelWeights implements AutoCloseable {
    * stacked copies on first use, so call this, and run inference, only after training.
    */
   public FusedProjections fused(int index) {
+    return fusedLayers().get(index);
+  }
+
+  /** Every layer's {@link #fused} projections, in order (the same caveat). */
+  public List<FusedProjections> fusedLayers() {
     List<FusedProjections> f = fused;
     if (f == null) {
       synchronized (this) {
@@ -208,7 +213,7 @@ public final class ModelWeights implements AutoCloseable {
         }
       }
     }
-    return f.get(index);
+    return f;
   }
 
   public NDArray norm() {
