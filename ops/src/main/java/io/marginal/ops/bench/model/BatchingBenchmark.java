@@ -28,9 +28,12 @@ import java.util.concurrent.CompletableFuture;
  * Decode throughput of the continuous-batching engine against the batch-of-1 generator, in one
  * process, on the demo model (or a checkpoint given with {@code --model DIR}): for each batch size,
  * that many sequences are decoded together, each with no adapter, all with one shared adapter, or
- * each with a different per-user adapter (rank 8 on all projections); the baseline decodes the same
- * sequences one after another. Settings are interleaved per round (every kind of adapter in every
- * round, so the adapters' cost is not a drift of the machine's speed), medians reported, and each
+ * each with a different per-user adapter (rank 8 on all projections), or the shared one and a
+ * per-user one stacked; the baseline decodes the same sequences one after another. The kinds marked
+ * "merged" run on a second engine with the shared adapter merged into its weights
+ * ({@link BatchingEngine#merge}): the requests name the same adapters, only their cost differs
+ * ("none, merged" is a {@code :none} request there, served by the shared adapter's negated
+ * factors). Settings are interleaved per round (every kind of adapter in every round, so the adapters' cost is not a drift of the machine's speed), medians reported, and each
  * setting is measured at 1 and 2 PyTorch intra-op threads. With {@code --hidden H} the model is the
  * demo's shape widened to hidden size {@code H} with random weights (ffn {@code 2.75·H}, heads of 64
  * with half as many kv heads, the demo tokenizer): how the costs move when the arithmetic, not the
@@ -48,7 +51,7 @@ public final class BatchingBenchmark {
   }
 
   @Command(name = "BatchingBenchmark", description = {"Decode tokens/s of the continuous-batching engine against the batch-of-1 generator,",
-      "per batch size, with no adapter, one shared adapter and per-user adapters, at each intra-op thread count."})
+      "per batch size, with no adapter, one shared adapter (merged or not) and per-user adapters, at each intra-op thread count."})
   static final class Main implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "A checkpoint directory (default: the demo model, built on first use).")
     Path model;
@@ -104,6 +107,7 @@ public final class BatchingBenchmark {
     for (int i = 0; i < maxBatch; i++) {
       users.add(GenerationBenchmark.randomAdapter(model, "user-" + i, 100 + i));
     }
+    LoraAdapter shared = GenerationBenchmark.randomAdapter(model, "shared", 99);
     List<int[]> probes = DemoCorpus.probes().stream().map(p -> model.encodeChat(List.of(ChatMessage.user(p[0])))).toList();
     GenerationRequest request = GenerationRequest.greedy(tokens).withStopTokenIds(List.of());
     System.out.printf(Locale.ROOT, "model %s: %s; %d tokens per sequence, median of %d interleaved rounds%n",
@@ -112,7 +116,8 @@ public final class BatchingBenchmark {
     System.out.println("| intra-op threads | batch | adapters | batch-of-1 tokens/s | batched tokens/s | ratio | batched ÷ batched none |"
         + " batch-of-1 tokens per CPU-s | batched tokens per CPU-s |");
     System.out.println("|---|---|---|---|---|---|---|---|---|");
-    try (BatchingEngine engine = model.newBatchingEngine(maxBatch)) {
+    try (BatchingEngine engine = model.newBatchingEngine(maxBatch); BatchingEngine merged = model.newBatchingEngine(maxBatch)) {
+      merged.merge(ActiveAdapters.of(shared)).get();
       for (int t : threads) {
         JniUtils.setNumThreads(t);
         for (int b : batches) {
@@ -120,20 +125,24 @@ public final class BatchingBenchmark {
           for (int i = 0; i < b; i++) {
             prompts.add(probes.get(i % probes.size()));
           }
-          List<String> kinds = List.of("none", "shared", "per-user");
+          List<String> kinds = List.of("none", "shared", "shared, merged", "per-user", "shared + per-user",
+              "shared + per-user, merged", "none, merged");
           List<List<ActiveAdapters>> setsOfKind = new ArrayList<>();
+          List<BatchingEngine> engineOfKind = new ArrayList<>();
           for (String kind : kinds) {
             List<ActiveAdapters> sets = new ArrayList<>();
             for (int i = 0; i < b; i++) {
-              sets.add(switch (kind) {
+              sets.add(switch (kind.replace(", merged", "")) {
                 case "none" -> ActiveAdapters.NONE;
-                case "shared" -> ActiveAdapters.of(users.get(0));
-                default -> ActiveAdapters.of(users.get(i));
+                case "shared" -> ActiveAdapters.of(shared);
+                case "per-user" -> ActiveAdapters.of(users.get(i));
+                default -> ActiveAdapters.of(shared, users.get(i));
               });
             }
             setsOfKind.add(sets);
+            engineOfKind.add(kind.endsWith("merged") ? merged : engine);
             sequential(model, prompts, request, sets); // warm-up
-            batched(engine, prompts, request, sets);
+            batched(engineOfKind.get(engineOfKind.size() - 1), prompts, request, sets);
           }
           // every round measures every kind, both ways, so a drift of the machine's speed moves all of them alike
           double[][] alone = new double[kinds.size()][rounds];
@@ -147,7 +156,7 @@ public final class BatchingBenchmark {
               alone[k][r] = sequential(model, prompts, request, sets);
               aloneCpu[k][r] = prompts.size() * (double) tokens / seconds(processCpuNanos() - cpu); // stop ids are off: every row decodes `tokens`
               cpu = processCpuNanos();
-              together[k][r] = batched(engine, prompts, request, sets);
+              together[k][r] = batched(engineOfKind.get(k), prompts, request, sets);
               togetherCpu[k][r] = prompts.size() * (double) tokens / seconds(processCpuNanos() - cpu);
             }
           }
@@ -162,6 +171,7 @@ public final class BatchingBenchmark {
       }
     } finally {
       users.forEach(LoraAdapter::close);
+      shared.close();
     }
   }
 
