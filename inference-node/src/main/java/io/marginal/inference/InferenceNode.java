@@ -17,6 +17,7 @@ import io.marginal.inference.config.InferenceConfig;
 import io.marginal.inference.generation.ChatService;
 import io.marginal.inference.generation.IntraOpThreads;
 import io.marginal.inference.generation.ModelWorkerPool;
+import io.marginal.inference.generation.SharedAdapterMerger;
 import io.marginal.inference.generation.TextGeneration;
 import io.marginal.inference.kafka.EventPublisher;
 import io.marginal.inference.kafka.TopicTail;
@@ -140,6 +141,9 @@ public final class InferenceNode implements AutoCloseable {
     workers = new ModelWorkerPool(config.workerThreads(), config.queueCapacity());
     TextGeneration generation = config.maxBatch() == 0 ? TextGeneration.oneAtATime(model) : TextGeneration.batched(model, config.maxBatch(), config.batchEngines());
     resources.add(generation);
+    if (config.maxBatch() > 0 && config.mergeSharedAdapters()) {
+      resources.add(new SharedAdapterMerger(registry, generation).start()); // closed before the engines
+    }
     ChatService chat = new ChatService(model, generation, registry, banks, new CmSelector(KnnDiscrepancyEstimator.defaults()), publisher, metrics,
         new ChatService.Settings(config.nodeId(), config.modelId(), config.maxPromptTokens(), config.cmSamples(), config.cmBankCandidates()));
 
@@ -167,7 +171,7 @@ public final class InferenceNode implements AutoCloseable {
         UserAdapterCache::misses, UserAdapterCache::missWaitNanos);
 
     services = new NodeServices(config, chat, workers, registry, watcher, banks, receipts, publisher, metrics,
-        new ApiKeyAuthenticator(config.apiKeys(), config.adminKey()), this::notReady, adapterTail::rewind);
+        new ApiKeyAuthenticator(config.apiKeys(), config.adminKey()), this::notReady, adapterTail::rewind, generation);
     vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(4));
     verticle = new InferenceVerticle(services, gate);
     try {

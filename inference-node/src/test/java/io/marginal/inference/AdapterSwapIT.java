@@ -6,6 +6,7 @@ import static io.marginal.inference.TestCluster.ALICE_KEY;
 import static io.marginal.inference.TestCluster.BOB_KEY;
 import static io.marginal.inference.TestCluster.MODEL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,6 +21,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -167,16 +169,50 @@ class AdapterSwapIT {
     assertEquals(List.of(1, 2, 3, 4), left.stream().map(AdapterPublished::getVersion).toList(),
         "compaction keeps every version of the adapter");
 
-    InferenceNode restarted = cluster.startNode("node-after-compaction", Map.of());
+    // a second shared adapter, one that changes answers; the new node does not merge the shared adapters
+    // into its batch weights, the first node does
+    cluster.publishEffectiveAdapter("shared-style", "shared:style", 1, 77);
+    awaitAck("shared-style", 1, ActivationState.ACTIVE);
+    InferenceNode restarted = cluster.startNode("node-after-compaction", Map.of("MARGINAL_MERGE_SHARED_ADAPTERS", "false"));
     try (Http other = new Http(restarted.port())) {
       HttpResponse<Buffer> r = other.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, "Recommend a film.", 4, false));
       assertEquals(200, r.statusCode());
       assertTrue(r.getHeader("x-marginal-adapters").startsWith("shared-films@2:"), r.getHeader("x-marginal-adapters"));
       JsonObject admin = other.get("/v1/adapters", ADMIN_KEY).bodyAsJsonObject();
       assertEquals(4, admin.getJsonObject("rejected").getJsonObject("shared-films").getInteger("version"));
+      await("the new node serves shared-style").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() ->
+          other.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, "hi", 1, false)).getHeader("x-marginal-adapters")
+              .contains("shared-style@1:"));
+      assertEquals(List.of(), admin.getJsonArray("batch_engines").getJsonObject(0).getJsonArray("merged").getList());
+
+      List<String> labels = List.of(other.post("/v1/chat/completions", ALICE_KEY, Http.chat(MODEL, "hi", 1, false))
+          .getHeader("x-marginal-adapters").split(","));
+      assertEquals(2, labels.size(), labels.toString());
+      await("the first node merged both").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() ->
+          http.get("/v1/adapters", ADMIN_KEY).bodyAsJsonObject().getJsonArray("batch_engines").getJsonObject(0).getJsonArray("merged")
+              .getList().equals(labels));
+      // merged or not, every kind of request gets the same greedy answer: both shared adapters, the bare model, one by name
+      // (shared-films changes nothing: MODEL answers as MODEL:shared-style would, MODEL:shared-films as MODEL:none)
+      Map<String, List<String>> answers = new HashMap<>();
+      for (String model : List.of(MODEL, MODEL + ":none", MODEL + ":shared-films")) {
+        for (String prompt : List.of("Recommend a film.", "What should I watch tonight?")) {
+          String body = Http.chat(model, prompt, 12, false);
+          HttpResponse<Buffer> merged = http.post("/v1/chat/completions", BOB_KEY, body);
+          HttpResponse<Buffer> unmerged = other.post("/v1/chat/completions", BOB_KEY, body);
+          assertEquals(200, merged.statusCode(), merged.bodyAsString());
+          assertEquals(unmerged.getHeader("x-marginal-adapters"), merged.getHeader("x-marginal-adapters"));
+          assertEquals(content(unmerged), content(merged), model + ": " + prompt);
+          answers.computeIfAbsent(model, m -> new ArrayList<>()).add(content(merged));
+        }
+      }
+      assertNotEquals(answers.get(MODEL), answers.get(MODEL + ":none"), "shared-style changes the answers");
     } finally {
       restarted.close();
     }
+  }
+
+  private static String content(HttpResponse<Buffer> r) {
+    return r.bodyAsJsonObject().getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content");
   }
 
   @Test

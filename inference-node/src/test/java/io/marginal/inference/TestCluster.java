@@ -129,6 +129,14 @@ final class TestCluster implements AutoCloseable {
     return publishAdapter(adapterId, scope, version, seed, MODEL, false);
   }
 
+  /**
+   * Publishes a version that changes the model's answers: its B factors get seeded random values
+   * (a fresh LoRA's B is zero, so {@link #publishAdapter} versions leave every answer as it was).
+   */
+  AdapterPublished publishEffectiveAdapter(String adapterId, String scope, int version, long seed) {
+    return publishAdapter(adapterId, scope, version, seed, MODEL, false, true);
+  }
+
   /** Publishes a version whose safetensors file is damaged after its checksum was taken. */
   AdapterPublished publishAdapterCorrupted(String adapterId, String scope, int version, long seed) {
     return publishAdapter(adapterId, scope, version, seed, MODEL, true);
@@ -140,9 +148,25 @@ final class TestCluster implements AutoCloseable {
   }
 
   private AdapterPublished publishAdapter(String adapterId, String scope, int version, long seed, String base, boolean corrupt) {
+    return publishAdapter(adapterId, scope, version, seed, base, corrupt, false);
+  }
+
+  private AdapterPublished publishAdapter(String adapterId, String scope, int version, long seed, String base, boolean corrupt,
+      boolean effective) {
     Path dir = adapterStore.resolve(adapterId).resolve("v" + version);
     try (LoraAdapter adapter = LoraAdapter.create(adapterId, version, model.config(),
         LoraConfig.of(2, 4, 0, Projection.Q, Projection.V), model.manager(), seed)) {
+      if (effective) {
+        java.util.Random random = new java.util.Random(seed);
+        for (io.marginal.model.lora.LoraTarget t : adapter.targets()) {
+          float[] values = new float[(int) adapter.loraB(t).getShape().size()];
+          for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextGaussian() * 0.5);
+          }
+          adapter.loraB(t).set(values);
+        }
+        adapter.contentChanged();
+      }
       adapter.setMetadata(new AdapterMetadata(base, List.of("req-" + version), Map.of("forget_accuracy", 0.1)));
       var manifest = PeftAdapterWriter.write(adapter, dir);
       if (corrupt) {

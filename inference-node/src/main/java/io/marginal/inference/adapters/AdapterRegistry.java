@@ -20,6 +20,7 @@ public final class AdapterRegistry implements AutoCloseable {
   private final UserAdapterCache userCache;
   private final AdapterVerifier verifier;
   private final LanguageModel model;
+  private volatile Runnable sharedChanged = () -> { };
 
   public AdapterRegistry(UserAdapterCache userCache, AdapterVerifier verifier, LanguageModel model) {
     this.userCache = userCache;
@@ -43,6 +44,20 @@ public final class AdapterRegistry implements AutoCloseable {
     if (replaced != null) {
       replaced.retire();
     }
+    sharedChanged.run();
+  }
+
+  /**
+   * Called after every change of the shared adapters, on the thread that made it, inside this
+   * registry's lock: it must only hand the work on (e.g. schedule a merge, {@link #leaseShared}).
+   */
+  public void onSharedChange(Runnable listener) {
+    this.sharedChanged = listener;
+  }
+
+  /** The shared adapters served now, referenced until the lease is closed (what a request of the base model id uses, less its own). */
+  public AdapterLease leaseShared() {
+    return lease(null, AdapterSelection.ALL);
   }
 
   /** Makes {@code version} the user's adapter; {@code loaded} (already verified) warms the cache. */
@@ -58,6 +73,7 @@ public final class AdapterRegistry implements AutoCloseable {
     if (shared != null) {
       current.set(before.withoutShared(adapterId));
       shared.retire();
+      sharedChanged.run();
       return Optional.of(shared.label());
     }
     String user = before.userOf(adapterId);
@@ -114,7 +130,7 @@ public final class AdapterRegistry implements AutoCloseable {
             break;
           }
         }
-        PublishedVersion own = s.userAdapters().get(userId);
+        PublishedVersion own = userId == null ? null : s.userAdapters().get(userId);
         boolean wantOwn = own != null && (selection.kind() == AdapterSelection.Kind.ALL || own.adapterId().equals(selection.adapterId()));
         if (complete && wantOwn) {
           try {

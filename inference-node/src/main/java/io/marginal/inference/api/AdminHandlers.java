@@ -38,9 +38,11 @@ final class AdminHandlers {
     services.adapterWatcher().rejections().forEach((id, r) -> rejected.put(id, new JsonObject().put("version", r.version())
         .put("reason", r.reason()).put("at", r.at().toString())));
     UserAdapterCache c = services.adapters().userCache();
+    JsonArray engines = new JsonArray(); // what each batching engine merged into the weights it steps with
+    services.generation().mergedAdapters().forEach(m -> engines.add(new JsonObject().put("merged", new JsonArray(m))));
     JsonObject body = new JsonObject().put("object", "adapter_list").put("node_id", services.config().nodeId())
         .put("base_model", services.config().modelId()).put("generation", s.generation())
-        .put("shared", shared).put("user_adapters", users).put("rejected", rejected)
+        .put("shared", shared).put("user_adapters", users).put("rejected", rejected).put("batch_engines", engines)
         .put("user_cache", new JsonObject().put("budget_bytes", c.budgetBytes()).put("bytes", c.bytes()).put("loaded", c.size()).put("hits", c.hits())
             .put("misses", c.misses()).put("evictions", c.evictions()).put("prefetches", c.prefetches()).put("mean_miss_wait_ms", c.meanMissMillis()));
     ctx.response().putHeader("content-type", "application/json").end(body.encode());

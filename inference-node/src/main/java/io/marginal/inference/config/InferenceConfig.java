@@ -43,6 +43,9 @@ import java.util.stream.Collectors;
  * @param maxBatch            sequences decoded together by the continuous-batching engine ({@code MARGINAL_MAX_BATCH},
  *                            default 16); 0 decodes one sequence at a time on each worker (the pre-batching path)
  * @param batchEngines        continuous-batching engines, one thread each ({@code MARGINAL_BATCH_ENGINES}, default 1)
+ * @param mergeSharedAdapters whether the batching engines merge the shared adapters into a copy of the projection weights
+ *                            they touch ({@code MARGINAL_MERGE_SHARED_ADAPTERS}, default true): a request that uses them
+ *                            all pays nothing per token for them, at the cost of those weights once more in memory
  * @param apiKeys             bearer key → user id, from {@code MARGINAL_API_KEYS} ({@code key:user,key:user}) or
  *                            the properties file {@code MARGINAL_API_KEYS_FILE} ({@code key=user} lines)
  * @param adminKey            bearer key of the admin endpoints ({@code MARGINAL_ADMIN_KEY})
@@ -55,7 +58,7 @@ public record InferenceConfig(
     int workerThreads, int queueCapacity,
     int maxBodyBytes, int maxPromptChars, int maxPromptTokens, int maxCompletionTokens, int defaultMaxTokens,
     Duration requestTimeout, Duration drainTimeout,
-    int cmSamples, int cmBankCandidates, long userAdapterCacheBytes, int maxBatch, int batchEngines,
+    int cmSamples, int cmBankCandidates, long userAdapterCacheBytes, int maxBatch, int batchEngines, boolean mergeSharedAdapters,
     Map<String, String> apiKeys, String adminKey, boolean demoKeys) {
 
   /** Keys that let the embedded demo run without setup; logged loudly when in use. */
@@ -136,6 +139,7 @@ public record InferenceConfig(
         env.getBytes("MARGINAL_USER_ADAPTER_CACHE_BYTES", 256L << 20),
         maxBatch,
         env.getInt("MARGINAL_BATCH_ENGINES", 1),
+        env.getBoolean("MARGINAL_MERGE_SHARED_ADAPTERS", true),
         demo ? DEMO_API_KEYS : keys,
         demo ? DEMO_ADMIN_KEY : admin,
         demo);
@@ -180,6 +184,7 @@ public record InferenceConfig(
     env.put("MARGINAL_USER_ADAPTER_CACHE_BYTES", String.valueOf(userAdapterCacheBytes));
     env.put("MARGINAL_MAX_BATCH", String.valueOf(maxBatch));
     env.put("MARGINAL_BATCH_ENGINES", String.valueOf(batchEngines));
+    env.put("MARGINAL_MERGE_SHARED_ADAPTERS", String.valueOf(mergeSharedAdapters));
     if (!demoKeys) {
       env.put("MARGINAL_API_KEYS", apiKeys.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue())
           .collect(Collectors.joining(",")));
@@ -211,6 +216,7 @@ public record InferenceConfig(
         + ", maxCompletionTokens=" + maxCompletionTokens + ", defaultMaxTokens=" + defaultMaxTokens
         + ", requestTimeout=" + requestTimeout + ", drainTimeout=" + drainTimeout + ", cmSamples=" + cmSamples
         + ", cmBankCandidates=" + cmBankCandidates + ", userAdapterCacheBytes=" + userAdapterCacheBytes + ", maxBatch=" + maxBatch + ", batchEngines=" + batchEngines
+        + ", mergeSharedAdapters=" + mergeSharedAdapters
         + ", apiKeys=" + users + ", adminKey=" + mask(adminKey) + (demoKeys ? " (DEMO KEYS)" : "") + "]";
   }
 

@@ -50,6 +50,16 @@ public interface TextGeneration extends AutoCloseable {
     }
   }
 
+  /**
+   * Merges {@code shared} (the adapters every request of the base model id uses) into the weights
+   * the batching engines step with, building the copies on this thread (blocking); requests'
+   * answers do not change, only their cost ({@link BatchingEngine#merge}). One at a time: nothing.
+   */
+  void mergeShared(ActiveAdapters shared);
+
+  /** Per batching engine, the adapters merged into the weights it steps with ({@code id@version:sha}); none when one at a time. */
+  List<List<String>> mergedAdapters();
+
   /** Sequences decoding right now (0 when one at a time). */
   int activeSequences();
 
@@ -84,6 +94,15 @@ public interface TextGeneration extends AutoCloseable {
           out.add(model.generate(prompt, r, adapters, listener));
         }
         return out;
+      }
+
+      @Override
+      public void mergeShared(ActiveAdapters shared) {
+      }
+
+      @Override
+      public List<List<String>> mergedAdapters() {
+        return List.of();
       }
 
       @Override
@@ -144,6 +163,17 @@ public interface TextGeneration extends AutoCloseable {
           TokenListener listener) {
         List<TokenListener> listeners = requests.stream().map(r -> listener).toList();
         return leastLoaded().submitGroup(prompt, requests, adapters, listeners).stream().map(TextGeneration::join).toList();
+      }
+
+      @Override
+      public void mergeShared(ActiveAdapters shared) {
+        pool.forEach(e -> e.merge(shared));
+      }
+
+      @Override
+      public List<List<String>> mergedAdapters() {
+        return pool.stream().map(e -> e.mergedKey().equals(ActiveAdapters.NONE.cacheKey()) ? List.<String>of()
+            : List.of(e.mergedKey().split("\\+"))).toList();
       }
 
       @Override
