@@ -31,6 +31,8 @@ public final class SharedAdapterMerger implements AutoCloseable {
   });
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private final AtomicLong merges = new AtomicLong();
+  /** Labels of the last merge logged (the merge thread only); none at start. */
+  private java.util.List<String> lastMerged = java.util.List.of();
 
   public SharedAdapterMerger(AdapterRegistry registry, TextGeneration generation) {
     this.registry = registry;
@@ -66,7 +68,10 @@ public final class SharedAdapterMerger implements AutoCloseable {
       long start = System.nanoTime();
       generation.mergeShared(lease.active());
       merges.incrementAndGet();
-      LOG.info("shared adapters {} merged for the batching engines in {} ms", lease.labels(), (System.nanoTime() - start) / 1_000_000);
+      if (!lease.labels().equals(lastMerged)) {
+        LOG.info("shared adapters {} merged for the batching engines in {} ms", lease.labels(), (System.nanoTime() - start) / 1_000_000);
+        lastMerged = lease.labels();
+      }
     } catch (RuntimeException e) {
       // requests are still served right, relative to the previous merge
       LOG.warn("merging the shared adapters failed; requests stay served relative to the previous merge: {}", e.toString(), e);

@@ -68,8 +68,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * the process, the engine and the JIT compilers, for both nodes. Measuring starts once the JIT is
  * quiet (steady state: every node loaded in turns until compilation takes under {@code --jit-quiet}
  * of a core), each cell after a warm-up of its own; rounds visit nodes and user counts in turn.
- * Then the cost of a cache miss (a node whose adapter budget holds a fraction of the users), and
- * adapter hot-swap latency with the failed-request count under load.
+ * Then one shared adapter every request uses (merged into the batch weights, the default, against a
+ * node that does not merge it, and the bare base model), the cost of a cache miss (a node whose
+ * adapter budget holds a fraction of the users), and adapter hot-swap latency with the
+ * failed-request count under load.
  *
  * <pre>
  *   mvn -q -Prun -DskipTests verify -Drun.main=io.marginal.ops.bench.LoadBenchmark \
@@ -81,10 +83,15 @@ public final class LoadBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String ADMIN_KEY = "sk-bench-admin";
   private static final String NODE_ID = "bench-node";
+  /** The base model id the nodes serve (their default): base + every shared adapter + the caller's own. */
+  private static final String MODEL_ID = "marginal-demo";
   /** Users without an adapter, for the N = 0 cells. */
   private static final int PLAIN_USERS = 32;
 
   private record Node(String name, InferenceNode node, String url) {}
+
+  /** A cell of the shared-adapter block: a node and the model id its requests name. */
+  private record Cell(String name, String url, String modelId) {}
 
   public static void main(String[] args) {
     Cli.run(new Main(), args);
@@ -250,6 +257,7 @@ public final class LoadBenchmark {
           }
         }
         ratios(tokensPerSecond, nodes, userCounts, levels);
+        sharedAdapter(broker, base, model, store, http, users, Math.min(8, busiest), requests, rounds, maxTokens, warmup.cellSeconds());
         misses(http, base, model, users, maxTokens, missBudget);
         swaps(broker, base, model, store, http, batchedNode.baseUrl() + "/v1/chat/completions", maxTokens);
       } finally {
@@ -316,6 +324,126 @@ public final class LoadBenchmark {
         }
       }
     }
+  }
+
+  /**
+   * One shared adapter (rank 8 on all projections) every request of the base model id uses, on two
+   * batching nodes started for this: one merges it into the weights its engine steps with (the
+   * default), the other ({@code MARGINAL_MERGE_SHARED_ADAPTERS=false}) applies it per step. Before the
+   * adapter is published both serve the bare base model, in turns: their ratio then is the control
+   * (two nodes of the same configuration differ by this much). Then, in turns: each node's base
+   * model id (with the adapter), the non-merging node's {@code :none} (the bare base model, the
+   * reference) and the merging node's {@code :none} (served by the adapter's negated factors). Users
+   * without adapters of their own.
+   */
+  private static void sharedAdapter(EmbeddedKafkaBroker broker, InferenceConfig config, LanguageModel model, Path store, HttpClient http,
+      int plainBase, int concurrency, int requests, int rounds, int maxTokens, double warmupSeconds) throws Exception {
+    try (InferenceNode merging = InferenceNode.start(config.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-merging")), model, false);
+        InferenceNode plain = InferenceNode.start(config.with(Map.of("MARGINAL_NODE_ID", NODE_ID + "-not-merging",
+            "MARGINAL_MERGE_SHARED_ADAPTERS", "false")), model, false);
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerConfig(broker));
+        KafkaConsumer<byte[], byte[]> acks = new KafkaConsumer<>(consumerConfig(broker))) {
+      merging.awaitReady(Duration.ofSeconds(60));
+      plain.awaitReady(Duration.ofSeconds(60));
+      List<Cell> control = List.of(new Cell("merging node, no shared adapter yet", merging.baseUrl(), MODEL_ID),
+          new Cell("non-merging node, no shared adapter yet", plain.baseUrl(), MODEL_ID));
+      Map<String, double[]> before = measureInTurns(http, control, plainBase, concurrency, requests, rounds, maxTokens, warmupSeconds);
+
+      Topics topics = config.topics();
+      List<TopicPartition> parts = acks.partitionsFor(topics.name(Topics.ADAPTER_ACTIVATIONS)).stream()
+          .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+      acks.assign(parts);
+      acks.seekToEnd(parts);
+      parts.forEach(acks::position);
+      String id = "shared-load";
+      publishAndAwait(producer, acks, topics, model, store, id, 1, config.modelId());
+      awaitListing(http, merging.baseUrl(), l -> l.path("batch_engines").path(0).path("merged").toString().contains(id + "@1:"),
+          "merge " + id + " into its batch weights");
+      awaitListing(http, plain.baseUrl(), l -> l.path("shared").toString().contains(id), "serve " + id);
+      List<Cell> cells = List.of(new Cell("merged", merging.baseUrl(), MODEL_ID), new Cell("not merged", plain.baseUrl(), MODEL_ID),
+          new Cell("bare base model (:none, non-merging node)", plain.baseUrl(), MODEL_ID + ":none"),
+          new Cell(":none on the merging node", merging.baseUrl(), MODEL_ID + ":none"));
+      Map<String, double[]> after = measureInTurns(http, cells, plainBase, concurrency, requests, rounds, maxTokens, warmupSeconds);
+
+      System.out.printf(Locale.ROOT, "%none shared adapter every request uses (rank 8, all projections), concurrency %d, users without"
+          + " adapters of their own, median of %d round(s) taking turns:%n", concurrency, rounds);
+      double a = before.get(control.get(0).name())[0];
+      double b = before.get(control.get(1).name())[0];
+      System.out.printf(Locale.ROOT, "  control, before publishing: merging node %.0f, non-merging node %.0f tokens/s: ×%.2f%n", a, b, a / b);
+      double none = after.get(cells.get(2).name())[0];
+      for (Cell cell : cells) {
+        double[] t = after.get(cell.name());
+        System.out.printf(Locale.ROOT, "  %-42s %6.0f tokens/s  ÷ bare base model ×%.2f  (errors %.0f)%n", cell.name(), t[0], t[0] / none,
+            t[1]);
+      }
+      // withdrawn, so the blocks after this one serve what they did before it
+      AdapterPublished withdrawn = AdapterPublished.newBuilder().setAdapterId(id).setScope("shared:" + id).setVersion(1)
+          .setStatus(AdapterStatus.WITHDRAWN).setBaseModel(config.modelId()).setUri("").setSha256("").setSizeBytes(0)
+          .setRequestId("bench-withdraw").setTimestamp(Instant.now()).build();
+      producer.send(new ProducerRecord<>(topics.name(Topics.ADAPTERS), AdapterKeys.version(id, 1),
+          MarginalSerdes.ADAPTER_PUBLISHED.serialize(Topics.ADAPTERS, withdrawn))).get();
+    }
+  }
+
+  /** Per cell: median tokens/s over {@code rounds} rounds that visit every cell in turn (after a warm-up each), and errors in all. */
+  private static Map<String, double[]> measureInTurns(HttpClient http, List<Cell> cells, int plainBase, int concurrency,
+      int requests, int rounds, int maxTokens, double warmupSeconds) throws Exception {
+    Map<String, List<Double>> tps = new HashMap<>();
+    Map<String, Integer> errors = new HashMap<>();
+    for (int r = -1; r < rounds; r++) {
+      for (Cell c : cells) {
+        String name = c.name();
+        String url = c.url();
+        String modelId = c.modelId();
+        if (r < 0) { // warm-up: this cell's model id and batch shape
+          long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
+          do {
+            run(http, url, modelId, 0, plainBase, concurrency, Math.max(concurrency, 8), maxTokens);
+          } while (System.nanoTime() < until);
+          continue;
+        }
+        Level l = run(http, url, modelId, 0, plainBase, concurrency, requests, maxTokens);
+        tps.computeIfAbsent(name, k -> new ArrayList<>()).add(l.tokensPerSecond());
+        errors.merge(name, l.errors, Integer::sum);
+      }
+    }
+    Map<String, double[]> out = new HashMap<>();
+    tps.forEach((name, values) -> out.put(name, new double[] {median(values), errors.get(name)}));
+    return out;
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    java.util.Collections.sort(sorted);
+    return sorted.get((sorted.size() - 1) / 2);
+  }
+
+  /** Polls the node's adapter listing until {@code done} holds (60 s, then a clear error). */
+  private static void awaitListing(HttpClient http, String baseUrl, java.util.function.Predicate<JsonNode> done, String what)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!done.test(adapterListing(http, baseUrl))) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(baseUrl + " did not " + what + " within 60 s");
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static Map<String, Object> producerConfig(EmbeddedKafkaBroker broker) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("bootstrap.servers", broker.bootstrapServers());
+    p.put("key.serializer", StringSerializer.class);
+    p.put("value.serializer", ByteArraySerializer.class);
+    return p;
+  }
+
+  private static Map<String, Object> consumerConfig(EmbeddedKafkaBroker broker) {
+    Map<String, Object> c = new HashMap<>();
+    c.put("bootstrap.servers", broker.bootstrapServers());
+    c.put("key.deserializer", ByteArrayDeserializer.class);
+    c.put("value.deserializer", ByteArrayDeserializer.class);
+    return c;
   }
 
   /** A node whose adapter budget holds only some of the users: every request of an evicted user waits for a load. */
@@ -410,16 +538,9 @@ public final class LoadBenchmark {
 
   private static void swaps(EmbeddedKafkaBroker broker, InferenceConfig config, LanguageModel model, Path store, HttpClient http,
       String url, int maxTokens) throws Exception {
-    Map<String, Object> p = new HashMap<>();
-    p.put("bootstrap.servers", broker.bootstrapServers());
-    p.put("key.serializer", StringSerializer.class);
-    p.put("value.serializer", ByteArraySerializer.class);
-    Map<String, Object> c = new HashMap<>();
-    c.put("bootstrap.servers", broker.bootstrapServers());
-    c.put("key.deserializer", ByteArrayDeserializer.class);
-    c.put("value.deserializer", ByteArrayDeserializer.class);
     Topics topics = config.topics();
-    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p); KafkaConsumer<byte[], byte[]> acks = new KafkaConsumer<>(c)) {
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerConfig(broker));
+        KafkaConsumer<byte[], byte[]> acks = new KafkaConsumer<>(consumerConfig(broker))) {
       List<TopicPartition> parts = acks.partitionsFor(topics.name(Topics.ADAPTER_ACTIVATIONS)).stream()
           .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
       acks.assign(parts);
@@ -443,7 +564,7 @@ public final class LoadBenchmark {
       for (int i = 0; i < 4; i++) {
         clients.add(load.submit(() -> {
           while (stop.get() == 0) {
-            if (!stream(http, url, key(0), maxTokens).ok()) {
+            if (!stream(http, url, key(0), MODEL_ID, maxTokens).ok()) {
               failures.incrementAndGet();
             }
             busy.countDown(); // this client has had an answer: the node is under load
@@ -471,14 +592,18 @@ public final class LoadBenchmark {
 
   private static AdapterActivation publishAndAwait(KafkaProducer<String, byte[]> producer, KafkaConsumer<byte[], byte[]> acks, Topics topics,
       LanguageModel model, Path store, int version, String baseModel) throws Exception {
-    String id = "shared-bench";
+    return publishAndAwait(producer, acks, topics, model, store, "shared-bench", version, baseModel);
+  }
+
+  private static AdapterActivation publishAndAwait(KafkaProducer<String, byte[]> producer, KafkaConsumer<byte[], byte[]> acks, Topics topics,
+      LanguageModel model, Path store, String id, int version, String baseModel) throws Exception {
     Path dir = store.resolve(id).resolve("v" + version);
     String sha;
     try (LoraAdapter adapter = LoraAdapter.create(id, version, model.config(), LoraConfig.allProjections(8, 16, 0), model.manager(), version)) {
       adapter.setMetadata(new AdapterMetadata(baseModel, List.of(), Map.of()));
       sha = PeftAdapterWriter.write(adapter, dir).sha256();
     }
-    AdapterPublished event = AdapterPublished.newBuilder().setAdapterId(id).setScope("shared:bench").setVersion(version)
+    AdapterPublished event = AdapterPublished.newBuilder().setAdapterId(id).setScope("shared:" + id).setVersion(version)
         .setStatus(AdapterStatus.PUBLISHED).setBaseModel(baseModel).setUri(dir.toUri().toString()).setSha256(sha)
         .setSizeBytes(Files.size(dir.resolve("adapter_model.safetensors"))).setRequestId("bench-" + version)
         .setTimestamp(Instant.now()).build();
@@ -523,6 +648,12 @@ public final class LoadBenchmark {
 
   /** {@code requests} streamed requests from {@code concurrency} closed-loop clients, users drawn from the first {@code users}. */
   private static Level run(HttpClient http, String baseUrl, int users, int plainBase, int concurrency, int requests, int maxTokens) throws Exception {
+    return run(http, baseUrl, MODEL_ID, users, plainBase, concurrency, requests, maxTokens);
+  }
+
+  /** {@code requests} streamed requests naming {@code modelId}, {@code concurrency} closed-loop clients. */
+  private static Level run(HttpClient http, String baseUrl, String modelId, int users, int plainBase, int concurrency, int requests,
+      int maxTokens) throws Exception {
     AtomicInteger next = new AtomicInteger();
     AtomicInteger errors = new AtomicInteger();
     AtomicLong tokens = new AtomicLong();
@@ -536,7 +667,7 @@ public final class LoadBenchmark {
       fs.add(clients.submit(() -> {
         while (next.getAndIncrement() < requests) {
           int u = users == 0 ? plainBase + pick.nextInt(PLAIN_USERS) : pick.nextInt(users);
-          Stream s = stream(http, baseUrl + "/v1/chat/completions", key(u), maxTokens);
+          Stream s = stream(http, baseUrl + "/v1/chat/completions", key(u), modelId, maxTokens);
           if (!s.ok) {
             errors.incrementAndGet();
             continue;
@@ -594,10 +725,10 @@ public final class LoadBenchmark {
   private static final AtomicInteger PROMPT = new AtomicInteger();
 
   /** One streamed request, timed per SSE chunk as it arrives. */
-  private static Stream stream(HttpClient http, String url, String key, int maxTokens) {
+  private static Stream stream(HttpClient http, String url, String key, String modelId, int maxTokens) {
     try {
       String prompt = PROMPTS[Math.floorMod(PROMPT.getAndIncrement(), PROMPTS.length)];
-      String body = JSON.createObjectNode().put("model", "marginal-demo").put("max_tokens", maxTokens).put("temperature", 0)
+      String body = JSON.createObjectNode().put("model", modelId).put("max_tokens", maxTokens).put("temperature", 0)
           .put("stream", true).set("messages", JSON.createArrayNode().add(JSON.createObjectNode().put("role", "user")
               .put("content", prompt))).toString().replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}");
       long t0 = System.nanoTime();
