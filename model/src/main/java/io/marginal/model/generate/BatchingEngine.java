@@ -501,7 +501,7 @@ public final class BatchingEngine implements AutoCloseable {
   private SharedSet reserve(ActiveAdapters adapters, int sequences) {
     while (true) {
       MergedAdapters base = merged;
-      String key = base.key() + "|" + adapters.cacheKey();
+      String key = base.serial() + "|" + adapters.cacheKey();
       SharedSet set = hold(key, sequences);
       if (set != null) {
         return set;

@@ -29,7 +29,10 @@ public final class MergedAdapters implements AutoCloseable {
   /** One merged adapter, its factors kept (copies) for the requests that do not use it. */
   private record Member(String identity, ConcatenatedLora lora) {}
 
+  private static final java.util.concurrent.atomic.AtomicLong SERIALS = new java.util.concurrent.atomic.AtomicLong();
+
   private final String key;
+  private final long serial = SERIALS.incrementAndGet();
   private final ModelConfig config;
   private final List<Member> members;
   /** Null when nothing is merged: the model's own, read when asked (they may be built on first use). */
@@ -111,6 +114,14 @@ public final class MergedAdapters implements AutoCloseable {
 
   public boolean isEmpty() {
     return members.isEmpty();
+  }
+
+  /**
+   * Unique per instance: sets built relative to this merge are keyed by it, so a later merge of the
+   * same adapters never finds them.
+   */
+  public long serial() {
+    return serial;
   }
 
   /** Each layer's projections, the merged adapters in them. */
