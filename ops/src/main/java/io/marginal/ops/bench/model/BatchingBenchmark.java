@@ -30,11 +30,13 @@ import java.util.concurrent.CompletableFuture;
  * that many sequences are decoded together, each with no adapter, all with one shared adapter, or
  * each with a different per-user adapter (rank 8 on all projections), or the shared one and a
  * per-user one stacked; the baseline decodes the same sequences one after another. The kinds marked
- * "merged" run on a second engine with the shared adapter merged into its weights
+ * "merged" run on an engine with the shared adapter merged into its weights
  * ({@link BatchingEngine#merge}): the requests name the same adapters, only their cost differs
  * ("none, merged" is a {@code :none} request there, served by the shared adapter's negated
- * factors). Settings are interleaved per round (every kind of adapter in every round, so the adapters' cost is not a drift of the machine's speed), medians reported, and each
- * setting is measured at 1 and 2 PyTorch intra-op threads. With {@code --hidden H} the model is the
+ * factors); the stacked kind has an engine of its own too, so no kind's sets are evicted by
+ * another's. Settings are interleaved per round (every kind of adapter in every round, so the
+ * adapters' cost is not a drift of the machine's speed), medians reported, and each setting is
+ * measured at 1 and 2 PyTorch intra-op threads. With {@code --hidden H} the model is the
  * demo's shape widened to hidden size {@code H} with random weights (ffn {@code 2.75·H}, heads of 64
  * with half as many kv heads, the demo tokenizer): how the costs move when the arithmetic, not the
  * fixed cost per native operation, dominates a step.
@@ -116,7 +118,10 @@ public final class BatchingBenchmark {
     System.out.println("| intra-op threads | batch | adapters | batch-of-1 tokens/s | batched tokens/s | ratio | batched ÷ batched none |"
         + " batch-of-1 tokens per CPU-s | batched tokens per CPU-s |");
     System.out.println("|---|---|---|---|---|---|---|---|---|");
-    try (BatchingEngine engine = model.newBatchingEngine(maxBatch); BatchingEngine merged = model.newBatchingEngine(maxBatch)) {
+    // three engines, so no kind's adapter sets push another kind's out of an engine's idle-set budget
+    // (a set rebuilt inside a timed cell would count against the kind that lost it)
+    try (BatchingEngine engine = model.newBatchingEngine(maxBatch); BatchingEngine stacked = model.newBatchingEngine(maxBatch);
+        BatchingEngine merged = model.newBatchingEngine(maxBatch)) {
       merged.merge(ActiveAdapters.of(shared)).get();
       for (int t : threads) {
         JniUtils.setNumThreads(t);
@@ -140,7 +145,7 @@ public final class BatchingBenchmark {
               });
             }
             setsOfKind.add(sets);
-            engineOfKind.add(kind.endsWith("merged") ? merged : engine);
+            engineOfKind.add(kind.endsWith("merged") ? merged : kind.equals("shared + per-user") ? stacked : engine);
             sequential(model, prompts, request, sets); // warm-up
             batched(engineOfKind.get(engineOfKind.size() - 1), prompts, request, sets);
           }
