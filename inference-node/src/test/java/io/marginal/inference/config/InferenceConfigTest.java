@@ -25,6 +25,8 @@ class InferenceConfigTest {
     assertTrue(c.demoKeys());
     assertEquals("alice", c.apiKeys().get("demo-key-alice"));
     assertEquals(Duration.ofSeconds(60), c.requestTimeout());
+    assertTrue(c.mergeSharedAdapters(), "shared adapters merged into the batch weights by default");
+    assertFalse(c.with(Map.of("MARGINAL_MERGE_SHARED_ADAPTERS", "false")).mergeSharedAdapters());
   }
 
   @Test
