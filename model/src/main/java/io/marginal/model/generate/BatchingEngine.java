@@ -603,7 +603,10 @@ public final class BatchingEngine implements AutoCloseable {
     s.set = null;
     List<SharedSet> evicted = new ArrayList<>();
     synchronized (sets) {
-      if (--set.users == 0) {
+      if (--set.users == 0 && set.base != merged) { // relative to a merge the steps no longer use: never needed again
+        sets.remove(set.key, set);
+        evicted.add(set);
+      } else if (set.users == 0) {
         idle.put(set.key, set);
         idleBytes += set.bytes;
         var it = idle.values().iterator();

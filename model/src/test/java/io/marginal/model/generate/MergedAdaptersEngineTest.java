@@ -139,6 +139,45 @@ class MergedAdaptersEngineTest {
     }
   }
 
+  @Test
+  void mergingAndUnmergingAgainAndAgainLeavesNoNativeArraysBehind() throws Exception {
+    try (LanguageModel model = TinyModels.load(dir, false, 8);
+        LoraAdapter shared = LoraAdapter.create("shared", 1, model.config(), LoraConfig.allProjections(4, 8, 0), model.manager(), 51);
+        LoraAdapter own = LoraAdapter.create("own", 1, model.config(), LoraConfig.of(2, 4, 0, Projection.DOWN), model.manager(), 52)) {
+      List<ActiveAdapters> sets = List.of(ActiveAdapters.of(shared), ActiveAdapters.of(shared, own), ActiveAdapters.NONE);
+      int[] prompt = model.tokenizer().encode(TinyModels.TEXTS.get(0));
+      GenerationRequest request = GenerationRequest.greedy(4).withStopTokenIds(List.of());
+      int before = openArrays(model);
+      int steady = -1;
+      try (BatchingEngine engine = model.newBatchingEngine(4)) {
+        for (int cycle = 0; cycle < 30; cycle++) {
+          if (cycle == 5) {
+            steady = openArrays(model);
+          }
+          for (ActiveAdapters merge : List.of(ActiveAdapters.of(shared), ActiveAdapters.NONE)) {
+            List<CompletableFuture<GenerationResult>> running = new ArrayList<>();
+            for (ActiveAdapters set : sets) {
+              running.add(engine.submit(prompt, request, set, null));
+            }
+            engine.merge(merge).get(10, TimeUnit.SECONDS); // taken while those requests run or queue
+            for (CompletableFuture<GenerationResult> f : running) {
+              assertEquals(4, f.get(30, TimeUnit.SECONDS).tokens().length);
+            }
+          }
+        }
+        assertEquals("base", engine.mergedKey());
+        // only the sets relative to the weights in use stay idle: one per kind of request
+        assertEquals(sets.size(), engine.idleAdapterSets());
+        assertEquals(steady, openArrays(model), "open arrays after 5 and after 30 merge-unmerge cycles");
+      }
+      assertEquals(before, openArrays(model), "open arrays after the engine closed");
+    }
+  }
+
+  private static int openArrays(LanguageModel model) {
+    return ((ai.djl.ndarray.BaseNDManager) model.manager()).getManagedArrays().size();
+  }
+
   private static List<CompletableFuture<GenerationResult>> submitAll(BatchingEngine engine, List<Case> cases) {
     List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
     for (Case c : cases) {
