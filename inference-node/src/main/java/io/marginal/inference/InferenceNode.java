@@ -142,7 +142,8 @@ public final class InferenceNode implements AutoCloseable {
     TextGeneration generation = config.maxBatch() == 0 ? TextGeneration.oneAtATime(model) : TextGeneration.batched(model, config.maxBatch(), config.batchEngines());
     resources.add(generation);
     if (config.maxBatch() > 0 && config.mergeSharedAdapters()) {
-      resources.add(new SharedAdapterMerger(registry, generation).start()); // closed before the engines
+      // closed before the engines
+      resources.add(new SharedAdapterMerger(registry, generation, model, config.mergeSharedMaxBytes()).start());
     }
     ChatService chat = new ChatService(model, generation, registry, banks, new CmSelector(KnnDiscrepancyEstimator.defaults()), publisher, metrics,
         new ChatService.Settings(config.nodeId(), config.modelId(), config.maxPromptTokens(), config.cmSamples(), config.cmBankCandidates()));

@@ -46,6 +46,8 @@ import java.util.stream.Collectors;
  * @param mergeSharedAdapters whether the batching engines merge the shared adapters into a copy of the projection weights
  *                            they touch ({@code MARGINAL_MERGE_SHARED_ADAPTERS}, default true): a request that uses them
  *                            all pays nothing per token for them, at the cost of those weights once more in memory
+ * @param mergeSharedMaxBytes the most memory a merge may copy, per engine ({@code MARGINAL_MERGE_SHARED_MAX_BYTES},
+ *                            default 1 GiB; suffixes k, m, g): a larger set is applied per step instead, with a warning
  * @param apiKeys             bearer key → user id, from {@code MARGINAL_API_KEYS} ({@code key:user,key:user}) or
  *                            the properties file {@code MARGINAL_API_KEYS_FILE} ({@code key=user} lines)
  * @param adminKey            bearer key of the admin endpoints ({@code MARGINAL_ADMIN_KEY})
@@ -59,7 +61,7 @@ public record InferenceConfig(
     int maxBodyBytes, int maxPromptChars, int maxPromptTokens, int maxCompletionTokens, int defaultMaxTokens,
     Duration requestTimeout, Duration drainTimeout,
     int cmSamples, int cmBankCandidates, long userAdapterCacheBytes, int maxBatch, int batchEngines, boolean mergeSharedAdapters,
-    Map<String, String> apiKeys, String adminKey, boolean demoKeys) {
+    long mergeSharedMaxBytes, Map<String, String> apiKeys, String adminKey, boolean demoKeys) {
 
   /** Keys that let the embedded demo run without setup; logged loudly when in use. */
   public static final Map<String, String> DEMO_API_KEYS = Map.of("demo-key-alice", "alice", "demo-key-bob", "bob");
@@ -76,6 +78,7 @@ public record InferenceConfig(
     require(cmSamples >= 0 && cmBankCandidates >= 0, "MARGINAL_CM_SAMPLES and MARGINAL_CM_BANK_CANDIDATES must be >= 0");
     require(userAdapterCacheBytes >= 1, "MARGINAL_USER_ADAPTER_CACHE_BYTES must be >= 1, got " + userAdapterCacheBytes);
     require(batchEngines >= 1, "MARGINAL_BATCH_ENGINES must be >= 1, got " + batchEngines);
+    require(mergeSharedMaxBytes >= 0, "MARGINAL_MERGE_SHARED_MAX_BYTES must be >= 0, got " + mergeSharedMaxBytes);
     require(maxBatch >= 0, "MARGINAL_MAX_BATCH must be >= 0 (0 = one sequence at a time), got " + maxBatch);
     require(adminKey != null && !adminKey.isBlank(), "MARGINAL_ADMIN_KEY must not be blank");
     require(!apiKeys.containsKey(adminKey), "MARGINAL_ADMIN_KEY must differ from every user key");
@@ -140,6 +143,7 @@ public record InferenceConfig(
         maxBatch,
         env.getInt("MARGINAL_BATCH_ENGINES", 1),
         env.getBoolean("MARGINAL_MERGE_SHARED_ADAPTERS", true),
+        env.getBytes("MARGINAL_MERGE_SHARED_MAX_BYTES", 1L << 30),
         demo ? DEMO_API_KEYS : keys,
         demo ? DEMO_ADMIN_KEY : admin,
         demo);
@@ -185,6 +189,7 @@ public record InferenceConfig(
     env.put("MARGINAL_MAX_BATCH", String.valueOf(maxBatch));
     env.put("MARGINAL_BATCH_ENGINES", String.valueOf(batchEngines));
     env.put("MARGINAL_MERGE_SHARED_ADAPTERS", String.valueOf(mergeSharedAdapters));
+    env.put("MARGINAL_MERGE_SHARED_MAX_BYTES", String.valueOf(mergeSharedMaxBytes));
     if (!demoKeys) {
       env.put("MARGINAL_API_KEYS", apiKeys.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue())
           .collect(Collectors.joining(",")));
@@ -216,7 +221,7 @@ public record InferenceConfig(
         + ", maxCompletionTokens=" + maxCompletionTokens + ", defaultMaxTokens=" + defaultMaxTokens
         + ", requestTimeout=" + requestTimeout + ", drainTimeout=" + drainTimeout + ", cmSamples=" + cmSamples
         + ", cmBankCandidates=" + cmBankCandidates + ", userAdapterCacheBytes=" + userAdapterCacheBytes + ", maxBatch=" + maxBatch + ", batchEngines=" + batchEngines
-        + ", mergeSharedAdapters=" + mergeSharedAdapters
+        + ", mergeSharedAdapters=" + mergeSharedAdapters + ", mergeSharedMaxBytes=" + mergeSharedMaxBytes
         + ", apiKeys=" + users + ", adminKey=" + mask(adminKey) + (demoKeys ? " (DEMO KEYS)" : "") + "]";
   }
 

@@ -27,6 +27,8 @@ class InferenceConfigTest {
     assertEquals(Duration.ofSeconds(60), c.requestTimeout());
     assertTrue(c.mergeSharedAdapters(), "shared adapters merged into the batch weights by default");
     assertFalse(c.with(Map.of("MARGINAL_MERGE_SHARED_ADAPTERS", "false")).mergeSharedAdapters());
+    assertEquals(1L << 30, c.mergeSharedMaxBytes());
+    assertEquals(64L << 20, c.with(Map.of("MARGINAL_MERGE_SHARED_MAX_BYTES", "64m")).mergeSharedMaxBytes());
   }
 
   @Test

@@ -92,6 +92,25 @@ public final class MergedAdapters implements AutoCloseable {
     }
   }
 
+  /**
+   * Bytes of the copies {@link #of} would make for {@code shared}: the weights of every projection
+   * group any of them adapts, in any layer (what a merge costs in memory, to check before building).
+   */
+  public static long copyBytes(ActiveAdapters shared, Transformer transformer) {
+    Set<ConcatenatedLora.GroupTarget> touched = new java.util.TreeSet<>();
+    for (LoraAdapter a : shared.adapters()) {
+      for (LoraTarget t : a.targets()) {
+        touched.add(new ConcatenatedLora.GroupTarget(t.layer(), ProjectionGroup.of(t.projection())));
+      }
+    }
+    long bytes = 0;
+    for (ConcatenatedLora.GroupTarget t : touched) {
+      NDArray w = transformer.weights().fused(t.layer()).weight(t.group());
+      bytes += w.getShape().size() * w.getDataType().getNumOfBytes();
+    }
+    return bytes;
+  }
+
   /** Group {@code g}'s {@code [out, in]} update in {@code layer}, {@code (Aᵀ·Bᵀ)ᵀ = B·A}, in {@code scratch}; null if none. */
   private static NDArray update(ConcatenatedLora set, int layer, ProjectionGroup g, NDManager scratch) {
     ConcatenatedLora.Factors f = set.factors(new ConcatenatedLora.GroupTarget(layer, g));

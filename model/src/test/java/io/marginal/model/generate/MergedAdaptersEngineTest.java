@@ -46,6 +46,20 @@ class MergedAdaptersEngineTest {
       TinyModels.randomizeB(own);
       try (MergedAdapters merged = MergedAdapters.of(ActiveAdapters.of(shared), model.transformer(), m)) {
         assertTrue(merged.sizeBytes() > 0);
+        assertEquals(merged.sizeBytes(), MergedAdapters.copyBytes(ActiveAdapters.of(shared), model.transformer()), "known before building");
+        try (MergedAdapters downOnly = MergedAdapters.of(ActiveAdapters.of(own), model.transformer(), m)) {
+          // own adapts v and down: the q|k|v and down groups of every layer are copied, o and gate|up shared
+          long expected = 0;
+          for (int layer = 0; layer < model.config().numHiddenLayers(); layer++) {
+            for (ProjectionGroup g : List.of(ProjectionGroup.QKV, ProjectionGroup.DOWN)) {
+              expected += model.transformer().weights().fused(layer).weight(g).getShape().size() * 4;
+            }
+            assertTrue(downOnly.projections().get(layer).weight(ProjectionGroup.O)
+                == model.transformer().weights().fused(layer).weight(ProjectionGroup.O), "an untouched group is not copied");
+          }
+          assertEquals(expected, downOnly.sizeBytes());
+          assertEquals(expected, MergedAdapters.copyBytes(ActiveAdapters.of(own), model.transformer()));
+        }
         for (ActiveAdapters request : List.of(ActiveAdapters.NONE, ActiveAdapters.of(shared), ActiveAdapters.of(shared, own),
             ActiveAdapters.of(own))) {
           try (ConcatenatedLora residual = merged.residual(request, m); ConcatenatedLora full = ConcatenatedLora.of(request, model.config(), m);
