@@ -44,6 +44,11 @@ class MergedAdaptersEngineTest {
         NDManager m = model.manager().newSubManager()) {
       TinyModels.randomizeB(shared);
       TinyModels.randomizeB(own);
+      boolean[] half = new boolean[model.config().intermediateSize()]; // a masked adapter, as the unlearning trainer makes
+      for (int i = 0; i < half.length; i += 2) {
+        half[i] = true;
+      }
+      shared.setMask(new io.marginal.model.lora.LoraTarget(0, Projection.UP), half);
       try (MergedAdapters merged = MergedAdapters.of(ActiveAdapters.of(shared), model.transformer(), m)) {
         assertTrue(merged.sizeBytes() > 0);
         assertEquals(merged.sizeBytes(), MergedAdapters.copyBytes(ActiveAdapters.of(shared), model.transformer()), "known before building");
@@ -100,6 +105,11 @@ class MergedAdaptersEngineTest {
       TinyModels.randomizeB(shared);
       TinyModels.randomizeB(sharedV2);
       TinyModels.randomizeB(own);
+      boolean[] some = new boolean[model.config().intermediateSize()]; // v1 masked, as the unlearning trainer makes them
+      for (int i = 0; i < some.length; i += 3) {
+        some[i] = true;
+      }
+      shared.setMask(new io.marginal.model.lora.LoraTarget(1, Projection.UP), some);
       // every kind of request against a merge of `shared`: exactly it, it plus an own adapter, the bare base
       // model, an own adapter alone, a request pinned to the next version (and the other way round after the swap)
       List<ActiveAdapters> sets = List.of(ActiveAdapters.of(shared), ActiveAdapters.of(shared, own), ActiveAdapters.NONE,
