@@ -347,7 +347,7 @@ public final class LoadBenchmark {
       plain.awaitReady(Duration.ofSeconds(60));
       List<Cell> control = List.of(new Cell("merging node, no shared adapter yet", merging.baseUrl(), MODEL_ID),
           new Cell("non-merging node, no shared adapter yet", plain.baseUrl(), MODEL_ID));
-      Map<String, double[]> before = measureInTurns(http, control, plainBase, concurrency, requests, rounds, maxTokens, warmupSeconds);
+      Map<String, Turns> before = measureInTurns(http, control, plainBase, concurrency, requests, rounds, maxTokens, warmupSeconds);
 
       Topics topics = config.topics();
       List<TopicPartition> parts = acks.partitionsFor(topics.name(Topics.ADAPTER_ACTIVATIONS)).stream()
@@ -363,18 +363,20 @@ public final class LoadBenchmark {
       List<Cell> cells = List.of(new Cell("merged", merging.baseUrl(), MODEL_ID), new Cell("not merged", plain.baseUrl(), MODEL_ID),
           new Cell("bare base model (:none, non-merging node)", plain.baseUrl(), MODEL_ID + ":none"),
           new Cell(":none on the merging node", merging.baseUrl(), MODEL_ID + ":none"));
-      Map<String, double[]> after = measureInTurns(http, cells, plainBase, concurrency, requests, rounds, maxTokens, warmupSeconds);
+      Map<String, Turns> after = measureInTurns(http, cells, plainBase, concurrency, requests, rounds, maxTokens, warmupSeconds);
 
       System.out.printf(Locale.ROOT, "%none shared adapter every request uses (rank 8, all projections), concurrency %d, users without"
-          + " adapters of their own, median of %d round(s) taking turns:%n", concurrency, rounds);
-      double a = before.get(control.get(0).name())[0];
-      double b = before.get(control.get(1).name())[0];
-      System.out.printf(Locale.ROOT, "  control, before publishing: merging node %.0f, non-merging node %.0f tokens/s: ×%.2f%n", a, b, a / b);
-      double none = after.get(cells.get(2).name())[0];
+          + " adapters of their own, median of %d round(s) taking turns; ratios: of the medians, and the range of the %d per-round"
+          + " ratios (cells of one round are seconds apart)%n", concurrency, rounds, rounds);
+      Turns a = before.get(control.get(0).name());
+      Turns b = before.get(control.get(1).name());
+      System.out.printf(Locale.ROOT, "  control, before publishing: merging node %.0f, non-merging node %.0f tokens/s: ×%.2f %s%n",
+          a.median(), b.median(), a.median() / b.median(), a.ratioRange(b));
+      Turns none = after.get(cells.get(2).name());
       for (Cell cell : cells) {
-        double[] t = after.get(cell.name());
-        System.out.printf(Locale.ROOT, "  %-42s %6.0f tokens/s  ÷ bare base model ×%.2f  (errors %.0f)%n", cell.name(), t[0], t[0] / none,
-            t[1]);
+        Turns t = after.get(cell.name());
+        System.out.printf(Locale.ROOT, "  %-42s %6.0f tokens/s  ÷ bare base model ×%.2f %s  (errors %d)%n", cell.name(), t.median(),
+            t.median() / none.median(), t.ratioRange(none), t.errors());
       }
       // withdrawn, so the blocks after this one serve what they did before it
       AdapterPublished withdrawn = AdapterPublished.newBuilder().setAdapterId(id).setScope("shared:" + id).setVersion(1)
@@ -385,8 +387,27 @@ public final class LoadBenchmark {
     }
   }
 
-  /** Per cell: median tokens/s over {@code rounds} rounds that visit every cell in turn (after a warm-up each), and errors in all. */
-  private static Map<String, double[]> measureInTurns(HttpClient http, List<Cell> cells, int plainBase, int concurrency,
+  /** One cell's tokens/s per round, in round order, and its errors in all. */
+  private record Turns(List<Double> tokensPerSecond, int errors) {
+    double median() {
+      return LoadBenchmark.median(tokensPerSecond);
+    }
+
+    /** {@code [min–max]} of this cell's tokens/s ÷ {@code other}'s, round by round. */
+    String ratioRange(Turns other) {
+      double lo = Double.MAX_VALUE;
+      double hi = 0;
+      for (int r = 0; r < tokensPerSecond.size(); r++) {
+        double ratio = tokensPerSecond.get(r) / other.tokensPerSecond.get(r);
+        lo = Math.min(lo, ratio);
+        hi = Math.max(hi, ratio);
+      }
+      return String.format(Locale.ROOT, "[×%.2f–×%.2f]", lo, hi);
+    }
+  }
+
+  /** Per cell: tokens/s of {@code rounds} rounds that visit every cell in turn (after a warm-up each), and errors in all. */
+  private static Map<String, Turns> measureInTurns(HttpClient http, List<Cell> cells, int plainBase, int concurrency,
       int requests, int rounds, int maxTokens, double warmupSeconds) throws Exception {
     Map<String, List<Double>> tps = new HashMap<>();
     Map<String, Integer> errors = new HashMap<>();
@@ -407,8 +428,8 @@ public final class LoadBenchmark {
         errors.merge(name, l.errors, Integer::sum);
       }
     }
-    Map<String, double[]> out = new HashMap<>();
-    tps.forEach((name, values) -> out.put(name, new double[] {median(values), errors.get(name)}));
+    Map<String, Turns> out = new HashMap<>();
+    tps.forEach((name, values) -> out.put(name, new Turns(values, errors.get(name))));
     return out;
   }
 
