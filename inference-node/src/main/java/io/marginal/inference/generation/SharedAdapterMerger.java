@@ -10,7 +10,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +35,6 @@ public final class SharedAdapterMerger implements AutoCloseable {
     return t;
   });
   private final AtomicBoolean scheduled = new AtomicBoolean();
-  private final AtomicLong merges = new AtomicLong();
   /** Labels of the last merge logged (the merge thread only); none at start. */
   private java.util.List<String> lastMerged = java.util.List.of();
 
@@ -66,11 +64,6 @@ public final class SharedAdapterMerger implements AutoCloseable {
     }
   }
 
-  /** Merges done so far. */
-  public long merges() {
-    return merges.get();
-  }
-
   private void mergeCurrent() {
     scheduled.set(false); // a change from now on schedules another merge, which will read it
     try (AdapterLease lease = registry.leaseShared()) {
@@ -78,7 +71,6 @@ public final class SharedAdapterMerger implements AutoCloseable {
       long bytes = MergedAdapters.copyBytes(lease.active(), model.transformer());
       boolean fits = bytes <= maxBytes;
       generation.mergeShared(fits ? lease.active() : ActiveAdapters.NONE);
-      merges.incrementAndGet();
       if (!lease.labels().equals(lastMerged)) {
         if (fits) {
           LOG.info("shared adapters {} merged for the batching engines ({} MiB of copies per engine) in {} ms", lease.labels(),

@@ -172,8 +172,7 @@ public interface TextGeneration extends AutoCloseable {
 
       @Override
       public List<List<String>> mergedAdapters() {
-        return pool.stream().map(e -> e.mergedKey().equals(ActiveAdapters.NONE.cacheKey()) ? List.<String>of()
-            : List.of(e.mergedKey().split("\\+"))).toList();
+        return pool.stream().map(BatchingEngine::mergedAdapters).toList();
       }
 
       @Override

@@ -180,9 +180,9 @@ public final class BatchingEngine implements AutoCloseable {
     return next.done;
   }
 
-  /** The key of the adapters merged into the weights the steps use now ({@code base} when none). */
-  public String mergedKey() {
-    return merged.key();
+  /** The adapter versions merged into the weights the steps use now ({@code id@version:sha}); empty when none. */
+  public List<String> mergedAdapters() {
+    return merged.identities();
   }
 
   /** Sequences being decoded now. */

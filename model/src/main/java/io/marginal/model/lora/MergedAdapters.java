@@ -72,20 +72,13 @@ public final class MergedAdapters implements AutoCloseable {
       }
       List<FusedProjections> base = transformer.weights().fusedLayers();
       List<FusedProjections> merged = new ArrayList<>();
-      long bytes = 0;
       try (ConcatenatedLora all = ConcatenatedLora.of(shared, config, manager); NDManager scratch = manager.newSubManager()) {
         for (int layer = 0; layer < base.size(); layer++) {
           int l = layer;
-          FusedProjections f = base.get(layer).updated(g -> update(all, l, g, scratch), manager);
-          for (ProjectionGroup g : ProjectionGroup.values()) {
-            if (f.weight(g) != base.get(layer).weight(g)) {
-              bytes += f.weight(g).getShape().size() * f.weight(g).getDataType().getNumOfBytes();
-            }
-          }
-          merged.add(f);
+          merged.add(base.get(layer).updated(g -> update(all, l, g, scratch), manager));
         }
       }
-      return new MergedAdapters(shared.cacheKey(), config, members, merged, null, manager, bytes);
+      return new MergedAdapters(shared.cacheKey(), config, members, merged, null, manager, copyBytes(shared, transformer));
     } catch (RuntimeException | Error e) {
       manager.close();
       throw e;
@@ -133,6 +126,11 @@ public final class MergedAdapters implements AutoCloseable {
 
   public boolean isEmpty() {
     return members.isEmpty();
+  }
+
+  /** The merged adapter versions ({@link LoraAdapter#identity()}), in merge order; empty when none. */
+  public List<String> identities() {
+    return members.stream().map(Member::identity).toList();
   }
 
   /**

@@ -128,9 +128,9 @@ class MergedAdaptersEngineTest {
           model.generate(cases.get(0).prompt(), cases.get(0).request(), ActiveAdapters.NONE, null).tokens()),
           "the shared adapter changes the answer");
       try (BatchingEngine engine = model.newBatchingEngine(8)) {
-        assertEquals("base", engine.mergedKey());
+        assertEquals(List.of(), engine.mergedAdapters());
         engine.merge(ActiveAdapters.of(shared)).get(10, TimeUnit.SECONDS);
-        assertEquals(ActiveAdapters.of(shared).cacheKey(), engine.mergedKey());
+        assertEquals(List.of(shared.identity()), engine.mergedAdapters());
         assertAllMatch(alone, cases, submitAll(engine, cases));
 
         // a swap to the next version while requests run and others queue: rebuilt relative to it between two steps
@@ -151,13 +151,13 @@ class MergedAdaptersEngineTest {
         assertFalse(swapped.isDone(), "taken only between steps");
         queued.countDown();
         swapped.get(10, TimeUnit.SECONDS);
-        assertEquals(ActiveAdapters.of(sharedV2).cacheKey(), engine.mergedKey());
+        assertEquals(List.of(sharedV2.identity()), engine.mergedAdapters());
         assertArrayEquals(alone.get(1).tokens(), holder.get().tokens(), "the row that ran across the swap");
         assertAllMatch(alone, cases, queuedFutures);
 
         // nothing merged again: every request still gets its own answer
         engine.merge(ActiveAdapters.NONE).get(10, TimeUnit.SECONDS);
-        assertEquals("base", engine.mergedKey());
+        assertEquals(List.of(), engine.mergedAdapters());
         assertAllMatch(alone, cases, submitAll(engine, cases));
       }
     }
@@ -189,7 +189,7 @@ class MergedAdaptersEngineTest {
             }
           }
         }
-        assertEquals("base", engine.mergedKey());
+        assertEquals(List.of(), engine.mergedAdapters());
         // only the sets relative to the weights in use stay idle: one per kind of request
         assertEquals(sets.size(), engine.idleAdapterSets());
         assertEquals(steady, openArrays(model), "open arrays after 5 and after 30 merge-unmerge cycles");

@@ -350,11 +350,7 @@ public final class LoadBenchmark {
       Map<String, Turns> before = measureInTurns(http, control, plainBase, concurrency, requests, rounds, maxTokens, warmupSeconds);
 
       Topics topics = config.topics();
-      List<TopicPartition> parts = acks.partitionsFor(topics.name(Topics.ADAPTER_ACTIVATIONS)).stream()
-          .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-      acks.assign(parts);
-      acks.seekToEnd(parts);
-      parts.forEach(acks::position);
+      readFromNow(acks, topics.name(Topics.ADAPTER_ACTIVATIONS));
       String id = "shared-load";
       publishAndAwait(producer, acks, topics, model, store, id, 1, config.modelId());
       awaitListing(http, merging.baseUrl(), l -> l.path("batch_engines").path(0).path("merged").toString().contains(id + "@1:"),
@@ -449,6 +445,14 @@ public final class LoadBenchmark {
       }
       Thread.sleep(50);
     }
+  }
+
+  /** Assigns every partition of {@code topic} to {@code consumer}, positioned at its end: it reads only what comes next. */
+  private static void readFromNow(KafkaConsumer<byte[], byte[]> consumer, String topic) {
+    List<TopicPartition> parts = consumer.partitionsFor(topic).stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+    consumer.assign(parts);
+    consumer.seekToEnd(parts);
+    parts.forEach(consumer::position);
   }
 
   private static Map<String, Object> producerConfig(EmbeddedKafkaBroker broker) {
@@ -562,11 +566,7 @@ public final class LoadBenchmark {
     Topics topics = config.topics();
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerConfig(broker));
         KafkaConsumer<byte[], byte[]> acks = new KafkaConsumer<>(consumerConfig(broker))) {
-      List<TopicPartition> parts = acks.partitionsFor(topics.name(Topics.ADAPTER_ACTIVATIONS)).stream()
-          .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-      acks.assign(parts);
-      acks.seekToEnd(parts);
-      parts.forEach(acks::position);
+      readFromNow(acks, topics.name(Topics.ADAPTER_ACTIVATIONS));
       List<Long> idle = new ArrayList<>();
       List<Long> idleRoundTrip = new ArrayList<>();
       int version = 0;
